@@ -1,0 +1,74 @@
+# Dialogkonferanse: `make run` serves the demo on embedded defaults; `make test` runs the suite
+# against PostgreSQL and Redis. `make help` lists every target.
+
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+STAMP := $(VENV)/.installed
+
+# Embedded defaults for `make run`: SQLite, eager tasks, mail to files and the console.
+RUN_ENV := DJANGO_DEBUG=1
+
+.PHONY: help install messages run test test-app test-browser lint format bench worker beat \
+	makemessages compose-check clean
+
+help:
+	@echo "make run      - install, migrate, load demo data, serve on http://127.0.0.1:$(PORT)"
+	@echo "make test     - the whole test suite against PostgreSQL and Redis"
+	@echo "make bench    - the benchmarks (BENCH lines, bench/results/latest.json)"
+	@echo "make worker   - a Celery worker with beat (needs CELERY_BROKER_URL)"
+	@echo "make lint     - ruff check and format check"
+	@echo "make makemessages - update locale/*/LC_MESSAGES/django.po from the sources"
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11 or set PYTHON=..."; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+messages: $(STAMP)
+	@command -v msgfmt >/dev/null || { echo "msgfmt not found: install GNU gettext (apt-get install gettext)"; exit 1; }
+	$(RUN_ENV) $(BIN)/python manage.py compilemessages --ignore=.venv --ignore=node_modules -v0
+
+run: messages
+	$(RUN_ENV) $(BIN)/python manage.py migrate --no-input -v0
+	$(RUN_ENV) $(BIN)/python manage.py seed_demo
+	@echo "Serving on http://127.0.0.1:$(PORT)/ (Ctrl+C stops)"
+	$(RUN_ENV) $(BIN)/uvicorn dialogkonferanse.asgi:application --host 127.0.0.1 --port $(PORT)
+
+test: messages
+	$(BIN)/python -m pytest -m "not browser" -p no:cacheprovider
+	$(BIN)/python -m pytest -m browser -p no:cacheprovider; rc=$$?; if [ $$rc -eq 5 ]; then echo "(no browser tests collected)"; else exit $$rc; fi
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+makemessages: $(STAMP)
+	for lang in nb nn; do \
+		$(RUN_ENV) $(BIN)/python manage.py makemessages -l $$lang --no-obsolete \
+			--ignore=.venv --ignore=node_modules --ignore=var --ignore=bench --ignore=tests --add-location=file; \
+	done
+
+bench: messages
+	$(BIN)/python bench/run.py
+
+worker: $(STAMP)
+	$(BIN)/celery -A dialogkonferanse worker --beat --loglevel=INFO
+
+beat: $(STAMP)
+	$(BIN)/celery -A dialogkonferanse beat --loglevel=INFO
+
+compose-check:
+	docker-compose config -q
+
+clean:
+	rm -rf $(VENV) var db.sqlite3

@@ -1,0 +1,176 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from .choices import ALLOWED_TRANSITIONS, ConferenceStatus
+from .exceptions import ConferenceError
+from .models import AgendaItem, BuyerOrganisation, Conference, NoticeReference, StatusChange
+from .services import save_conference, transition_conference
+from .validators import validate_notice_reference
+
+
+@admin.register(BuyerOrganisation)
+class BuyerOrganisationAdmin(admin.ModelAdmin):
+    list_display = ("name", "organisation_number", "contact_email", "conference_count")
+    search_fields = ("name", "organisation_number", "contact_email")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[BuyerOrganisation]:
+        return super().get_queryset(request).annotate(_conference_count=Count("conferences"))
+
+    @admin.display(description=_("conferences"), ordering="_conference_count")
+    def conference_count(self, obj: BuyerOrganisation) -> int:
+        return obj._conference_count  # type: ignore[attr-defined]
+
+
+class AgendaItemInline(admin.TabularInline):
+    model = AgendaItem
+    extra = 1
+    fields = ("starts_at", "ends_at", "title", "speaker", "is_break", "description")
+
+
+class NoticeReferenceInline(admin.TabularInline):
+    model = NoticeReference
+    extra = 0
+    fields = ("reference", "note", "created_at")
+    readonly_fields = ("created_at",)
+
+
+class StatusChangeInline(admin.TabularInline):
+    model = StatusChange
+    extra = 0
+    can_delete = False
+    fields = ("changed_at", "from_status", "to_status", "changed_by", "notice_reference")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class TransitionForm(forms.Form):
+    notice_reference = forms.CharField(
+        label=_("Notice reference of the competition"),
+        max_length=11,
+        required=False,
+        validators=[validate_notice_reference],
+        help_text=_("Doffin ID in the form YYYY-NNNNNN. Required to close the dialogue."),
+    )
+
+
+@admin.register(Conference)
+class ConferenceAdmin(admin.ModelAdmin):
+    list_display = ("title", "buyer", "starts_at", "status", "offers_one_to_one")
+    list_filter = ("status", "offers_one_to_one", "buyer", "starts_at")
+    list_select_related = ("buyer",)
+    search_fields = ("title", "slug", "summary", "notice_references__reference")
+    prepopulated_fields = {"slug": ("title",)}
+    date_hierarchy = "starts_at"
+    readonly_fields = ("status", "status_changed_at", "closed_at", "created_at", "updated_at")
+    inlines = (AgendaItemInline, NoticeReferenceInline, StatusChangeInline)
+    fieldsets = (
+        (None, {"fields": ("buyer", "title", "slug", "summary", "description", "contact_email")}),
+        (
+            _("Times"),
+            {
+                "fields": (
+                    "starts_at",
+                    "ends_at",
+                    "registration_opens_at",
+                    "registration_closes_at",
+                )
+            },
+        ),
+        (_("Stream"), {"fields": ("stream_provider", "stream_url", "fallback_stream_url")}),
+        (_("Dialogue"), {"fields": ("offers_one_to_one", "dialogue_rules")}),
+        (
+            _("Status"),
+            {"fields": ("status", "status_changed_at", "closed_at", "created_at", "updated_at")},
+        ),
+    )
+
+    def save_model(self, request: HttpRequest, obj: Conference, form: Any, change: bool) -> None:
+        save_conference(conference=obj, changed_fields=set(form.changed_data), is_new=not change)
+
+    def get_urls(self) -> list[Any]:
+        custom = [
+            path(
+                "<int:object_id>/transition/<str:to_status>/",
+                self.admin_site.admin_view(self.transition_view),
+                name="conferences_conference_transition",
+            ),
+        ]
+        return custom + super().get_urls()
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        extra_context = extra_context or {}
+        conference = self.get_object(request, object_id)
+        if conference is not None and self.has_change_permission(request, conference):
+            extra_context["transitions"] = [
+                {
+                    "label": ConferenceStatus(status).label,
+                    "url": reverse(
+                        "admin:conferences_conference_transition", args=[conference.pk, status]
+                    ),
+                }
+                for status in ALLOWED_TRANSITIONS[ConferenceStatus(conference.status)]
+            ]
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def transition_view(self, request: HttpRequest, object_id: int, to_status: str) -> HttpResponse:
+        conference = get_object_or_404(Conference, pk=object_id)
+        if not self.has_change_permission(request, conference):
+            raise PermissionDenied
+        if to_status not in ConferenceStatus.values:
+            raise PermissionDenied
+        target = ConferenceStatus(to_status)
+        change_url = reverse("admin:conferences_conference_change", args=[conference.pk])
+        form = TransitionForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                transition_conference(
+                    conference_id=conference.pk,
+                    to_status=target,
+                    actor=request.user,
+                    notice_reference=form.cleaned_data["notice_reference"],
+                )
+            except ConferenceError as exc:
+                self.message_user(request, str(exc), level=messages.ERROR)
+            else:
+                self.message_user(
+                    request,
+                    gettext("“%(title)s” is now: %(status)s.")
+                    % {"title": conference.title, "status": target.label},
+                    level=messages.SUCCESS,
+                )
+                return HttpResponseRedirect(change_url)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "original": conference,
+            "conference": conference,
+            "target": target,
+            "form": form,
+            "needs_notice": target == ConferenceStatus.CLOSED,
+            "change_url": change_url,
+            "title": gettext("Change status of “%(title)s”") % {"title": conference.title},
+        }
+        return TemplateResponse(request, "admin/conferences/conference/transition.html", context)

@@ -1,0 +1,93 @@
+"""Everything that writes conferences."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .choices import ALLOWED_TRANSITIONS, ConferenceStatus
+from .exceptions import ConferenceError
+from .models import Conference, NoticeReference, StatusChange
+from .validators import validate_notice_reference
+
+
+def transition_conference(
+    *,
+    conference_id: int,
+    to_status: str,
+    actor: AbstractBaseUser | None,
+    notice_reference: str = "",
+) -> Conference:
+    """Move a conference one lifecycle step (DOMAIN.md rule 1) and record who did it.
+
+    Locks the conference row, re-checks the transition against the locked state and validates
+    the conference. Closing needs the competition's notice reference, which is linked to the
+    conference. Raises ``ConferenceError``.
+    """
+    to_status = ConferenceStatus(to_status)
+    with transaction.atomic():
+        conference = Conference.objects.select_for_update().get(pk=conference_id)
+        from_status = ConferenceStatus(conference.status)
+        if to_status not in ALLOWED_TRANSITIONS[from_status]:
+            raise ConferenceError(
+                _("A conference cannot go from “%(from)s” to “%(to)s”.")
+                % {"from": from_status.label, "to": to_status.label}
+            )
+        try:
+            conference.full_clean()
+        except ValidationError as exc:
+            raise ConferenceError(
+                _("Correct the conference before changing its status: %(errors)s")
+                % {"errors": " ".join(exc.messages)}
+            ) from exc
+        reference = notice_reference.strip()
+        if to_status == ConferenceStatus.CLOSED:
+            if not reference:
+                raise ConferenceError(
+                    _("Enter the competition's notice reference to close the dialogue.")
+                )
+            try:
+                validate_notice_reference(reference)
+            except ValidationError as exc:
+                raise ConferenceError(" ".join(exc.messages)) from exc
+            NoticeReference.objects.get_or_create(
+                conference=conference,
+                reference=reference,
+                defaults={"note": _("Competition notice (dialogue closed)")},
+            )
+            conference.closed_at = timezone.now()
+        now = timezone.now()
+        conference.status = to_status
+        conference.status_changed_at = now
+        conference.save(update_fields=["status", "status_changed_at", "closed_at", "updated_at"])
+        StatusChange.objects.create(
+            conference=conference,
+            from_status=from_status,
+            to_status=to_status,
+            changed_at=now,
+            changed_by=actor,
+            notice_reference=reference if to_status == ConferenceStatus.CLOSED else "",
+        )
+    return conference
+
+
+SCHEDULE_FIELDS = frozenset({"starts_at", "ends_at"})
+
+
+def save_conference(
+    *, conference: Conference, changed_fields: set[str] | frozenset[str], is_new: bool
+) -> Conference:
+    """Save staff's edits; a changed start or end bumps the calendar SEQUENCE so calendar
+    programs replace the event they already have (RFC 5545 3.8.7.4)."""
+    with transaction.atomic():
+        bump = not is_new and bool(SCHEDULE_FIELDS & set(changed_fields))
+        if bump:
+            conference.calendar_sequence = F("calendar_sequence") + 1
+        conference.save()
+        if bump:
+            conference.refresh_from_db(fields=["calendar_sequence"])
+    return conference

@@ -1,0 +1,17 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+
+from . import views
+
+admin.site.site_header = _("Dialogkonferanse administration")
+admin.site.site_title = _("Dialogkonferanse")
+admin.site.index_title = _("Procurement staff")
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("healthz", views.healthz, name="healthz"),
+    path("privacy/", views.privacy_notice, name="privacy"),
+    path("", include("conferences.urls")),
+]
