@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from dialogkonferanse.db import TimeStampedModel
+from dialogkonferanse.db import HttpsURLField, TimeStampedModel
 
 from .choices import PUBLIC_STATUSES, ConferenceStatus, StreamProvider
 from .validators import validate_notice_reference, validate_organisation_number
@@ -43,13 +43,13 @@ class BuyerOrganisation(TimeStampedModel):
         validators=[validate_organisation_number],
         help_text=_("Nine digits, no spaces."),
     )
-    website = models.URLField(_("website"), blank=True, validators=[https_only])
-    accessibility_statement_url = models.URLField(
+    website = HttpsURLField(_("website"), blank=True, validators=[https_only])
+    accessibility_statement_url = HttpsURLField(
         _("accessibility statement"),
         validators=[https_only],
         help_text=_("The buyer's own accessibility statement (required by law), shown in the footer."),
     )
-    privacy_url = models.URLField(
+    privacy_url = HttpsURLField(
         _("privacy policy"),
         blank=True,
         validators=[https_only],
@@ -103,14 +103,14 @@ class Conference(TimeStampedModel):
     stream_provider = models.CharField(
         _("stream provider"), max_length=20, choices=StreamProvider.choices, blank=True
     )
-    stream_url = models.URLField(
+    stream_url = HttpsURLField(
         _("stream address"),
         max_length=500,
         blank=True,
         validators=[https_only],
         help_text=_("Embed or watch address of the stream; the player loads only after a click."),
     )
-    fallback_stream_url = models.URLField(
+    fallback_stream_url = HttpsURLField(
         _("fallback stream address"),
         max_length=500,
         blank=True,

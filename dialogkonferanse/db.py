@@ -12,3 +12,11 @@ class TimeStampedModel(models.Model):
 
     class Meta:
         abstract = True
+
+
+class HttpsURLField(models.URLField):
+    """A URL field whose form field assumes ``https://`` when the scheme is left out."""
+
+    def formfield(self, **kwargs):  # type: ignore[no-untyped-def]
+        kwargs.setdefault("assume_scheme", "https")
+        return super().formfield(**kwargs)

@@ -247,6 +247,23 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
 
+# --- Email outbox (dialogkonferanse.emails) -------------------------------------------------
+
+# One send task claims up to this many queued emails and sends them over one SMTP connection.
+OUTBOX_BATCH_SIZE = env_int("OUTBOX_BATCH_SIZE", 50)
+# Transient SMTP errors are retried with exponential backoff, then the email is marked failed.
+OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 8)
+OUTBOX_RETRY_BASE_SECONDS = env_int("OUTBOX_RETRY_BASE_SECONDS", 30)
+OUTBOX_RETRY_MAX_SECONDS = env_int("OUTBOX_RETRY_MAX_SECONDS", 3600)
+# The sweep re-dispatches emails still queued this long after they were due (a lost task) ...
+OUTBOX_REQUEUE_AFTER_SECONDS = env_int("OUTBOX_REQUEUE_AFTER_SECONDS", 60)
+# ... and re-queues emails left in "sending" this long (a worker killed mid-send).
+OUTBOX_SENDING_TIMEOUT_SECONDS = env_int("OUTBOX_SENDING_TIMEOUT_SECONDS", 900)
+CELERY_BEAT_SCHEDULE["dialogkonferanse-sweep-outbox"] = {
+    "task": "dialogkonferanse.sweep_outbox",
+    "schedule": float(env_int("OUTBOX_SWEEP_INTERVAL_SECONDS", 60)),
+}
+
 # --- Security -------------------------------------------------------------------------------
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -294,3 +311,10 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- Benchmark probe (bench/) ---------------------------------------------------------------
+
+# Baseline views under /_bench/ for `make bench` ratios; never installed in normal runs.
+BENCH_PROBE = env_bool("DJANGO_BENCH_PROBE", default=False)
+if BENCH_PROBE:
+    INSTALLED_APPS.append("bench.probe")

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
@@ -15,3 +16,9 @@ urlpatterns = [
     path("privacy/", views.privacy_notice, name="privacy"),
     path("", include("conferences.urls")),
 ]
+
+# --- Benchmark probe (bench/) ---------------------------------------------------------------
+
+# Baseline views for `make bench` ratios; absent (404) unless DJANGO_BENCH_PROBE=1.
+if settings.BENCH_PROBE:
+    urlpatterns.append(path("_bench/", include("bench.probe.urls")))

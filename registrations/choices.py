@@ -44,3 +44,13 @@ class Country(models.TextChoices):
     ES = "ES", _("Spain")
     SE = "SE", _("Sweden")
     CH = "CH", _("Switzerland")
+
+
+class EmailKind(models.TextChoices):
+    """Kinds of email this app queues in the shared outbox (stored on each outbox row)."""
+
+    CONFIRMATION = "registration_confirmation", _("Registration confirmation")
+    ALREADY = "registration_already", _("Already registered")
+    LINK = "registration_link", _("Personal link")
+    REMINDER_DAY = "registration_reminder_day", _("Reminder the day before")
+    REMINDER_HOUR = "registration_reminder_hour", _("Reminder one hour before")

@@ -8,6 +8,7 @@ import psycopg
 import pytest
 import redis
 from django.conf import settings
+from django.utils import translation
 
 from dialogkonferanse.celery import app as celery_app
 
@@ -59,7 +60,200 @@ def _celery_test_queue() -> str:
 
 
 @pytest.fixture(autouse=True)
+def _english_outside_requests():
+    """Code outside a request runs in English, so assertions read in the source language.
+
+    Requests still pick their language from the browser, cookie or switcher.
+    """
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture(autouse=True)
 def _clean_cache() -> None:
     from django.core.cache import cache
 
     cache.clear()
+
+
+# --- Email and Celery: a real SMTP server (aiosmtpd) and a real worker on Redis ---------------
+
+
+class _RecordingSmtpHandler:
+    """aiosmtpd handler: keeps every message (parsed) and counts SMTP connections.
+
+    ``reject`` maps a recipient address (lower case) to the reply its RCPT gets, for example
+    ``"550 5.1.1 No such user"`` to provoke a permanent failure.
+    """
+
+    def __init__(self) -> None:
+        import threading
+
+        self.messages: list = []  # email.message.EmailMessage
+        self.envelopes: list[tuple[str, list[str]]] = []  # (MAIL FROM, RCPT TO list)
+        self.connections = 0
+        self.reject: dict[str, str] = {}
+        self.changed = threading.Condition()
+
+    def count_connection(self, delta: int = 1) -> None:
+        with self.changed:
+            self.connections += delta
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        reply = self.reject.get(address.lower())
+        if reply:
+            return reply
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        import email
+        import email.policy
+
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        with self.changed:
+            self.messages.append(message)
+            self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+            self.changed.notify_all()
+        return "250 Message accepted for delivery"
+
+
+class SmtpTestServer:
+    """An aiosmtpd server on 127.0.0.1 that can be stopped and started again on its port."""
+
+    host = "127.0.0.1"
+
+    def __init__(self) -> None:
+        import socket
+
+        self.handler = _RecordingSmtpHandler()
+        with socket.socket() as probe:
+            probe.bind((self.host, 0))
+            self.port = probe.getsockname()[1]
+        self._controller = None
+
+    @property
+    def messages(self) -> list:
+        return self.handler.messages
+
+    @property
+    def envelopes(self) -> list[tuple[str, list[str]]]:
+        return self.handler.envelopes
+
+    @property
+    def connections(self) -> int:
+        """SMTP connections (TCP sessions) accepted, not counting the controller's self-test."""
+        return self.handler.connections
+
+    @property
+    def reject(self) -> dict[str, str]:
+        return self.handler.reject
+
+    @property
+    def running(self) -> bool:
+        return self._controller is not None
+
+    def start(self) -> None:
+        from aiosmtpd.controller import Controller
+
+        handler = self.handler
+
+        class CountingController(Controller):
+            def factory(self):
+                handler.count_connection()
+                return super().factory()
+
+        controller = CountingController(handler, hostname=self.host, port=self.port)
+        controller.start()
+        handler.count_connection(-1)  # start() opened one connection to check the server
+        self._controller = controller
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+    def wait_for(self, count: int, timeout: float = 15.0) -> list:
+        """Block until at least ``count`` messages arrived; returns them (TimeoutError if not)."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        with self.handler.changed:
+            while len(self.handler.messages) < count:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError(
+                        f"expected {count} messages, got {len(self.handler.messages)} "
+                        f"within {timeout} s"
+                    )
+                self.handler.changed.wait(remaining)
+            return list(self.handler.messages)
+
+
+@pytest.fixture
+def smtp_server(settings):
+    """A real SMTP server (aiosmtpd) with Django's SMTP backend pointed at it.
+
+    Yields ``SmtpTestServer``: ``.messages`` (parsed ``EmailMessage``), ``.envelopes``,
+    ``.connections``, ``.reject`` (address → 5xx/4xx reply), ``.wait_for(n, timeout)``,
+    ``.stop()`` / ``.start()`` to take the server down and up on the same port.
+    """
+    server = SmtpTestServer()
+    server.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = server.host
+    settings.EMAIL_PORT = server.port
+    settings.EMAIL_HOST_USER = ""
+    settings.EMAIL_HOST_PASSWORD = ""
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_USE_SSL = False
+    settings.EMAIL_TIMEOUT = 5
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def celery_worker_factory(_celery_test_queue):
+    """Returns ``start()``: a context manager running a real Celery worker (thread, solo pool)
+    on this test process's own Redis queue. Tests need ``django_db(transaction=True)``.
+    """
+    from contextlib import contextmanager
+
+    from celery.contrib.testing.worker import start_worker
+
+    assert celery_app.conf.task_always_eager is False, "tests must send tasks through Redis"
+    assert str(celery_app.conf.broker_url).startswith("redis"), "tests need a Redis broker"
+
+    @contextmanager
+    def start():
+        with start_worker(
+            celery_app,
+            pool="solo",
+            perform_ping_check=False,
+            queues=[_celery_test_queue],
+            loglevel="WARNING",
+            shutdown_timeout=30,
+        ) as worker:
+            yield worker
+
+    return start
+
+
+@pytest.fixture
+def celery_worker(celery_worker_factory):
+    """A real Celery worker consuming this test process's queue for the whole test."""
+    with celery_worker_factory() as worker:
+        yield worker
+
+
+@pytest.fixture
+def purge_celery_queue(_celery_test_queue):
+    """Returns ``purge()``: drop every task waiting in this process's queue (Redis lost it)."""
+
+    def purge() -> int:
+        with celery_app.connection_for_write() as conn:
+            return conn.default_channel.queue_purge(_celery_test_queue) or 0
+
+    return purge

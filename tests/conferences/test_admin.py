@@ -1,0 +1,171 @@
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from conferences.choices import ConferenceStatus
+from conferences.models import Conference, StatusChange
+from tests.factories import make_buyer, make_conference, make_moderator, make_staff
+
+pytestmark = pytest.mark.django_db
+
+
+def _conference_form(buyer, **overrides):
+    data = {
+        "buyer": buyer.pk,
+        "title": "Konferanse om farleder",
+        "slug": "konferanse-om-farleder",
+        "summary": "Kort om konferansen.",
+        "description": "",
+        "contact_email": "innkjop@etat.example",
+        "starts_at_0": "2027-03-27",
+        "starts_at_1": "09:00",
+        "ends_at_0": "2027-03-28",
+        "ends_at_1": "12:00",
+        "registration_opens_at_0": "2027-01-01",
+        "registration_opens_at_1": "08:00",
+        "registration_closes_at_0": "2027-03-27",
+        "registration_closes_at_1": "08:00",
+        "stream_provider": "youtube",
+        "stream_url": "https://www.youtube-nocookie.com/embed/abc",
+        "fallback_stream_url": "",
+        "offers_one_to_one": "on",
+        "dialogue_rules": "Regler.",
+        "agenda_items-TOTAL_FORMS": "1",
+        "agenda_items-INITIAL_FORMS": "0",
+        "agenda_items-0-starts_at_0": "2027-03-27",
+        "agenda_items-0-starts_at_1": "09:00",
+        "agenda_items-0-ends_at_0": "2027-03-27",
+        "agenda_items-0-ends_at_1": "09:30",
+        "agenda_items-0-title": "Velkommen",
+        "agenda_items-0-speaker": "Innkjøpsleder",
+        "notice_references-TOTAL_FORMS": "1",
+        "notice_references-INITIAL_FORMS": "0",
+        "notice_references-0-reference": "2027-000123",
+        "notice_references-0-note": "",
+        "status_changes-TOTAL_FORMS": "0",
+        "status_changes-INITIAL_FORMS": "0",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_admin_conference_add_by_staff_creates_conference_with_agenda(client):
+    client.force_login(make_staff())
+    buyer = make_buyer()
+
+    response = client.post(reverse("admin:conferences_conference_add"), _conference_form(buyer))
+
+    assert response.status_code == 302, response.context["errors"] if response.context else ""
+    conference = Conference.objects.get(slug="konferanse-om-farleder")
+    assert conference.status == ConferenceStatus.DRAFT
+    assert [a.title for a in conference.agenda_items.all()] == ["Velkommen"]
+    assert [n.reference for n in conference.notice_references.all()] == ["2027-000123"]
+
+
+def test_admin_conference_add_invalid_times_shows_errors_and_saves_nothing(client):
+    client.force_login(make_staff())
+    form = _conference_form(
+        make_buyer(),
+        ends_at_0="2027-03-26",
+        **{"notice_references-0-reference": "27-123"},
+    )
+
+    response = client.post(reverse("admin:conferences_conference_add"), form)
+
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert errors["ends_at"] == ["Konferansen må slutte etter at den starter."]
+    assert Conference.objects.count() == 0
+
+
+def test_admin_conference_changelist_works_for_staff_and_query_count_is_constant(
+    client, django_assert_max_num_queries
+):
+    client.force_login(make_staff())
+    make_conference(title="Første")
+
+    response_one = client.get(reverse("admin:conferences_conference_changelist"))
+    for i in range(20):
+        make_conference(title=f"Nummer {i}")
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as many:
+        response_many = client.get(reverse("admin:conferences_conference_changelist"))
+    with CaptureQueriesContext(connection) as one_again:
+        client.get(reverse("admin:conferences_conference_changelist") + "?q=Første")
+
+    assert "Første" in response_one.content.decode()
+    assert response_many.context["cl"].result_count == 21
+    assert len(many) == len(one_again)
+
+
+def test_admin_conference_pages_refused_for_anonymous(client):
+    conference = make_conference()
+
+    changelist = client.get(reverse("admin:conferences_conference_changelist"))
+    change = client.get(reverse("admin:conferences_conference_change", args=[conference.pk]))
+
+    assert changelist.status_code == 302
+    assert changelist["Location"].startswith(reverse("admin:login"))
+    assert change.status_code == 302
+
+
+def test_admin_conference_moderator_cannot_edit(client):
+    conference = make_conference(title="Original")
+    client.force_login(make_moderator())
+
+    view = client.get(reverse("admin:conferences_conference_change", args=[conference.pk]))
+    post = client.post(
+        reverse("admin:conferences_conference_change", args=[conference.pk]),
+        _conference_form(conference.buyer, title="Endret", slug=conference.slug),
+    )
+    add = client.get(reverse("admin:conferences_conference_add"))
+    transition = client.post(
+        reverse("admin:conferences_conference_transition", args=[conference.pk, "live"])
+    )
+
+    conference.refresh_from_db()
+    assert view.status_code == 200  # read-only view
+    assert post.status_code == 403
+    assert add.status_code == 403
+    assert transition.status_code == 403
+    assert conference.title == "Original"
+    assert conference.status == ConferenceStatus.PUBLISHED
+
+
+def test_admin_transition_publish_appears_on_public_list(client):
+    staff = make_staff()
+    conference = make_conference(status=ConferenceStatus.DRAFT, title="Snart publisert")
+    client.force_login(staff)
+    before = client.get(reverse("conferences:list")).content.decode()
+
+    response = client.post(
+        reverse("admin:conferences_conference_transition", args=[conference.pk, "published"])
+    )
+    client.logout()
+    after = client.get(reverse("conferences:list")).content.decode()
+
+    assert response.status_code == 302
+    assert "Snart publisert" not in before
+    assert "Snart publisert" in after
+    assert StatusChange.objects.get().changed_by == staff
+
+
+def test_admin_transition_close_without_notice_shows_error(client):
+    conference = make_conference(status=ConferenceStatus.FOLLOW_UP)
+    client.force_login(make_staff())
+
+    response = client.post(
+        reverse("admin:conferences_conference_transition", args=[conference.pk, "closed"]),
+        {"notice_reference": ""},
+        follow=True,
+        headers={"accept-language": "en"},
+    )
+
+    conference.refresh_from_db()
+    assert conference.status == ConferenceStatus.FOLLOW_UP
+    assert [str(m) for m in response.context["messages"]] == [
+        "Enter the competition's notice reference to close the dialogue."
+    ]

@@ -1,0 +1,91 @@
+"""The settings module: loud failure without secrets, clean deploy checks in production."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PRODUCTION = {
+    "DJANGO_DEBUG": "0",
+    "DJANGO_SECRET_KEY": "k3Q9v-x7Lm2Zp0Rt8Yw5Nc4Hb6Jf1Gd3Sa9Ue7Io2Pq5Wr8Ty0Uv4Xz6Bn1Mc3Vl",
+    "DJANGO_ALLOWED_HOSTS": "dialog.example.no",
+    "DATABASE_URL": "sqlite:///:memory:",
+}
+_STRIP = ("DJANGO_", "DATABASE_", "REDIS_URL", "CELERY_", "EMAIL_", "SERVESTATIC_")
+
+
+def _run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith(_STRIP)}
+    return subprocess.run(  # noqa: S603
+        [sys.executable, *args],
+        cwd=ROOT,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("missing", "message"),
+    [
+        ("DJANGO_SECRET_KEY", "DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off"),
+        ("DJANGO_ALLOWED_HOSTS", "DJANGO_ALLOWED_HOSTS must be set when DJANGO_DEBUG is off"),
+    ],
+)
+def test_settings_production_without_secret_refuses_to_start(missing, message):
+    env = {k: v for k, v in PRODUCTION.items() if k != missing}
+
+    result = _run("manage.py", "check", **env)
+
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_settings_debug_on_starts_without_secrets():
+    result = _run("manage.py", "check", DJANGO_DEBUG="1", DATABASE_URL="sqlite:///:memory:")
+
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_settings_production_check_deploy_is_clean():
+    result = _run("manage.py", "check", "--deploy", "--fail-level", "DEBUG", **PRODUCTION)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues (0 silenced)." in result.stdout
+
+
+def test_settings_invalid_boolean_is_refused():
+    result = _run("manage.py", "check", **{**PRODUCTION, "DJANGO_DEBUG": "maybe"})
+
+    assert result.returncode != 0
+    assert "DJANGO_DEBUG must be a boolean" in result.stderr
+
+
+def test_settings_embedded_defaults_need_no_service():
+    code = (
+        "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='dialogkonferanse.settings';"
+        "django.setup(); from django.conf import settings as s;"
+        "print(s.DATABASES['default']['ENGINE'], s.CELERY_TASK_ALWAYS_EAGER, s.EMAIL_BACKEND,"
+        " s.CACHES['default']['BACKEND'], s.TIME_ZONE, s.USE_TZ, s.LANGUAGE_CODE)"
+    )
+
+    result = _run("-c", code, DJANGO_DEBUG="1")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "django.db.backends.sqlite3",
+        "True",
+        "dialogkonferanse.mail.FileAndConsoleEmailBackend",
+        "django.core.cache.backends.locmem.LocMemCache",
+        "Europe/Oslo",
+        "True",
+        "nb",
+    ]
