@@ -143,7 +143,7 @@ class ConferenceAdmin(admin.ModelAdmin):
             raise PermissionDenied
         target = ConferenceStatus(to_status)
         change_url = reverse("admin:conferences_conference_change", args=[conference.pk])
-        form = TransitionForm(request.POST or None)
+        form = TransitionForm(request.POST if request.method == "POST" else None)
         if request.method == "POST" and form.is_valid():
             try:
                 transition_conference(
