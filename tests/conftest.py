@@ -69,6 +69,18 @@ def _english_outside_requests():
         yield
 
 
+@pytest.fixture
+def roles(db) -> None:
+    """The groups from the roles migration (a transactional test may have flushed them)."""
+    from django.apps import apps
+    from django.contrib.auth.models import Group
+
+    from dialogkonferanse.roles import ROLE_PERMISSIONS, sync_roles
+
+    if Group.objects.filter(name__in=ROLE_PERMISSIONS).count() != len(ROLE_PERMISSIONS):
+        sync_roles(apps)
+
+
 @pytest.fixture(autouse=True)
 def _clean_cache() -> None:
     from django.core.cache import cache

@@ -169,3 +169,46 @@ def test_admin_transition_close_without_notice_shows_error(client):
     assert [str(m) for m in response.context["messages"]] == [
         "Enter the competition's notice reference to close the dialogue."
     ]
+
+
+def test_admin_transition_close_page_asks_for_notice_reference(client):
+    conference = make_conference(status=ConferenceStatus.FOLLOW_UP)
+    client.force_login(make_staff())
+
+    response = client.get(
+        reverse("admin:conferences_conference_transition", args=[conference.pk, "closed"]),
+        headers={"accept-language": "en"},
+    )
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'name="notice_reference"' in html
+    assert "Closing ends the dialogue" in html
+
+
+def test_admin_change_page_offers_only_allowed_transitions(client):
+    conference = make_conference(status=ConferenceStatus.PUBLISHED)
+    client.force_login(make_staff())
+
+    response = client.get(
+        reverse("admin:conferences_conference_change", args=[conference.pk]),
+        headers={"accept-language": "en"},
+    )
+
+    labels = [t["label"] for t in response.context["transitions"]]
+    assert labels == ["Draft", "Live", "Closed"]
+
+
+def test_roles_moderator_has_only_view_permissions_on_conferences(roles):
+    from django.contrib.auth.models import Group
+
+    moderator = Group.objects.get(name="Moderator")
+    staff = Group.objects.get(name="Procurement staff")
+
+    conference_perms = set(
+        moderator.permissions.filter(content_type__app_label="conferences").values_list(
+            "codename", flat=True
+        )
+    )
+    assert conference_perms == {"view_conference", "view_agendaitem"}
+    assert staff.permissions.filter(codename="change_conference").exists()

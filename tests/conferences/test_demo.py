@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from conferences.choices import ConferenceStatus
+from conferences.models import AgendaItem, BuyerOrganisation, Conference
+
+pytestmark = pytest.mark.django_db
+
+
+def test_seed_demo_twice_creates_one_published_conference(settings, capsys, roles):
+    settings.DEBUG = True
+
+    call_command("seed_demo")
+    call_command("seed_demo")
+
+    out = capsys.readouterr().out
+    assert Conference.objects.count() == 1
+    assert BuyerOrganisation.objects.count() == 1
+    assert Conference.objects.get().status == ConferenceStatus.PUBLISHED
+    assert AgendaItem.objects.count() == 5
+    assert set(get_user_model().objects.values_list("username", flat=True)) >= {
+        "staff",
+        "moderator",
+    }
+    assert "staff / dialog-demo-staff" in out
+
+
+def test_seed_demo_refused_with_debug_off(settings):
+    settings.DEBUG = False
+
+    with pytest.raises(CommandError):
+        call_command("seed_demo")
+
+    assert Conference.objects.count() == 0
