@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 # Embedded defaults for `make run`: SQLite, eager tasks, mail to files and the console.
 RUN_ENV := DJANGO_DEBUG=1
 
-.PHONY: help install messages run test test-app test-browser lint format bench worker beat \
+.PHONY: help install messages run test lint format bench worker beat \
 	makemessages compose-check clean
 
 help:
@@ -40,7 +40,14 @@ run: messages
 	@echo "Serving on http://127.0.0.1:$(PORT)/ (Ctrl+C stops)"
 	$(RUN_ENV) $(BIN)/uvicorn dialogkonferanse.asgi:application --host 127.0.0.1 --port $(PORT)
 
-test: messages
+AXE := node_modules/axe-core/axe.min.js
+
+$(AXE): package.json
+	@command -v npm >/dev/null || { echo "npm not found: install Node.js and npm (apt-get install npm)"; exit 1; }
+	npm install --no-audit --no-fund --no-package-lock --silent
+	touch $(AXE)
+
+test: messages $(AXE)
 	$(BIN)/python -m pytest -m "not browser" -p no:cacheprovider
 	$(BIN)/python -m pytest -m browser -p no:cacheprovider; rc=$$?; if [ $$rc -eq 5 ]; then echo "(no browser tests collected)"; else exit $$rc; fi
 
