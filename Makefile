@@ -75,7 +75,7 @@ beat: $(STAMP)
 	$(BIN)/celery -A dialogkonferanse beat --loglevel=INFO
 
 compose-check:
-	docker-compose config -q
+	DJANGO_SECRET_KEY=compose-check docker-compose config -q
 
 clean:
 	rm -rf $(VENV) var db.sqlite3

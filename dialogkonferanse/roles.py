@@ -20,10 +20,37 @@ ROLE_PERMISSIONS: dict[str, set[tuple[str, str]]] = {
             for action in _CRUD
         ),
         ("conferences", "view_statuschange"),
+        *(
+            ("meetings", f"{action}_{model}")
+            for model in (
+                "meetingsettings",
+                "meetingwindow",
+                "team",
+                "slot",
+                "meeting",
+                "waitinglistentry",
+                "minutes",
+            )
+            for action in _CRUD
+        ),
+        ("meetings", "view_meetingevent"),
+        # qa: staff moderate too, and see attendance and the stored live events.
+        *(("qa", f"{action}_question") for action in ("change", "view")),
+        *(("qa", f"{action}_answer") for action in ("add", "change", "view")),
+        ("qa", "view_vote"),
+        ("qa", "view_attendance"),
+        ("qa", "view_answerdigest"),
+        ("qa", "add_answerdigest"),
+        ("qa", "view_liveevent"),
     },
     MODERATOR: {
         ("conferences", "view_conference"),
         ("conferences", "view_agendaitem"),
+        # qa: the moderator dashboard (qa.permissions.can_moderate).
+        *(("qa", f"{action}_question") for action in ("change", "view")),
+        *(("qa", f"{action}_answer") for action in ("add", "change", "view")),
+        ("qa", "view_answerdigest"),
+        ("qa", "add_answerdigest"),
     },
 }
 

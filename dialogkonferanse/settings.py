@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "servestatic.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.contrib.postgres",
     "crispy_forms",
     "crispy_bootstrap5",
     "dialogkonferanse",
@@ -211,7 +212,9 @@ SERVESTATIC_AUTOREFRESH = DEBUG
 
 # --- Email ----------------------------------------------------------------------------------
 
-DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Dialogkonferanse <noreply@dialogkonferanse.local>")
+DEFAULT_FROM_EMAIL = env_str(
+    "DEFAULT_FROM_EMAIL", "Dialogkonferanse <noreply@dialogkonferanse.local>"
+)
 SERVER_EMAIL = env_str("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
 EMAIL_HOST = env_str("EMAIL_HOST")
 if EMAIL_HOST:
@@ -318,3 +321,69 @@ LOGGING = {
 BENCH_PROBE = env_bool("DJANGO_BENCH_PROBE", default=False)
 if BENCH_PROBE:
     INSTALLED_APPS.append("bench.probe")
+
+# --- Registrations (registrations/) ---------------------------------------------------------
+
+# Per client address, counted in the shared cache (Redis when REDIS_URL is set), HTTP 429 when
+# exceeded. Format "<count>/<s|m|h|d>"; empty or "0" turns a limit off (the benchmarks do).
+REGISTRATION_RATE_LIMIT = env_str("REGISTRATION_RATE_LIMIT", "10/h")
+REGISTRATION_RESEND_RATE_LIMIT = env_str("REGISTRATION_RESEND_RATE_LIMIT", "5/h")
+# Number of reverse proxies in front of the app whose X-Forwarded-For entries are trusted;
+# 0 uses the connection's address.
+RATE_LIMIT_TRUSTED_PROXIES = env_int("RATE_LIMIT_TRUSTED_PROXIES", 0)
+CELERY_BEAT_SCHEDULE["registrations-send-reminders"] = {
+    "task": "registrations.send_due_reminders",
+    "schedule": float(env_int("REGISTRATION_REMINDER_INTERVAL_SECONDS", 300)),
+}
+# Personal-link tokens (/r/<token>/) never reach a log: access logs and 404 warnings included.
+LOGGING.setdefault("filters", {})["redact_access_tokens"] = {
+    "()": "registrations.log_filters.RedactAccessTokens"
+}
+LOGGING["handlers"]["console"].setdefault("filters", []).append("redact_access_tokens")
+for _logger in ("uvicorn.access", "gunicorn.access", "django.server"):
+    LOGGING["loggers"][_logger] = {
+        "handlers": ["console"],
+        "filters": ["redact_access_tokens"],
+        "level": "INFO",
+        "propagate": False,
+    }
+# "Not Found: /r/…" warnings: filtered on the logger, before any handler (mail_admins too).
+LOGGING["loggers"].setdefault("django.request", {}).setdefault("filters", []).append(
+    "redact_access_tokens"
+)
+
+# --- Meetings (meetings/) -------------------------------------------------------------------
+
+# Generated Jitsi rooms live here (an unguessable room name per meeting); any Jitsi server works.
+JITSI_BASE_URL = env_str("JITSI_BASE_URL", "https://meet.jit.si").rstrip("/")
+_MEETINGS_INTERVAL = float(env_int("MEETINGS_TASK_INTERVAL_SECONDS", 300))
+CELERY_BEAT_SCHEDULE["meetings-send-reminders"] = {
+    "task": "meetings.send_reminders",
+    "schedule": _MEETINGS_INTERVAL,
+}
+CELERY_BEAT_SCHEDULE["meetings-send-pending-invitations"] = {
+    "task": "meetings.send_pending_invitations",
+    "schedule": _MEETINGS_INTERVAL,
+}
+CELERY_BEAT_SCHEDULE["meetings-expire-offers"] = {
+    "task": "meetings.expire_offers",
+    "schedule": _MEETINGS_INTERVAL,
+}
+
+# --- Questions and live updates (qa/) -------------------------------------------------------
+
+QA_QUESTION_MAX_LENGTH = env_int("QA_QUESTION_MAX_LENGTH", 1000)
+QA_ANSWER_MAX_LENGTH = env_int("QA_ANSWER_MAX_LENGTH", 10000)
+# Per registration, counted in the shared cache ("<count>/<s|m|h|d>"; empty or "0" = off).
+QA_QUESTION_RATE_LIMIT = env_str("QA_QUESTION_RATE_LIMIT", "5/m")
+# Live updates go through Redis pub/sub when set (defaults to REDIS_URL); without it the event
+# streams poll the stored events every QA_SSE_POLL_SECONDS.
+QA_LIVE_REDIS_URL = env_str("QA_LIVE_REDIS_URL", REDIS_URL)
+# Pub/sub channel prefix; empty = "dk:qa:<database name>:" (pub/sub ignores Redis db numbers).
+QA_LIVE_CHANNEL_PREFIX = env_str("QA_LIVE_CHANNEL_PREFIX")
+QA_SSE_HEARTBEAT_SECONDS = env_int("QA_SSE_HEARTBEAT_SECONDS", 15)
+QA_SSE_POLL_SECONDS = float(env_str("QA_SSE_POLL_SECONDS", "1") or 1)
+QA_SSE_RETRY_MS = env_int("QA_SSE_RETRY_MS", 2000)
+QA_SSE_QUEUE_SIZE = env_int("QA_SSE_QUEUE_SIZE", 1000)
+# At most one vote-count update per question in this window; the rest follow when it ends.
+QA_VOTE_COALESCE_MS = env_int("QA_VOTE_COALESCE_MS", 500)

@@ -14,6 +14,9 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", views.healthz, name="healthz"),
     path("privacy/", views.privacy_notice, name="privacy"),
+    path("", include("registrations.urls")),
+    path("", include("qa.urls")),
+    path("", include("meetings.urls")),
     path("", include("conferences.urls")),
 ]
 

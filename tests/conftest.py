@@ -102,6 +102,7 @@ class _RecordingSmtpHandler:
         import threading
 
         self.messages: list = []  # email.message.EmailMessage
+        self.raw: list[bytes] = []  # the DATA exactly as received
         self.envelopes: list[tuple[str, list[str]]] = []  # (MAIL FROM, RCPT TO list)
         self.connections = 0
         self.reject: dict[str, str] = {}
@@ -125,6 +126,7 @@ class _RecordingSmtpHandler:
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         with self.changed:
             self.messages.append(message)
+            self.raw.append(bytes(envelope.content))
             self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
             self.changed.notify_all()
         return "250 Message accepted for delivery"
@@ -151,6 +153,10 @@ class SmtpTestServer:
     @property
     def envelopes(self) -> list[tuple[str, list[str]]]:
         return self.handler.envelopes
+
+    @property
+    def raw(self) -> list[bytes]:
+        return self.handler.raw
 
     @property
     def connections(self) -> int:

@@ -41,8 +41,9 @@ def oslo_date(value: dt.datetime | None) -> SafeString | str:
     if not value:
         return ""
     local = timezone.localtime(value)
-    return format_html('<time datetime="{}">{}</time>', local.date().isoformat(),
-                       date_format(local, "DATE_FORMAT"))
+    return format_html(
+        '<time datetime="{}">{}</time>', local.date().isoformat(), date_format(local, "DATE_FORMAT")
+    )
 
 
 @register.filter
@@ -50,8 +51,9 @@ def oslo_time(value: dt.datetime | None) -> SafeString | str:
     if not value:
         return ""
     local = timezone.localtime(value)
-    return format_html('<time datetime="{}">{}</time>', local.isoformat(),
-                       date_format(local, "TIME_FORMAT"))
+    return format_html(
+        '<time datetime="{}">{}</time>', local.isoformat(), date_format(local, "TIME_FORMAT")
+    )
 
 
 @register.filter

@@ -1,0 +1,254 @@
+"""The one email renderer and outbox for every app.
+
+Queueing: ``queue_email`` renders ``templates/emails/<template>/{subject.txt,body.txt,body.html}``
+in the recipient's language and Oslo time and writes one ``OutboundEmail`` row inside the
+caller's transaction; the send task is queued only after commit.
+
+Delivery (claim, send over one SMTP connection, sweep) lives in ``dialogkonferanse.delivery``.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.template import Context
+from django.template.loader import get_template
+from django.utils import timezone, translation
+
+from .choices import EmailStatus
+from .mime import build_message, mime_bytes
+from .models import OutboundAttachment, OutboundEmail
+
+if TYPE_CHECKING:
+    from conferences.models import Conference
+    from registrations.models import Registration
+
+OSLO = "Europe/Oslo"
+_BLANK_LINES = re.compile(r"\n[ \t]*\n(?:[ \t]*\n)+")
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file to send with an email. ``mimetype`` without a charset parameter."""
+
+    filename: str
+    content: bytes
+    mimetype: str  # e.g. "text/calendar; method=REQUEST"
+
+
+@dataclass(frozen=True)
+class RenderedEmail:
+    subject: str
+    body_text: str
+    body_html: str
+
+
+# --- Rendering ------------------------------------------------------------------------------
+
+
+def _render(name: str, context: dict[str, Any], *, autoescape: bool) -> str:
+    # The backend wrapper always autoescapes; text parts must not turn "&" into "&amp;".
+    template = get_template(name).template  # type: ignore[attr-defined]
+    return template.render(Context(context, autoescape=autoescape))
+
+
+def single_line(value: str) -> str:
+    """Collapse all whitespace, CR and LF included, so a header value cannot be split."""
+    return " ".join(value.split())
+
+
+def email_context(
+    context: dict[str, Any], *, language: str, conference: Conference | None = None
+) -> dict[str, Any]:
+    """The caller's context plus what every email layout uses (site URL, buyer signature)."""
+    full: dict[str, Any] = {"site_url": settings.SITE_URL, "language": language}
+    if conference is not None:
+        buyer = conference.buyer
+        full.update(
+            conference=conference,
+            buyer=buyer,
+            signature=buyer.email_signature.strip() or buyer.name,
+        )
+    full.update(context)
+    return full
+
+
+def render_email(
+    *, template: str, context: dict[str, Any], language: str, conference: Conference | None = None
+) -> RenderedEmail:
+    """Render subject, text and HTML of ``templates/emails/<template>/`` in ``language``/Oslo."""
+    full = email_context(context, language=language, conference=conference)
+    with translation.override(language), timezone.override(OSLO):
+        subject = _render(f"emails/{template}/subject.txt", full, autoescape=False)
+        body_text = _render(f"emails/{template}/body.txt", full, autoescape=False)
+        body_html = _render(f"emails/{template}/body.html", full, autoescape=True)
+    body_text = _BLANK_LINES.sub("\n\n", body_text.strip()) + "\n"
+    return RenderedEmail(subject=single_line(subject), body_text=body_text, body_html=body_html)
+
+
+def _check_recipient(address: str) -> str:
+    if "\r" in address or "\n" in address:
+        raise ValueError("The recipient address must not contain CR or LF.")
+    address = address.strip()
+    try:
+        validate_email(address)
+    except ValidationError as exc:
+        raise ValueError(f"Not a single valid email address: {address!r}") from exc
+    return address
+
+
+# --- Queueing -------------------------------------------------------------------------------
+
+
+def queue_email(
+    *,
+    kind: str,
+    to: str,
+    language: str,
+    template: str,
+    context: dict[str, Any],
+    idempotency_key: str,
+    attachments: Sequence[Attachment] = (),
+    conference: Conference | None = None,
+    registration: Registration | None = None,
+    reply_to: str = "",
+) -> OutboundEmail:
+    """Render an email and write it to the outbox in the caller's transaction.
+
+    Invariant: one row per ``idempotency_key`` (unique constraint; an insert that loses the race
+    returns the existing row and queues nothing). Lock: none beyond the unique index.
+    Side effect: the send task is queued on commit, so a rolled-back caller sends nothing.
+    """
+    to = _check_recipient(to)
+    if reply_to:
+        reply_to = _check_recipient(reply_to)
+    if language not in dict(settings.LANGUAGES):
+        raise ValueError(f"Unknown language {language!r}.")
+    existing = OutboundEmail.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is not None:
+        return existing
+
+    rendered = render_email(
+        template=template, context=context, language=language, conference=conference
+    )
+    now = timezone.now()
+    mime = mime_bytes(
+        build_message(
+            subject=single_line(rendered.subject),
+            body_text=rendered.body_text,
+            body_html=rendered.body_html,
+            to_email=to,
+            reply_to=reply_to,
+            idempotency_key=idempotency_key,
+            attachments=[(a.filename, a.content, a.mimetype) for a in attachments],
+        )
+    )
+    try:
+        with transaction.atomic():  # a savepoint: a duplicate key leaves the caller intact
+            email = OutboundEmail.objects.create(
+                mime=mime,
+                kind=kind,
+                to_email=to,
+                reply_to=reply_to,
+                language=language,
+                subject=rendered.subject,
+                body_text=rendered.body_text,
+                body_html=rendered.body_html,
+                idempotency_key=idempotency_key,
+                queued_at=now,
+                next_attempt_at=now,
+                conference=conference,
+                registration=registration,
+            )
+            OutboundAttachment.objects.bulk_create(
+                OutboundAttachment(
+                    email=email,
+                    position=i,
+                    filename=a.filename,
+                    mimetype=a.mimetype,
+                    content=bytes(a.content),
+                )
+                for i, a in enumerate(attachments)
+            )
+    except IntegrityError:
+        return OutboundEmail.objects.get(idempotency_key=idempotency_key)
+
+    _dispatch_on_commit(email.pk)
+    return email
+
+
+class _PendingDispatch:
+    """Ids queued in the current transaction; one on-commit callback sends their tasks."""
+
+    def __init__(self) -> None:
+        self.ids: list[int] = []
+
+    def __call__(self) -> None:
+        ids, self.ids = self.ids, []
+        dispatch_email_tasks(ids)
+
+
+_local = threading.local()
+
+
+def _dispatch_on_commit(email_id: int) -> None:
+    # One task per batch rather than per email: a transaction that queues 1,000 emails
+    # publishes 20 tasks. The callback vanishes with a rolled-back (savepoint) block; then a
+    # new one is registered, so an id is never left without a task after commit.
+    connection = transaction.get_connection()
+    pending: _PendingDispatch | None = getattr(_local, "pending", None)
+    registered = pending is not None and any(
+        callback is pending for _sids, callback, _robust in connection.run_on_commit
+    )
+    if not registered or pending is None:
+        pending = _PendingDispatch()
+        _local.pending = pending
+        pending.ids.append(email_id)
+        transaction.on_commit(pending)
+    else:
+        pending.ids.append(email_id)
+
+
+def emails_for_registration(registration_id: int) -> QuerySet[OutboundEmail]:
+    """Every email queued for one registration, newest first (for other apps' admin)."""
+    return OutboundEmail.objects.filter(registration_id=registration_id).order_by(
+        "-created_at", "-pk"
+    )
+
+
+def dispatch_email_tasks(email_ids: Sequence[int], *, countdown: float | None = None) -> None:
+    """Queue one send task per batch of ids (each task claims up to a batch of due rows)."""
+    from .tasks import deliver_email
+
+    size = max(1, settings.OUTBOX_BATCH_SIZE)
+    for start in range(0, len(email_ids), size):
+        deliver_email.apply_async((email_ids[start],), countdown=countdown)
+
+
+def requeue_failed_emails(*, email_ids: Iterable[int]) -> int:
+    """Put failed emails back in the queue with a fresh attempt count; returns how many.
+
+    Lock: the failed rows (``FOR UPDATE``). Side effect: send tasks queued on commit.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        ids = list(
+            OutboundEmail.objects.select_for_update()
+            .filter(pk__in=list(email_ids), status=EmailStatus.FAILED)
+            .values_list("pk", flat=True)
+        )
+        OutboundEmail.objects.filter(pk__in=ids).update(
+            status=EmailStatus.QUEUED, attempts=0, queued_at=now, next_attempt_at=now
+        )
+        if ids:
+            transaction.on_commit(lambda: dispatch_email_tasks(ids))
+    return len(ids)

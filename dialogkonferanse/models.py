@@ -1,0 +1,136 @@
+"""The one email outbox for every app: each email is a row before it is a message.
+
+A row is written in the same transaction as the change that causes it (``emails.queue_email``);
+the send task only ever reads rows, so a rolled-back change sends nothing and a lost task loses
+nothing (the sweep finds the row again).
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .choices import EmailStatus
+from .db import TimeStampedModel
+
+
+class OutboundEmail(TimeStampedModel):
+    """One rendered email to one recipient, with its delivery state.
+
+    ``idempotency_key`` is unique: the same cause queues the same email only once.
+    ``sending_started_at`` doubles as the claim token of the worker that set ``sending``.
+    """
+
+    kind = models.CharField(_("kind"), max_length=64)
+    to_email = models.EmailField(_("recipient"), max_length=254)
+    reply_to = models.EmailField(_("reply to"), max_length=254, blank=True)
+    language = models.CharField(_("language"), max_length=8)
+    subject = models.CharField(_("subject"), max_length=998)
+    body_text = models.TextField(_("text body"))
+    body_html = models.TextField(_("HTML body"), blank=True)
+    # The whole message as sent (built once when queued, see dialogkonferanse/mime.py).
+    mime = models.BinaryField(_("message as sent"), blank=True, default=b"", editable=False)
+    idempotency_key = models.CharField(_("idempotency key"), max_length=255)
+    status = models.CharField(
+        _("status"), max_length=10, choices=EmailStatus.choices, default=EmailStatus.QUEUED
+    )
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    queued_at = models.DateTimeField(_("queued at"), default=timezone.now)
+    next_attempt_at = models.DateTimeField(
+        _("next attempt at"),
+        default=timezone.now,
+        help_text=_("A queued email is not sent before this time (backoff after an error)."),
+    )
+    sending_started_at = models.DateTimeField(_("sending started at"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    conference = models.ForeignKey(
+        "conferences.Conference",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="emails",
+        verbose_name=_("conference"),
+    )
+    registration = models.ForeignKey(
+        "registrations.Registration",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="emails",
+        verbose_name=_("registration"),
+    )
+
+    class Meta:
+        verbose_name = _("outbound email")
+        verbose_name_plural = _("outbound emails")
+        ordering = ("-created_at", "-pk")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["idempotency_key"], name="outboundemail_unique_idempotency_key"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=EmailStatus.values), name="outboundemail_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=EmailStatus.SENT) | Q(sent_at__isnull=False),
+                name="outboundemail_sent_has_sent_at",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=EmailStatus.SENDING) | Q(sending_started_at__isnull=False),
+                name="outboundemail_sending_has_started_at",
+            ),
+            models.CheckConstraint(
+                condition=Q(next_attempt_at__gte=F("queued_at")),
+                name="outboundemail_next_attempt_after_queued",
+            ),
+        ]
+        indexes = [
+            # The claim and the sweep: queued rows due now, oldest first.
+            models.Index(
+                fields=["next_attempt_at", "id"],
+                condition=Q(status=EmailStatus.QUEUED),
+                name="outboundemail_queued_due",
+            ),
+            # The sweep: rows stuck in sending.
+            models.Index(
+                fields=["sending_started_at"],
+                condition=Q(status=EmailStatus.SENDING),
+                name="outboundemail_sending_since",
+            ),
+            models.Index(fields=["status", "created_at"], name="outboundemail_status_created"),
+            models.Index(fields=["created_at"], name="outboundemail_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} → {self.to_email} ({self.get_status_display()})"
+
+
+class OutboundAttachment(models.Model):
+    """A file sent with an outbound email (an ``.ics`` invite, say); bytes stored as-is."""
+
+    email = models.ForeignKey(
+        OutboundEmail,
+        on_delete=models.CASCADE,
+        related_name="attachments",
+        verbose_name=_("email"),
+    )
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    filename = models.CharField(_("file name"), max_length=255)
+    mimetype = models.CharField(_("content type"), max_length=255)
+    content = models.BinaryField(_("content"))
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ("email", "position")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["email", "position"], name="outboundattachment_unique_position"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.filename

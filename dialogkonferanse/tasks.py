@@ -1,0 +1,29 @@
+"""Celery tasks of the email outbox. Names are stable: queued messages outlive deployments."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from . import delivery
+
+
+@shared_task(name="dialogkonferanse.deliver_email", acks_late=True, ignore_result=True)
+def deliver_email(email_id: int) -> dict[str, int]:
+    """Send outbox row ``email_id`` (if still queued) with other due rows on one connection.
+
+    Idempotent: a row already claimed, sent or failed is skipped. Transient SMTP errors put
+    rows back in the queue and schedule a later run; nothing is retried here.
+    """
+    result = delivery.deliver_queued_emails(email_id=email_id)
+    return {
+        "sent": len(result.sent),
+        "failed": len(result.failed),
+        "retry": len(result.retry),
+        "connections": result.connections,
+    }
+
+
+@shared_task(name="dialogkonferanse.sweep_outbox", acks_late=True, ignore_result=True)
+def sweep_outbox() -> dict[str, int]:
+    """Periodic (beat): re-dispatch lost sends and re-queue rows stuck in ``sending``."""
+    return delivery.sweep_outbox()

@@ -1,0 +1,109 @@
+"""Admin of the outbox: a constant number of queries, and the re-queue action."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from dialogkonferanse.choices import EmailStatus
+from dialogkonferanse.models import OutboundEmail
+from tests.factories import make_conference
+
+pytestmark = pytest.mark.django_db
+
+CHANGELIST = "admin:dialogkonferanse_outboundemail_changelist"
+
+
+def _make_emails(count: int, *, status: str = EmailStatus.SENT, offset: int = 0) -> list:
+    conference = make_conference()
+    now = timezone.now()
+    return OutboundEmail.objects.bulk_create(
+        OutboundEmail(
+            kind="confirmation",
+            to_email=f"person{offset + i}@example.no",
+            language="nb",
+            subject=f"Emne {offset + i}",
+            body_text="tekst",
+            body_html="<p>tekst</p>",
+            idempotency_key=f"admin:{offset + i}",
+            status=status,
+            sent_at=now if status == EmailStatus.SENT else None,
+            last_error="550 no such user" if status == EmailStatus.FAILED else "",
+            conference=conference,
+        )
+        for i in range(count)
+    )
+
+
+def _changelist_queries(admin_client) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = admin_client.get(reverse(CHANGELIST))
+    assert response.status_code == 200
+    return len(queries)
+
+
+def test_outbound_email_changelist_same_queries_for_1_and_50(
+    admin_client, django_assert_num_queries
+) -> None:
+    _make_emails(1)
+    one = _changelist_queries(admin_client)
+    _make_emails(49, offset=1)
+
+    with django_assert_num_queries(one):
+        response = admin_client.get(reverse(CHANGELIST))
+
+    assert response.context["cl"].result_count == 50
+    assert "person49@example.no" in response.text
+
+
+def test_outbound_email_changelist_search_and_filter(admin_client) -> None:
+    _make_emails(3)
+    _make_emails(1, status=EmailStatus.FAILED, offset=10)
+
+    found = admin_client.get(reverse(CHANGELIST), {"q": "person10@"})
+    failed = admin_client.get(reverse(CHANGELIST), {"status__exact": EmailStatus.FAILED})
+
+    assert [e.to_email for e in found.context["cl"].result_list] == ["person10@example.no"]
+    assert [e.to_email for e in failed.context["cl"].result_list] == ["person10@example.no"]
+
+
+def test_requeue_failed_action_requeues_only_failed(
+    admin_client, django_capture_on_commit_callbacks
+) -> None:
+    [failed] = _make_emails(1, status=EmailStatus.FAILED)
+    [sent] = _make_emails(1, offset=1)
+    OutboundEmail.objects.filter(pk=failed.pk).update(attempts=8)
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = admin_client.post(
+            reverse(CHANGELIST),
+            {"action": "requeue_failed", "_selected_action": [failed.pk, sent.pk]},
+            follow=True,
+            headers={"accept-language": "en"},
+        )
+
+    failed.refresh_from_db()
+    sent.refresh_from_db()
+    assert (failed.status, failed.attempts) == (EmailStatus.QUEUED, 0)
+    assert failed.last_error == "550 no such user"
+    assert sent.status == EmailStatus.SENT
+    assert len(callbacks) == 1
+    assert [str(m) for m in response.context["messages"]] == [
+        "1 email re-queued.",
+        "1 selected emails were not failed and were left as they are.",
+    ]
+
+
+def test_outbound_email_admin_change_page_is_read_only(admin_client) -> None:
+    [email] = _make_emails(1)
+
+    response = admin_client.get(
+        reverse("admin:dialogkonferanse_outboundemail_change", args=[email.pk])
+    )
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.fields == {}
+    assert "person0@example.no" in response.text

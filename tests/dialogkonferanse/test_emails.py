@@ -1,0 +1,193 @@
+"""queue_email: rendering in the recipient's language and Oslo time, idempotency, rollback."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+
+from dialogkonferanse.choices import EmailStatus
+from dialogkonferanse.emails import Attachment, emails_for_registration, queue_email
+from dialogkonferanse.models import OutboundEmail
+from registrations.models import Registration
+from tests.factories import make_buyer, make_conference
+
+pytestmark = pytest.mark.django_db
+
+# Monday 30 March 2026, the day after the switch to summer time: 08:00 UTC is 10:00 in Oslo.
+STARTS = dt.datetime(2026, 3, 30, 8, 0, tzinfo=dt.UTC)
+
+
+def _conference(**overrides: Any):
+    buyer = make_buyer(name="Kystverket", email_signature="Hilsen\nKystverket innkjøp")
+    values = {
+        "title": "Dialog om fyr",
+        "starts_at": STARTS,
+        "registration_opens_at": STARTS - dt.timedelta(days=30),
+        "registration_closes_at": STARTS - dt.timedelta(hours=1),
+        "buyer": buyer,
+    }
+    values.update(overrides)
+    return make_conference(**values)
+
+
+def _queue(conference=None, **overrides: Any) -> OutboundEmail:
+    values: dict[str, Any] = {
+        "kind": "test",
+        "to": "leverandor@example.no",
+        "language": "nb",
+        "template": "outbox_test",
+        "context": {"headline": "Velkommen", "token": "abc123"},
+        "idempotency_key": "test:1",
+        "conference": conference,
+    }
+    values.update(overrides)
+    return queue_email(**values)
+
+
+@pytest.mark.parametrize(
+    ("language", "weekday", "month"),
+    [("nb", "mandag", "mars"), ("nn", "måndag", "mars"), ("en", "Monday", "March")],
+)
+def test_queue_email_renders_in_language_and_oslo_time(
+    settings, language: str, weekday: str, month: str
+) -> None:
+    settings.SITE_URL = "https://dialog.example.no"
+    conference = _conference()
+
+    email = _queue(conference, language=language, idempotency_key=f"render:{language}")
+
+    email.refresh_from_db()
+    assert email.status == EmailStatus.QUEUED
+    assert email.language == language
+    assert email.subject == "Dialog om fyr: Velkommen"
+    assert f"Starts: {weekday} 30. {month} 2026 10:00 (+0200)\n" in email.body_text
+    assert "Link: https://dialog.example.no/p/abc123" in email.body_text
+    assert "abc123\n\nHilsen\nKystverket innkjøp\n\n-- \n" in email.body_text
+    assert f'<html lang="{language}">' in email.body_html
+    assert 'datetime="2026-03-30T10:00:00+02:00"' in email.body_html
+    assert "UTC+02:00" in email.body_html
+    assert "Hilsen<br>Kystverket innkjøp" in email.body_html
+    assert 'href="https://dialog.example.no/p/abc123"' in email.body_html
+
+
+def test_queue_email_text_body_is_not_html_escaped() -> None:
+    email = _queue(_conference(), context={"headline": "Fisk & <vilt>", "token": "t"})
+
+    assert "Fisk & <vilt> & more" in email.body_text
+    assert "<h1>Fisk &amp; &lt;vilt&gt;</h1>" in email.body_html
+
+
+def test_queue_email_without_conference_is_signed_by_nobody() -> None:
+    email = _queue(None, context={"headline": "Hei", "token": "t"})
+
+    assert email.conference_id is None
+    assert "Kystverket" not in email.body_text
+    assert email.body_text.startswith("Hei & more")
+
+
+def test_queue_email_same_idempotency_key_gives_one_row(django_capture_on_commit_callbacks):
+    conference = _conference()
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        first = _queue(conference, idempotency_key="confirm:42")
+        second = _queue(conference, idempotency_key="confirm:42", to="annen@example.no")
+
+    assert second.pk == first.pk
+    assert OutboundEmail.objects.filter(idempotency_key="confirm:42").count() == 1
+    assert OutboundEmail.objects.get(idempotency_key="confirm:42").to_email == (
+        "leverandor@example.no"
+    )
+    assert len(callbacks) == 1
+
+
+def test_queue_email_rolled_back_leaves_no_row_and_no_task(django_capture_on_commit_callbacks):
+    conference = _conference()
+
+    def register_then_fail() -> None:
+        with transaction.atomic():
+            _queue(conference, idempotency_key="rolled-back")
+            raise RuntimeError("the registration failed")
+
+    with (
+        django_capture_on_commit_callbacks() as callbacks,
+        pytest.raises(RuntimeError, match="registration failed"),
+    ):
+        register_then_fail()
+
+    assert OutboundEmail.objects.filter(idempotency_key="rolled-back").count() == 0
+    assert callbacks == []
+
+
+@pytest.mark.parametrize(
+    "to",
+    [
+        "a@example.no\r\nBcc: evil@example.com",
+        "a@example.no\nBcc: evil@example.com",
+        "a@example.no, evil@example.com",
+        "not an address",
+    ],
+)
+def test_queue_email_bad_recipient_raises(to: str) -> None:
+    with pytest.raises(ValueError, match="address"):
+        _queue(None, to=to, idempotency_key=f"bad:{to}")
+
+    assert OutboundEmail.objects.count() == 0
+
+
+def test_queue_email_subject_with_newlines_becomes_one_line() -> None:
+    email = _queue(None, context={"headline": "Hei\r\nBcc: evil@example.com\n\tX: y", "token": "t"})
+
+    assert email.subject == ": Hei Bcc: evil@example.com X: y"
+    assert "\n" not in email.subject
+    assert "\r" not in email.subject
+
+
+def test_queue_email_unknown_language_raises() -> None:
+    with pytest.raises(ValueError, match="language"):
+        _queue(None, language="de")
+
+
+def test_queue_email_stores_attachment_bytes() -> None:
+    ics = b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nEND:VCALENDAR\r\n"
+    blob = bytes(range(256))
+
+    email = _queue(
+        None,
+        attachments=[
+            Attachment("invite.ics", ics, "text/calendar; method=REQUEST"),
+            Attachment("raw.bin", blob, "application/octet-stream"),
+        ],
+    )
+
+    stored = [(a.filename, bytes(a.content), a.mimetype) for a in email.attachments.all()]
+    assert stored == [
+        ("invite.ics", ics, "text/calendar; method=REQUEST"),
+        ("raw.bin", blob, "application/octet-stream"),
+    ]
+
+
+def test_emails_for_registration_returns_only_its_emails() -> None:
+    conference = _conference()
+    registrations = [
+        Registration.objects.create(
+            conference=conference,
+            organisation_name=f"Firma {i}",
+            contact_name="Kari",
+            email=f"kari{i}@firma.no",
+            privacy_acknowledged_at=timezone.now(),
+        )
+        for i in range(2)
+    ]
+    mine = [
+        _queue(conference, registration=registrations[0], idempotency_key=f"r0:{i}")
+        for i in range(2)
+    ]
+    _queue(conference, registration=registrations[1], idempotency_key="r1:0")
+
+    result = list(emails_for_registration(registrations[0].pk))
+
+    assert result == list(reversed(mine))
