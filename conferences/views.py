@@ -4,6 +4,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from registrations.selectors import public_participants
+
 from .ics import conference_ics
 from .selectors import get_conference_for_viewer, upcoming_and_past_conferences
 
@@ -24,6 +26,7 @@ def conference_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "registration_open": conference.registration_is_open(now),
         "registration_not_yet_open": conference.registration_not_yet_open(now),
         "has_ended": conference.ends_at <= now,
+        "participants": public_participants(conference=conference),
     }
     return render(request, "conferences/detail.html", context)
 

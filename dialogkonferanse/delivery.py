@@ -142,12 +142,14 @@ def _finish(email: OutboundEmail, token: dt.datetime, **values: Any) -> None:
 
 
 def _record_sent(ids: list[int], token: dt.datetime) -> None:
-    """Mark accepted emails sent. Called after every accepted message, so a worker killed
-    between the server's "250" and this commit re-sends at most that one email."""
+    """Mark accepted emails sent and drop their MIME (it may hold a personal link; the
+    redacted subject and bodies stay as the record). Called after every accepted message, so
+    a worker killed between the server's "250" and this commit re-sends at most that one."""
     if ids:
         OutboundEmail.objects.filter(
             pk__in=ids, status=EmailStatus.SENDING, sending_started_at=token
         ).update(
+            mime=b"",
             status=EmailStatus.SENT,
             attempts=F("attempts") + 1,
             sent_at=timezone.now(),

@@ -121,8 +121,13 @@ def queue_email(
     conference: Conference | None = None,
     registration: Registration | None = None,
     reply_to: str = "",
+    secrets: Sequence[str] = (),
 ) -> OutboundEmail:
     """Render an email and write it to the outbox in the caller's transaction.
+
+    ``secrets`` (such as a personal access token) appear only in the MIME that is sent; the
+    subject and bodies kept as the record show ``REDACTED`` instead, and the MIME itself is
+    cleared once the email has been sent, so no credential outlives its delivery.
 
     Invariant: one row per ``idempotency_key`` (unique constraint; an insert that loses the race
     returns the existing row and queues nothing). Lock: none beyond the unique index.
@@ -160,9 +165,9 @@ def queue_email(
                 to_email=to,
                 reply_to=reply_to,
                 language=language,
-                subject=rendered.subject,
-                body_text=rendered.body_text,
-                body_html=rendered.body_html,
+                subject=redact(rendered.subject, secrets),
+                body_text=redact(rendered.body_text, secrets),
+                body_html=redact(rendered.body_html, secrets),
                 idempotency_key=idempotency_key,
                 queued_at=now,
                 next_attempt_at=now,
@@ -184,6 +189,17 @@ def queue_email(
 
     _dispatch_on_commit(email.pk)
     return email
+
+
+REDACTED = "[…]"
+
+
+def redact(text: str, secrets: Sequence[str]) -> str:
+    """``text`` with every non-empty secret replaced by ``REDACTED``."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, REDACTED)
+    return text
 
 
 class _PendingDispatch:

@@ -20,6 +20,14 @@ ROLE_PERMISSIONS: dict[str, set[tuple[str, str]]] = {
             for action in _CRUD
         ),
         ("conferences", "view_statuschange"),
+        # The outbox is read-only in the admin; "change" allows re-queueing failed emails.
+        ("dialogkonferanse", "view_outboundemail"),
+        ("dialogkonferanse", "change_outboundemail"),
+        ("dialogkonferanse", "view_outboundattachment"),
+        # Registrations: staff correct details and re-issue links; suppliers' rows are never
+        # added or deleted here (cancel or anonymise instead).
+        ("registrations", "view_registration"),
+        ("registrations", "change_registration"),
         *(
             ("meetings", f"{action}_{model}")
             for model in (

@@ -28,9 +28,7 @@ class Registration(TimeStampedModel):
         _("country"), max_length=2, choices=Country.choices, default=Country.NO
     )
     organisation_number = models.CharField(_("organisation number"), max_length=9, blank=True)
-    national_id = models.CharField(
-        _("national or VAT identifier"), max_length=50, blank=True
-    )
+    national_id = models.CharField(_("national or VAT identifier"), max_length=50, blank=True)
     contact_name = models.CharField(_("contact person"), max_length=200)
     email = models.EmailField(_("email"), max_length=254)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
@@ -44,7 +42,8 @@ class Registration(TimeStampedModel):
         _("open to partnering or subcontracting"), default=False
     )
     privacy_acknowledged_at = models.DateTimeField(_("privacy notice acknowledged at"))
-    token_hash = models.CharField(max_length=64, null=True, blank=True, editable=False)
+    # Null, not "", while no link is valid: the partial unique constraint skips nulls.
+    token_hash = models.CharField(max_length=64, null=True, blank=True, editable=False)  # noqa: DJ001
     token_issued_at = models.DateTimeField(_("link issued at"), null=True, editable=False)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
     anonymised_at = models.DateTimeField(_("anonymised at"), null=True, blank=True, editable=False)
@@ -63,7 +62,9 @@ class Registration(TimeStampedModel):
                 name="registration_unique_token_hash",
             ),
         ]
-        indexes = [models.Index(fields=["conference", "created_at"], name="registration_conf_created")]
+        indexes = [
+            models.Index(fields=["conference", "created_at"], name="registration_conf_created")
+        ]
 
     def __str__(self) -> str:
         return f"{self.organisation_name} ({self.contact_name})"

@@ -90,3 +90,108 @@ def make_staff(**overrides: Any):
 
 def make_moderator(**overrides: Any):
     return make_user(group=MODERATOR, **overrides)
+
+
+def make_registration(*, conference: Conference | None = None, token: str = "", **overrides: Any):
+    """A registration (no email sent). ``token`` sets the personal link to that token."""
+    from registrations.models import Registration
+    from registrations.tokens import hash_token
+
+    n = next(_seq)
+    values: dict[str, Any] = {
+        "conference": conference or make_conference(),
+        "organisation_name": f"Leverandør {n} AS",
+        "country": "NO",
+        "organisation_number": "974760673",
+        "contact_name": f"Kontakt {n}",
+        "email": f"kontakt{n}@leverandor.example",
+        "language": "nb",
+        "privacy_acknowledged_at": timezone.now(),
+    }
+    if token:
+        values["token_hash"] = hash_token(token)
+        values["token_issued_at"] = timezone.now()
+    values.update(overrides)
+    return Registration.objects.create(**values)
+
+
+# --- Meetings (meetings/) -------------------------------------------------------------------
+
+
+def make_meeting_settings(
+    *,
+    conference: Conference | None = None,
+    teams: int = 1,
+    windows: list[tuple[dt.date, dt.time, dt.time]] | None = None,
+    **overrides: Any,
+):
+    """A meeting setup with ``teams`` teams and the given Oslo windows (no slots generated).
+
+    Default: one window 10:00–12:00 Oslo time, five days from now.
+    """
+    from meetings.models import MeetingSettings, MeetingWindow, Team
+
+    conference = conference or make_conference(offers_one_to_one=True)
+    values: dict[str, Any] = {
+        "conference": conference,
+        "slot_minutes": 30,
+        "buffer_minutes": 10,
+        "agenda": "1. Presentasjon av leverandøren\n2. Spørsmål fra innkjøper",
+        "booking_deadline": timezone.now() + dt.timedelta(days=3),
+    }
+    values.update(overrides)
+    settings_row = MeetingSettings.objects.create(**values)
+    if windows is None:
+        day = (timezone.now() + dt.timedelta(days=5)).astimezone(OSLO).date()
+        windows = [(day, dt.time(10, 0), dt.time(12, 0))]
+    MeetingWindow.objects.bulk_create(
+        MeetingWindow(meeting_settings=settings_row, date=d, start_time=s, end_time=e)
+        for d, s, e in windows
+    )
+    Team.objects.bulk_create(
+        Team(meeting_settings=settings_row, name=f"Team {chr(65 + i)}") for i in range(teams)
+    )
+    return settings_row
+
+
+def make_slot(*, team=None, starts_at: dt.datetime | None = None, minutes: int = 30, **overrides):
+    """A slot inserted directly (no generation), by default tomorrow at 10:00 Oslo time."""
+    from meetings.models import Slot
+
+    team = team or make_meeting_settings().teams.first()
+    starts = starts_at or dt.datetime.combine(
+        (timezone.now() + dt.timedelta(days=1)).astimezone(OSLO).date(), dt.time(10), tzinfo=OSLO
+    )
+    values: dict[str, Any] = {
+        "conference_id": team.meeting_settings.conference_id,
+        "team": team,
+        "starts_at": starts,
+        "ends_at": starts + dt.timedelta(minutes=minutes),
+    }
+    values.update(overrides)
+    return Slot.objects.create(**values)
+
+
+# --- Q&A (qa/) ------------------------------------------------------------------------------
+
+
+def make_question(*, registration=None, conference=None, status: str = "awaiting", **overrides: Any):
+    """A question (no live event, no email). Published/answered ones get ``published_at``."""
+    from qa.models import Question
+
+    if registration is None:
+        registration = make_registration(conference=conference)
+    text = overrides.pop("text", f"Spørsmål {next(_seq)}?")
+    values: dict[str, Any] = {
+        "conference": registration.conference,
+        "registration": registration,
+        "text": text,
+        "original_text": text,
+        "status": status,
+    }
+    if status in ("published", "answered"):
+        values["published_at"] = timezone.now()
+    if status == "rejected":
+        values["rejection_reason"] = "Utenfor tema."
+    values.update(overrides)
+    return Question.objects.create(**values)

@@ -6,45 +6,168 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('conferences', '0002_roles'),
+        ("conferences", "0002_roles"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Registration',
+            name="Registration",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('organisation_name', models.CharField(max_length=200, verbose_name='organisation')),
-                ('country', models.CharField(choices=[('NO', 'Norway'), ('AT', 'Austria'), ('BE', 'Belgium'), ('BG', 'Bulgaria'), ('HR', 'Croatia'), ('CY', 'Cyprus'), ('CZ', 'Czechia'), ('DK', 'Denmark'), ('EE', 'Estonia'), ('FI', 'Finland'), ('FR', 'France'), ('DE', 'Germany'), ('GR', 'Greece'), ('HU', 'Hungary'), ('IS', 'Iceland'), ('IE', 'Ireland'), ('IT', 'Italy'), ('LV', 'Latvia'), ('LI', 'Liechtenstein'), ('LT', 'Lithuania'), ('LU', 'Luxembourg'), ('MT', 'Malta'), ('NL', 'Netherlands'), ('PL', 'Poland'), ('PT', 'Portugal'), ('RO', 'Romania'), ('SK', 'Slovakia'), ('SI', 'Slovenia'), ('ES', 'Spain'), ('SE', 'Sweden'), ('CH', 'Switzerland')], default='NO', max_length=2, verbose_name='country')),
-                ('organisation_number', models.CharField(blank=True, max_length=9, verbose_name='organisation number')),
-                ('national_id', models.CharField(blank=True, max_length=50, verbose_name='national or VAT identifier')),
-                ('contact_name', models.CharField(max_length=200, verbose_name='contact person')),
-                ('email', models.EmailField(max_length=254, verbose_name='email')),
-                ('phone', models.CharField(blank=True, max_length=40, verbose_name='phone')),
-                ('language', models.CharField(choices=[('nb', 'Norwegian Bokmål'), ('nn', 'Norwegian Nynorsk'), ('en', 'English')], default='nb', max_length=2, verbose_name='language')),
-                ('wants_one_to_one', models.BooleanField(default=False, verbose_name='wants a one-to-one meeting')),
-                ('one_to_one_topics', models.TextField(blank=True, verbose_name='topics for the one-to-one meeting')),
-                ('listed_publicly', models.BooleanField(default=False, verbose_name='listed in the participant list')),
-                ('open_to_partnering', models.BooleanField(default=False, verbose_name='open to partnering or subcontracting')),
-                ('privacy_acknowledged_at', models.DateTimeField(verbose_name='privacy notice acknowledged at')),
-                ('token_hash', models.CharField(blank=True, editable=False, max_length=64, null=True)),
-                ('token_issued_at', models.DateTimeField(editable=False, null=True, verbose_name='link issued at')),
-                ('cancelled_at', models.DateTimeField(blank=True, null=True, verbose_name='cancelled at')),
-                ('anonymised_at', models.DateTimeField(blank=True, editable=False, null=True, verbose_name='anonymised at')),
-                ('conference', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='registrations', to='conferences.conference', verbose_name='conference')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                (
+                    "organisation_name",
+                    models.CharField(max_length=200, verbose_name="organisation"),
+                ),
+                (
+                    "country",
+                    models.CharField(
+                        choices=[
+                            ("NO", "Norway"),
+                            ("AT", "Austria"),
+                            ("BE", "Belgium"),
+                            ("BG", "Bulgaria"),
+                            ("HR", "Croatia"),
+                            ("CY", "Cyprus"),
+                            ("CZ", "Czechia"),
+                            ("DK", "Denmark"),
+                            ("EE", "Estonia"),
+                            ("FI", "Finland"),
+                            ("FR", "France"),
+                            ("DE", "Germany"),
+                            ("GR", "Greece"),
+                            ("HU", "Hungary"),
+                            ("IS", "Iceland"),
+                            ("IE", "Ireland"),
+                            ("IT", "Italy"),
+                            ("LV", "Latvia"),
+                            ("LI", "Liechtenstein"),
+                            ("LT", "Lithuania"),
+                            ("LU", "Luxembourg"),
+                            ("MT", "Malta"),
+                            ("NL", "Netherlands"),
+                            ("PL", "Poland"),
+                            ("PT", "Portugal"),
+                            ("RO", "Romania"),
+                            ("SK", "Slovakia"),
+                            ("SI", "Slovenia"),
+                            ("ES", "Spain"),
+                            ("SE", "Sweden"),
+                            ("CH", "Switzerland"),
+                        ],
+                        default="NO",
+                        max_length=2,
+                        verbose_name="country",
+                    ),
+                ),
+                (
+                    "organisation_number",
+                    models.CharField(blank=True, max_length=9, verbose_name="organisation number"),
+                ),
+                (
+                    "national_id",
+                    models.CharField(
+                        blank=True, max_length=50, verbose_name="national or VAT identifier"
+                    ),
+                ),
+                ("contact_name", models.CharField(max_length=200, verbose_name="contact person")),
+                ("email", models.EmailField(max_length=254, verbose_name="email")),
+                ("phone", models.CharField(blank=True, max_length=40, verbose_name="phone")),
+                (
+                    "language",
+                    models.CharField(
+                        choices=[
+                            ("nb", "Norwegian Bokmål"),
+                            ("nn", "Norwegian Nynorsk"),
+                            ("en", "English"),
+                        ],
+                        default="nb",
+                        max_length=2,
+                        verbose_name="language",
+                    ),
+                ),
+                (
+                    "wants_one_to_one",
+                    models.BooleanField(default=False, verbose_name="wants a one-to-one meeting"),
+                ),
+                (
+                    "one_to_one_topics",
+                    models.TextField(blank=True, verbose_name="topics for the one-to-one meeting"),
+                ),
+                (
+                    "listed_publicly",
+                    models.BooleanField(
+                        default=False, verbose_name="listed in the participant list"
+                    ),
+                ),
+                (
+                    "open_to_partnering",
+                    models.BooleanField(
+                        default=False, verbose_name="open to partnering or subcontracting"
+                    ),
+                ),
+                (
+                    "privacy_acknowledged_at",
+                    models.DateTimeField(verbose_name="privacy notice acknowledged at"),
+                ),
+                (
+                    "token_hash",
+                    models.CharField(blank=True, editable=False, max_length=64, null=True),
+                ),
+                (
+                    "token_issued_at",
+                    models.DateTimeField(editable=False, null=True, verbose_name="link issued at"),
+                ),
+                (
+                    "cancelled_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="cancelled at"),
+                ),
+                (
+                    "anonymised_at",
+                    models.DateTimeField(
+                        blank=True, editable=False, null=True, verbose_name="anonymised at"
+                    ),
+                ),
+                (
+                    "conference",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="registrations",
+                        to="conferences.conference",
+                        verbose_name="conference",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'registration',
-                'verbose_name_plural': 'registrations',
-                'ordering': ('created_at', 'pk'),
-                'indexes': [models.Index(fields=['conference', 'created_at'], name='registration_conf_created')],
-                'constraints': [models.UniqueConstraint(django.db.models.functions.text.Lower('email'), models.F('conference'), name='registration_unique_email_per_conference'), models.UniqueConstraint(condition=models.Q(('token_hash__isnull', False)), fields=('token_hash',), name='registration_unique_token_hash')],
+                "verbose_name": "registration",
+                "verbose_name_plural": "registrations",
+                "ordering": ("created_at", "pk"),
+                "indexes": [
+                    models.Index(
+                        fields=["conference", "created_at"], name="registration_conf_created"
+                    )
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        django.db.models.functions.text.Lower("email"),
+                        models.F("conference"),
+                        name="registration_unique_email_per_conference",
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("token_hash__isnull", False)),
+                        fields=("token_hash",),
+                        name="registration_unique_token_hash",
+                    ),
+                ],
             },
         ),
     ]

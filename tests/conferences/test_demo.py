@@ -7,6 +7,8 @@ from django.core.management.base import CommandError
 
 from conferences.choices import ConferenceStatus
 from conferences.models import AgendaItem, BuyerOrganisation, Conference
+from registrations.demo import DEMO_SUPPLIERS
+from registrations.models import Registration
 
 pytestmark = pytest.mark.django_db
 
@@ -27,6 +29,8 @@ def test_seed_demo_twice_creates_one_published_conference(settings, capsys, role
         "moderator",
     }
     assert "staff / dialog-demo-staff" in out
+    assert Registration.objects.count() == len(DEMO_SUPPLIERS)
+    assert "Personal link for" in out
 
 
 def test_seed_demo_refused_with_debug_off(settings):

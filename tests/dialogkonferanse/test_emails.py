@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from typing import Any
 
 import pytest
@@ -191,3 +192,29 @@ def test_emails_for_registration_returns_only_its_emails() -> None:
     result = list(emails_for_registration(registrations[0].pk))
 
     assert result == list(reversed(mine))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_queue_email_secret_is_only_in_the_mime_and_gone_after_sending(smtp_server, celery_worker):
+    secret = "tok_9f8e7d6c5b4a3928171605f4e3d2c1b0"
+    email = queue_email(
+        kind="test",
+        to="leverandor@example.no",
+        language="en",
+        template="outbox_test",
+        context={"headline": "Your link", "token": secret},
+        idempotency_key="secret-test",
+        secrets=[secret],
+    )
+
+    [message] = smtp_server.wait_for(1)
+    row = OutboundEmail.objects.get(pk=email.pk)
+    deadline = time.monotonic() + 10
+    while row.status != "sent" and time.monotonic() < deadline:
+        time.sleep(0.05)
+        row.refresh_from_db()
+    assert secret in message.get_body(("plain",)).get_content()
+    assert row.status == "sent"
+    assert secret not in row.body_text + row.body_html + row.subject
+    assert "[…]" in row.body_text
+    assert bytes(row.mime) == b""

@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from conferences.demo import seed_conferences
 from dialogkonferanse.roles import MODERATOR, PROCUREMENT_STAFF
+from registrations.demo import seed_registrations
 
 DEMO_USERS = (
     ("staff", "dialog-demo-staff", PROCUREMENT_STAFF),
@@ -28,6 +29,7 @@ class Command(BaseCommand):
         if not settings.DEBUG and not options["force"]:
             raise CommandError("Demo data is only loaded with DJANGO_DEBUG on (or --force).")
         conference = seed_conferences()
+        links = seed_registrations(conference)
         User = get_user_model()
         for username, password, group_name in DEMO_USERS:
             user, created = User.objects.get_or_create(
@@ -38,5 +40,7 @@ class Command(BaseCommand):
                 user.save()
             user.groups.add(Group.objects.get(name=group_name))
         self.stdout.write(self.style.SUCCESS(f"Demo conference: {conference.get_absolute_url()}"))
+        for organisation, link in links:
+            self.stdout.write(f"Personal link for {organisation}: {link}")
         for username, password, group_name in DEMO_USERS:
             self.stdout.write(f"Demo login ({group_name}): {username} / {password}  → /admin/")

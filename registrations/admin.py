@@ -1,0 +1,225 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
+
+from dialogkonferanse.emails import emails_for_registration
+from dialogkonferanse.templatetags.dialog import oslo_datetime
+
+from .exceptions import RegistrationError
+from .exports import registrations_csv
+from .models import Registration
+from .services import reissue_access_link, revoke_access_link
+
+
+class CancelledFilter(admin.SimpleListFilter):
+    title = _("cancelled")
+    parameter_name = "cancelled"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("yes", _("Cancelled")), ("no", _("Active"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Registration]) -> Any:
+        if self.value() == "yes":
+            return queryset.filter(cancelled_at__isnull=False)
+        if self.value() == "no":
+            return queryset.filter(cancelled_at__isnull=True)
+        return queryset
+
+
+@admin.register(Registration)
+class RegistrationAdmin(admin.ModelAdmin):
+    list_display = (
+        "organisation_name",
+        "contact_name",
+        "email",
+        "conference",
+        "country",
+        "language",
+        "wants_one_to_one",
+        "is_active_display",
+        "created_at",
+    )
+    list_filter = (
+        "conference",
+        "wants_one_to_one",
+        CancelledFilter,
+        "language",
+        "country",
+        "listed_publicly",
+        "open_to_partnering",
+    )
+    list_select_related = ("conference",)
+    search_fields = (
+        "organisation_name",
+        "contact_name",
+        "email",
+        "organisation_number",
+        "national_id",
+    )
+    date_hierarchy = "created_at"
+    actions = ("resend_access_link", "revoke_link", "export_csv")
+    readonly_fields = (
+        "conference",
+        "token_state",
+        "privacy_acknowledged_at",
+        "cancelled_at",
+        "anonymised_at",
+        "created_at",
+        "updated_at",
+        "email_log",
+    )
+    fieldsets = (
+        (
+            _("Organisation"),
+            {
+                "fields": (
+                    "conference",
+                    "organisation_name",
+                    "country",
+                    "organisation_number",
+                    "national_id",
+                )
+            },
+        ),
+        (_("Contact person"), {"fields": ("contact_name", "email", "phone", "language")}),
+        (
+            _("Choices"),
+            {
+                "fields": (
+                    "wants_one_to_one",
+                    "one_to_one_topics",
+                    "listed_publicly",
+                    "open_to_partnering",
+                )
+            },
+        ),
+        (
+            _("Status"),
+            {
+                "fields": (
+                    "token_state",
+                    "privacy_acknowledged_at",
+                    "cancelled_at",
+                    "anonymised_at",
+                    "created_at",
+                    "updated_at",
+                )
+            },
+        ),
+        (_("Emails"), {"fields": ("email_log",)}),
+    )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # suppliers register through the public form
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # personal data is anonymised after the retention period, never deleted
+
+    @admin.display(description=_("active"), boolean=True, ordering="cancelled_at")
+    def is_active_display(self, obj: Registration) -> bool:
+        return obj.is_active
+
+    @admin.display(description=_("personal link"))
+    def token_state(self, obj: Registration) -> str:
+        if obj.token_hash and obj.token_issued_at:
+            return format_html(
+                "{} {}", gettext("Active link issued at"), oslo_datetime(obj.token_issued_at)
+            )
+        return gettext("No valid link")
+
+    @admin.display(description=_("emails sent to this registration"))
+    def email_log(self, obj: Registration) -> str:
+        emails = list(emails_for_registration(obj.pk))
+        if not emails:
+            return gettext("None yet.")
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    oslo_datetime(email.created_at),
+                    email.kind,
+                    email.subject,
+                    email.get_status_display(),
+                    oslo_datetime(email.sent_at) if email.sent_at else email.last_error,
+                )
+                for email in emails
+            ),
+        )
+        return format_html(
+            "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>"
+            "</thead><tbody>{}</tbody></table>",
+            gettext("Queued"),
+            gettext("Kind"),
+            gettext("Subject"),
+            gettext("Status"),
+            gettext("Sent / last error"),
+            rows,
+        )
+
+    @admin.action(
+        description=_("Resend access link (new link, old one stops working)"),
+        permissions=["change"],
+    )
+    def resend_access_link(self, request: HttpRequest, queryset: QuerySet[Registration]) -> None:
+        sent, failed = 0, []
+        for registration_id in queryset.values_list("pk", flat=True):
+            try:
+                reissue_access_link(registration_id=registration_id)
+            except RegistrationError as exc:
+                failed.append(str(exc))
+            else:
+                sent += 1
+        if sent:
+            self.message_user(
+                request,
+                ngettext(
+                    "A new link is on its way to %(count)d registration.",
+                    "New links are on their way to %(count)d registrations.",
+                    sent,
+                )
+                % {"count": sent},
+                messages.SUCCESS,
+            )
+        for message in failed:
+            self.message_user(request, message, messages.ERROR)
+
+    @admin.action(description=_("Withdraw access link (no email)"), permissions=["change"])
+    def revoke_link(self, request: HttpRequest, queryset: QuerySet[Registration]) -> None:
+        count = 0
+        for registration_id in queryset.values_list("pk", flat=True):
+            try:
+                revoke_access_link(registration_id=registration_id)
+            except RegistrationError as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+            else:
+                count += 1
+        self.message_user(
+            request,
+            ngettext(
+                "The link of %(count)d registration no longer works.",
+                "The links of %(count)d registrations no longer work.",
+                count,
+            )
+            % {"count": count},
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Export selected as CSV"), permissions=["view"])
+    def export_csv(self, request: HttpRequest, queryset: QuerySet[Registration]) -> HttpResponse:
+        rows = queryset.select_related("conference").order_by("conference_id", "created_at", "pk")
+        # The BOM makes spreadsheet programs read the file as UTF-8 (æ, ø, å).
+        response = HttpResponse(
+            "\ufeff" + registrations_csv(rows), content_type="text/csv; charset=utf-8"
+        )
+        stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+        response["Content-Disposition"] = f'attachment; filename="registrations-{stamp}.csv"'
+        return response

@@ -1,0 +1,151 @@
+"""Reads of registrations; everything reached through a token or a session goes through here."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import QuerySet
+from django.http import Http404
+from django.utils.crypto import constant_time_compare
+
+from conferences.choices import ConferenceStatus
+from conferences.models import Conference
+
+from .choices import Country
+from .models import Registration
+from .tokens import MAX_TOKEN_LENGTH, hash_token
+
+
+def _with_conference() -> QuerySet[Registration]:
+    return Registration.objects.select_related("conference", "conference__buyer")
+
+
+def get_registration_by_token(*, token: str) -> Registration | None:
+    """The registration whose current link is ``token``, or ``None``.
+
+    The lookup is by SHA-256, so the database never compares the secret itself; the final
+    comparison is constant-time. A revoked link (``token_hash`` null) or an anonymised
+    registration never matches.
+    """
+    if not token or len(token) > MAX_TOKEN_LENGTH:
+        return None
+    digest = hash_token(token)
+    registration = _with_conference().filter(token_hash=digest, anonymised_at__isnull=True).first()
+    if registration is None or not constant_time_compare(registration.token_hash or "", digest):
+        return None
+    return registration
+
+
+def get_registration_for_access(
+    *, registration_id: int, token_hash: str, conference_slug: str
+) -> Registration | None:
+    """The registration a session was given by its link, if that link is still the valid one.
+
+    ``registration_id`` and ``token_hash`` come from the session (set when the link was opened);
+    the page's conference must match, and a link re-issued or revoked since then no longer
+    opens the page.
+    """
+    registration = (
+        _with_conference()
+        .filter(
+            pk=registration_id,
+            conference__slug=conference_slug,
+            anonymised_at__isnull=True,
+            token_hash__isnull=False,
+        )
+        .first()
+    )
+    if registration is None or not constant_time_compare(registration.token_hash, token_hash):
+        return None
+    return registration
+
+
+@dataclass(frozen=True)
+class PublicParticipant:
+    """What the public participant list shows: the company, never a person."""
+
+    organisation_name: str
+    country: str
+    country_label: str
+    open_to_partnering: bool
+
+
+def public_participants(*, conference: Conference) -> list[PublicParticipant]:
+    """Active registrations of ``conference`` that opted in to the public list, by name."""
+    rows = (
+        Registration.objects.filter(
+            conference=conference,
+            listed_publicly=True,
+            cancelled_at__isnull=True,
+            anonymised_at__isnull=True,
+        )
+        .order_by("organisation_name", "pk")
+        .values_list("organisation_name", "country", "open_to_partnering")
+    )
+    return [
+        PublicParticipant(
+            organisation_name=name,
+            country=country,
+            country_label=str(Country(country).label) if country in Country.values else country,
+            open_to_partnering=partnering,
+        )
+        for name, country, partnering in rows
+    ]
+
+
+def active_registrations(*, conference_id: int) -> QuerySet[Registration]:
+    return Registration.objects.filter(
+        conference_id=conference_id, cancelled_at__isnull=True, anonymised_at__isnull=True
+    )
+
+
+def registrations_due_reminder(
+    *, conference: Conference, kind: str, created_before: dt.datetime
+) -> QuerySet[Registration]:
+    """Active registrations that have not yet been sent an email of ``kind``.
+
+    Those registered after ``created_before`` are skipped: their confirmation is recent enough.
+    The outbox's idempotency key is what guarantees once-only; this only avoids needless work.
+    """
+    return (
+        active_registrations(conference_id=conference.pk)
+        .filter(created_at__lt=created_before)
+        .exclude(emails__kind=kind)
+        .select_related("conference", "conference__buyer")
+        .order_by("pk")
+    )
+
+
+def conferences_starting_between(*, start: dt.datetime, end: dt.datetime) -> QuerySet[Conference]:
+    """Conferences still running towards their start whose start lies in ``(start, end]``."""
+    return Conference.objects.filter(
+        status__in=(ConferenceStatus.PUBLISHED, ConferenceStatus.LIVE),
+        starts_at__gt=start,
+        starts_at__lte=end,
+    ).select_related("buyer")
+
+
+def get_conference_for_registration(
+    *, slug: str, user: AbstractBaseUser | AnonymousUser | None = None
+) -> Conference:
+    """The conference at ``slug`` with its buyer, for the registration pages.
+
+    Same visibility as ``conferences.selectors.get_conference_for_viewer`` (the public sees
+    published conferences, staff with view permission may preview drafts) without loading the
+    agenda and notices these pages do not show. Raises ``Http404``.
+    """
+    queryset = Conference.objects.select_related("buyer")
+    can_preview = bool(
+        user is not None
+        and user.is_authenticated
+        and user.is_staff
+        and user.has_perm("conferences.view_conference")
+    )
+    if not can_preview:
+        queryset = queryset.public()
+    try:
+        return queryset.get(slug=slug)
+    except Conference.DoesNotExist:
+        raise Http404("No such conference.") from None

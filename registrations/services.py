@@ -1,0 +1,338 @@
+"""Everything that writes registrations.
+
+Emails are queued in the shared outbox inside the same transaction, so a change that rolls
+back sends nothing. The personal link's token exists only in memory and in the email; the row
+keeps its SHA-256.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Value
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from conferences.choices import ConferenceStatus
+from conferences.models import Conference
+from dialogkonferanse.templatetags.dialog import utc_offset
+
+from . import emails
+from .choices import EmailKind, Language
+from .exceptions import RegistrationClosedError, RegistrationError
+from .models import Registration
+from .selectors import conferences_starting_between, registrations_due_reminder
+from .tokens import new_token
+
+OPEN_STATUSES = (ConferenceStatus.PUBLISHED, ConferenceStatus.LIVE)
+
+
+@dataclass(frozen=True)
+class SupplierDetails:
+    """What the supplier entered in the registration form, already validated."""
+
+    organisation_name: str
+    contact_name: str
+    email: str
+    country: str = "NO"
+    organisation_number: str = ""
+    national_id: str = ""
+    phone: str = ""
+    language: str = Language.NB
+    wants_one_to_one: bool = False
+    one_to_one_topics: str = ""
+    listed_publicly: bool = False
+    open_to_partnering: bool = False
+
+
+@dataclass(frozen=True)
+class RegistrationReceipt:
+    """For internal callers (demo, tests). Views must not show whether ``created`` is set."""
+
+    registration_id: int
+    created: bool
+    token: str = field(default="", repr=False)
+
+
+def _local(value: dt.datetime) -> str:
+    local = timezone.localtime(value)
+    return f"{date_format(local, 'DATETIME_FORMAT')} ({utc_offset(local)})"
+
+
+def ensure_registration_open(*, conference: Conference, now: dt.datetime) -> None:
+    """Raise ``RegistrationClosedError`` with a message saying why, unless registration is open."""
+    if conference.status == ConferenceStatus.CLOSED:
+        raise RegistrationClosedError(
+            _(
+                "The dialogue is closed: the competition has been announced, so registration "
+                "is no longer possible."
+            )
+        )
+    if conference.status not in OPEN_STATUSES:
+        raise RegistrationClosedError(_("This conference is not open for registration."))
+    if now < conference.registration_opens_at:
+        raise RegistrationClosedError(
+            _("Registration has not opened yet. It opens %(opens)s.")
+            % {"opens": _local(conference.registration_opens_at)}
+        )
+    if now >= conference.registration_closes_at:
+        raise RegistrationClosedError(
+            _("Registration closed %(closes)s.")
+            % {"closes": _local(conference.registration_closes_at)}
+        )
+
+
+def _lock_conference_shared(conference_id: int) -> Conference:
+    """Read the conference under a share lock: registrations run side by side, but a status
+    change (``transition_conference`` takes FOR UPDATE) waits for them, and they for it."""
+    if connection.vendor == "postgresql":
+        table = connection.ops.quote_name(Conference._meta.db_table)
+        found = list(
+            Conference.objects.raw(
+                f"SELECT * FROM {table} WHERE id = %s FOR SHARE",  # noqa: S608 - table name is ours
+                [conference_id],
+            )
+        )
+    else:  # SQLite (embedded default) serialises writers anyway.
+        found = list(Conference.objects.filter(pk=conference_id))
+    if not found:
+        raise RegistrationClosedError(_("This conference is not open for registration."))
+    return found[0]
+
+
+def _lock_by_email(*, conference_id: int, email: str) -> Registration | None:
+    return (
+        Registration.objects.select_for_update(of=("self",))
+        .select_related("conference", "conference__buyer")
+        .alias(email_lower=Lower("email"))
+        .filter(conference_id=conference_id, email_lower=Lower(Value(email)))
+        .first()
+    )
+
+
+def _issue_token(registration: Registration, *, now: dt.datetime) -> str:
+    """Give the (locked) registration a new link; the previous one stops working."""
+    token, digest = new_token()
+    registration.token_hash = digest
+    registration.token_issued_at = now
+    registration.save(update_fields=["token_hash", "token_issued_at", "updated_at"])
+    return token
+
+
+def register_supplier(
+    *, conference_id: int, details: SupplierDetails, now: dt.datetime | None = None
+) -> RegistrationReceipt:
+    """Register a supplier, or, if the address is already registered, email its owner a fresh link.
+
+    Invariant: one registration per email (case-insensitive) per conference, guarded last by the
+    constraint ``registration_unique_email_per_conference`` (the insert runs in a savepoint).
+    Locks: the conference row FOR SHARE (registrations run side by side, but a closing
+    conference cannot slip one in), then the registration row FOR UPDATE. Both outcomes do
+    the same work (insert attempt, locking read, one rendered outbox email), so neither the
+    page nor its timing tells whether the address was known. Side effects: a confirmation or
+    "already registered" email, sent after commit. Raises ``RegistrationClosedError`` (nothing
+    stored).
+    """
+    now = now or timezone.now()
+    email = details.email.strip()
+    token, digest = new_token()
+    with transaction.atomic():
+        conference = _lock_conference_shared(conference_id)
+        ensure_registration_open(conference=conference, now=now)
+        one_to_one = bool(conference.offers_one_to_one and details.wants_one_to_one)
+        created = True
+        try:
+            with transaction.atomic():
+                Registration.objects.create(
+                    conference=conference,
+                    organisation_name=details.organisation_name.strip(),
+                    country=details.country,
+                    organisation_number=details.organisation_number,
+                    national_id=details.national_id.strip(),
+                    contact_name=details.contact_name.strip(),
+                    email=email,
+                    phone=details.phone.strip(),
+                    language=details.language,
+                    wants_one_to_one=one_to_one,
+                    one_to_one_topics=details.one_to_one_topics.strip() if one_to_one else "",
+                    listed_publicly=details.listed_publicly,
+                    open_to_partnering=details.open_to_partnering,
+                    privacy_acknowledged_at=now,
+                    token_hash=digest,
+                    token_issued_at=now,
+                )
+        except IntegrityError:
+            created = False
+        # The same locking read on both paths; it also loads the conference and buyer.
+        registration = _lock_by_email(conference_id=conference.pk, email=email)
+        if registration is None:  # the IntegrityError was not the duplicate address
+            raise RegistrationError(_("The registration could not be saved. Please try again."))
+        if created:
+            emails.queue_confirmation(registration, token=token)
+        else:
+            token = _issue_token(registration, now=now)
+            emails.queue_already_registered(registration, token=token)
+    return RegistrationReceipt(registration_id=registration.pk, created=created, token=token)
+
+
+def request_access_link(*, conference_id: int, email: str) -> None:
+    """The "resend my link" form: hand the work to a task, so the response and its timing are
+    the same whether or not the address is registered. Side effect: one task after commit."""
+    from .tasks import send_access_link_task  # tasks sit above services; imported late
+
+    transaction.on_commit(
+        lambda: send_access_link_task.delay(conference_id=conference_id, email=email.strip())
+    )
+
+
+def send_access_link(
+    *, conference_id: int, email: str, now: dt.datetime | None = None
+) -> int | None:
+    """Email a new personal link to ``email`` if it is registered for the conference.
+
+    Locks the registration row; the old link stops working. Unknown addresses get nothing (no
+    email to people who never registered). Returns the registration id or ``None``.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        registration = _lock_by_email(conference_id=conference_id, email=email)
+        if registration is None or registration.anonymised_at is not None:
+            return None
+        token = _issue_token(registration, now=now)
+        emails.queue_access_link(registration, token=token)
+    return registration.pk
+
+
+def _lock(registration_id: int) -> Registration:
+    try:
+        registration = (
+            Registration.objects.select_for_update(of=("self",))
+            .select_related("conference", "conference__buyer")
+            .get(pk=registration_id)
+        )
+    except Registration.DoesNotExist:
+        raise RegistrationError(_("This registration no longer exists.")) from None
+    if registration.anonymised_at is not None:
+        raise RegistrationError(_("This registration has been anonymised."))
+    return registration
+
+
+def reissue_access_link(*, registration_id: int, now: dt.datetime | None = None) -> str:
+    """Staff: replace the personal link and email the new one. Locks the registration row.
+
+    Returns the new token for in-process callers (the demo); never log or store it.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        registration = _lock(registration_id)
+        token = _issue_token(registration, now=now)
+        emails.queue_access_link(registration, token=token)
+    return token
+
+
+def revoke_access_link(*, registration_id: int) -> None:
+    """Staff: the personal link (and every session opened with it) stops working; no email."""
+    with transaction.atomic():
+        registration = _lock(registration_id)
+        registration.token_hash = None
+        registration.token_issued_at = None
+        registration.save(update_fields=["token_hash", "token_issued_at", "updated_at"])
+
+
+def update_registration_details(
+    *,
+    registration_id: int,
+    contact_name: str,
+    phone: str,
+    language: str,
+    listed_publicly: bool,
+    open_to_partnering: bool,
+) -> Registration:
+    """The supplier edits contact details, email language and the participant-list choices.
+
+    Locks the registration row. A cancelled registration cannot be edited.
+    """
+    with transaction.atomic():
+        registration = _lock(registration_id)
+        if registration.cancelled_at is not None:
+            raise RegistrationError(_("This registration is cancelled and cannot be changed."))
+        registration.contact_name = contact_name.strip()
+        registration.phone = phone.strip()
+        registration.language = Language(language)
+        registration.listed_publicly = listed_publicly
+        registration.open_to_partnering = open_to_partnering
+        registration.save(
+            update_fields=[
+                "contact_name",
+                "phone",
+                "language",
+                "listed_publicly",
+                "open_to_partnering",
+                "updated_at",
+            ]
+        )
+    return registration
+
+
+def cancel_registration(*, registration_id: int, now: dt.datetime | None = None) -> Registration:
+    """Cancel: the registration leaves the participant list and gets no reminders.
+
+    Locks the registration row; cancelling twice changes nothing. (One-to-one meetings do not
+    exist yet; when they do, this frees the supplier's meeting in the same transaction.)
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        registration = _lock(registration_id)
+        if registration.cancelled_at is None:
+            registration.cancelled_at = now
+            registration.save(update_fields=["cancelled_at", "updated_at"])
+    return registration
+
+
+def reinstate_registration(*, registration_id: int, now: dt.datetime | None = None) -> Registration:
+    """Undo a cancellation while registration is still open. Locks conference, then registration."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        registration = _lock(registration_id)
+        conference = _lock_conference_shared(registration.conference_id)
+        ensure_registration_open(conference=conference, now=now)
+        if registration.cancelled_at is not None:
+            registration.cancelled_at = None
+            registration.save(update_fields=["cancelled_at", "updated_at"])
+    return registration
+
+
+REMINDERS = (
+    (EmailKind.REMINDER_DAY, dt.timedelta(days=1)),
+    (EmailKind.REMINDER_HOUR, dt.timedelta(hours=1)),
+)
+
+
+def send_due_reminders(*, now: dt.datetime | None = None) -> int:
+    """Queue the day-before and hour-before reminders that are due; returns how many.
+
+    Each is keyed per registration and kind in the outbox, so a second run (or two beat
+    schedulers) sends nothing again. Only the latest due reminder is sent: someone who
+    registers 30 minutes before the start gets neither (the confirmation is fresh), and the
+    hour reminder supersedes a day reminder not yet sent.
+    """
+    now = now or timezone.now()
+    queued = 0
+    for conference in conferences_starting_between(start=now, end=now + dt.timedelta(days=1)):
+        for kind, lead in REMINDERS:
+            due_from = conference.starts_at - lead
+            if now < due_from:
+                continue
+            if kind == EmailKind.REMINDER_DAY and now >= conference.starts_at - REMINDERS[1][1]:
+                continue
+            for registration in registrations_due_reminder(
+                conference=conference, kind=kind, created_before=due_from
+            ).iterator(chunk_size=200):
+                with transaction.atomic():
+                    emails.queue_reminder(registration, kind=kind)
+                queued += 1
+    return queued

@@ -1,0 +1,19 @@
+"""Celery tasks of the registrations app: ids and primitives in, a service does the work."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from . import services
+
+
+@shared_task(name="registrations.send_access_link", acks_late=True, ignore_result=True)
+def send_access_link_task(*, conference_id: int, email: str) -> None:
+    """The "resend my link" work, done out of the request so its timing reveals nothing."""
+    services.send_access_link(conference_id=conference_id, email=email)
+
+
+@shared_task(name="registrations.send_due_reminders", acks_late=True, ignore_result=True)
+def send_due_reminders_task() -> int:
+    """Beat, every few minutes: queue the reminders that are due (each once, by outbox key)."""
+    return services.send_due_reminders()

@@ -1,0 +1,20 @@
+from django.urls import path
+
+from . import views
+
+app_name = "registrations"
+
+urlpatterns = [
+    path("conferences/<slug:slug>/register/", views.register, name="register"),
+    path("conferences/<slug:slug>/register/thanks/", views.registered, name="registered"),
+    path("conferences/<slug:slug>/my-link/", views.resend_link, name="resend"),
+    path("conferences/<slug:slug>/my-link/sent/", views.link_sent, name="link_sent"),
+    # The personal link: exchanged for a session at once, then redirected to /me/<slug>/.
+    # The token appears in no other address (and log lines redact it, see log_filters.py).
+    path("r/<str:token>/", views.access, name="access"),
+    path("me/<slug:slug>/", views.personal, name="personal"),
+    path("me/<slug:slug>/cancel/", views.cancel, name="cancel"),
+    path("me/<slug:slug>/reinstate/", views.reinstate, name="reinstate"),
+    path("me/<slug:slug>/leave/", views.leave, name="leave"),
+    path("me/<slug:slug>/calendar.ics", views.calendar, name="calendar"),
+]

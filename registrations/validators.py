@@ -1,0 +1,34 @@
+"""Validators for what suppliers type into the registration forms."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+_PHONE_RE = re.compile(r"^\+?[0-9 ()./-]{4,40}$")
+
+
+def validate_single_line(value: str) -> None:
+    """Reject line breaks and other control characters (they could forge email headers)."""
+    if any(unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp") for char in value):
+        raise ValidationError(
+            _("Use a single line without line breaks or control characters."),
+            code="control_characters",
+        )
+
+
+def validate_multiline_text(value: str) -> None:
+    """Free text may have line breaks and tabs, but no other control characters."""
+    if any(unicodedata.category(char) in ("Cc", "Cf") and char not in "\r\n\t" for char in value):
+        raise ValidationError(_("Remove the control characters from the text."), code="control")
+
+
+def validate_phone(value: str) -> None:
+    if value and not _PHONE_RE.match(value):
+        raise ValidationError(
+            _("Enter a phone number with digits, spaces and an optional leading +."),
+            code="invalid_phone",
+        )

@@ -1,0 +1,261 @@
+"""Supplier-facing views: register, resend my link, and the personal page behind the link."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from conferences.models import Conference
+
+from .access import forget_access, grant_access, registration_for_request
+from .exceptions import RegistrationError
+from .forms import ContactDetailsForm, RegistrationForm, ResendLinkForm
+from .ics import plenary_calendar
+from .links import stream_page_url
+from .models import Registration
+from .ratelimit import client_ip, is_limited
+from .selectors import get_conference_for_registration, get_registration_by_token
+from .services import (
+    cancel_registration,
+    ensure_registration_open,
+    register_supplier,
+    reinstate_registration,
+    request_access_link,
+    update_registration_details,
+)
+
+
+def private_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Pages reached through a personal link: no Referer leaves them, nothing caches them."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        response["Referrer-Policy"] = "no-referrer"
+        response["X-Robots-Tag"] = "noindex, nofollow"
+        return response
+
+    return never_cache(wrapper)
+
+
+def _rate_limited(request: HttpRequest, *, scope: str, rate: str) -> HttpResponse | None:
+    limited, retry_after = is_limited(scope=scope, key=client_ip(request), rate=rate)
+    if not limited:
+        return None
+    response = render(request, "registrations/rate_limited.html", status=429)
+    response["Retry-After"] = str(retry_after)
+    return response
+
+
+def _conference(request: HttpRequest, slug: str) -> Conference:
+    return get_conference_for_registration(slug=slug, user=request.user)
+
+
+@require_http_methods(["GET", "POST"])
+def register(request: HttpRequest, slug: str) -> HttpResponse:
+    conference = _conference(request, slug)
+    closed_message = ""
+    try:
+        ensure_registration_open(conference=conference, now=timezone.now())
+    except RegistrationError as exc:
+        closed_message = str(exc)
+    form = RegistrationForm(request.POST or None, conference=conference)
+    if request.method == "POST":
+        limited = _rate_limited(request, scope="register", rate=settings.REGISTRATION_RATE_LIMIT)
+        if limited:
+            return limited
+        if form.is_valid():
+            try:
+                register_supplier(conference_id=conference.pk, details=form.to_details())
+            except RegistrationError as exc:
+                closed_message = str(exc)
+            else:
+                return redirect("registrations:registered", slug=conference.slug)
+    context = {
+        "conference": conference,
+        "footer_buyer": conference.buyer,
+        "form": form,
+        "closed_message": closed_message,
+    }
+    return render(request, "registrations/register.html", context)
+
+
+@require_GET
+def registered(request: HttpRequest, slug: str) -> HttpResponse:
+    """The same neutral page whether the address was new or already registered."""
+    conference = _conference(request, slug)
+    return render(
+        request,
+        "registrations/registered.html",
+        {"conference": conference, "footer_buyer": conference.buyer},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def resend_link(request: HttpRequest, slug: str) -> HttpResponse:
+    conference = _conference(request, slug)
+    form = ResendLinkForm(request.POST or None)
+    if request.method == "POST":
+        limited = _rate_limited(
+            request, scope="resend", rate=settings.REGISTRATION_RESEND_RATE_LIMIT
+        )
+        if limited:
+            return limited
+        if form.is_valid():
+            request_access_link(conference_id=conference.pk, email=form.cleaned_data["email"])
+            return redirect("registrations:link_sent", slug=conference.slug)
+    return render(
+        request,
+        "registrations/resend.html",
+        {"conference": conference, "footer_buyer": conference.buyer, "form": form},
+    )
+
+
+@require_GET
+def link_sent(request: HttpRequest, slug: str) -> HttpResponse:
+    conference = _conference(request, slug)
+    return render(
+        request,
+        "registrations/link_sent.html",
+        {"conference": conference, "footer_buyer": conference.buyer},
+    )
+
+
+@private_page
+@require_GET
+def access(request: HttpRequest, token: str) -> HttpResponse:
+    """Exchange the token in the email for a session and leave the token-bearing address."""
+    registration = get_registration_by_token(token=token)
+    if registration is None:
+        return render(request, "registrations/link_invalid.html", status=404)
+    grant_access(request, registration)
+    return HttpResponseRedirect(
+        reverse("registrations:personal", kwargs={"slug": registration.conference.slug})
+    )
+
+
+def _personal_or_refuse(
+    request: HttpRequest, slug: str
+) -> tuple[Registration | None, HttpResponse | None]:
+    registration = registration_for_request(request, slug=slug)
+    if registration is None:
+        forget_access(request, slug=slug)
+        response = render(
+            request,
+            "registrations/no_access.html",
+            {"resend_url": reverse("registrations:resend", kwargs={"slug": slug})},
+            status=403,
+        )
+        return None, response
+    return registration, None
+
+
+@private_page
+@require_http_methods(["GET", "POST"])
+def personal(request: HttpRequest, slug: str) -> HttpResponse:
+    registration, refused = _personal_or_refuse(request, slug)
+    if refused:
+        return refused
+    assert registration is not None  # noqa: S101 - narrowed by _personal_or_refuse
+    initial = {
+        "contact_name": registration.contact_name,
+        "phone": registration.phone,
+        "language": registration.language,
+        "listed_publicly": registration.listed_publicly,
+        "open_to_partnering": registration.open_to_partnering,
+    }
+    form = ContactDetailsForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            update_registration_details(registration_id=registration.pk, **form.cleaned_data)
+        except RegistrationError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("Your details are saved."))
+        return redirect("registrations:personal", slug=slug)
+    conference = registration.conference
+    context = {
+        "registration": registration,
+        "conference": conference,
+        "footer_buyer": conference.buyer,
+        "form": form,
+        "stream_url": stream_page_url(conference),
+        "registration_open": conference.registration_is_open(),
+    }
+    return render(request, "registrations/personal.html", context)
+
+
+@private_page
+@require_http_methods(["GET", "POST"])
+def cancel(request: HttpRequest, slug: str) -> HttpResponse:
+    registration, refused = _personal_or_refuse(request, slug)
+    if refused:
+        return refused
+    assert registration is not None  # noqa: S101
+    if request.method == "POST":
+        try:
+            cancel_registration(registration_id=registration.pk)
+        except RegistrationError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("Your registration is cancelled."))
+        return redirect("registrations:personal", slug=slug)
+    return render(
+        request,
+        "registrations/cancel.html",
+        {
+            "registration": registration,
+            "conference": registration.conference,
+            "footer_buyer": registration.conference.buyer,
+        },
+    )
+
+
+@private_page
+@require_POST
+def reinstate(request: HttpRequest, slug: str) -> HttpResponse:
+    registration, refused = _personal_or_refuse(request, slug)
+    if refused:
+        return refused
+    assert registration is not None  # noqa: S101
+    try:
+        reinstate_registration(registration_id=registration.pk)
+    except RegistrationError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Your registration is active again."))
+    return redirect("registrations:personal", slug=slug)
+
+
+@private_page
+@require_POST
+def leave(request: HttpRequest, slug: str) -> HttpResponse:
+    """Forget the registration on this device (shared computers)."""
+    forget_access(request, slug=slug)
+    messages.info(request, _("This browser no longer opens your registration."))
+    return redirect("conferences:detail", slug=slug)
+
+
+@private_page
+@require_GET
+def calendar(request: HttpRequest, slug: str) -> HttpResponse:
+    registration, refused = _personal_or_refuse(request, slug)
+    if refused:
+        return refused
+    assert registration is not None  # noqa: S101
+    response = HttpResponse(
+        plenary_calendar(registration), content_type="text/calendar; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{slug}.ics"'
+    return response

@@ -1,0 +1,151 @@
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from dialogkonferanse.models import OutboundEmail
+from registrations.choices import EmailKind
+from registrations.exports import neutralise_cell
+from registrations.services import register_supplier
+from tests.factories import make_conference, make_registration, make_user
+from tests.registrations.test_services import _details
+
+pytestmark = pytest.mark.django_db
+
+CHANGELIST = "admin:registrations_registration_changelist"
+
+
+@pytest.fixture
+def admin_client(client):
+    client.force_login(make_user(superuser=True))
+    return client
+
+
+def _changelist_queries(admin_client) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        response = admin_client.get(reverse(CHANGELIST))
+    assert response.status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_registration_changelist_queries_same_for_1_and_50_rows(
+    admin_client, django_assert_num_queries
+):
+    conference = make_conference()
+    make_registration(conference=conference)
+    with_one = _changelist_queries(admin_client)
+    for _ in range(49):
+        make_registration(conference=make_conference())
+
+    with django_assert_num_queries(with_one):
+        response = admin_client.get(reverse(CHANGELIST))
+
+    assert response.context["cl"].result_count == 50
+
+
+def test_registration_changelist_filters_and_search(admin_client):
+    conference = make_conference()
+    make_registration(conference=conference, organisation_name="Fjordsensor AS", country="NO")
+    make_registration(conference=conference, organisation_name="Baltic AB", country="SE")
+
+    response = admin_client.get(reverse(CHANGELIST), {"country__exact": "SE", "cancelled": "no"})
+    searched = admin_client.get(reverse(CHANGELIST), {"q": "fjordsensor"})
+
+    assert [r.organisation_name for r in response.context["cl"].result_list] == ["Baltic AB"]
+    assert [r.organisation_name for r in searched.context["cl"].result_list] == ["Fjordsensor AS"]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ('=HYPERLINK("http://x")', '\'=HYPERLINK("http://x")'),
+        ("+47 400 00 000", "'+47 400 00 000"),
+        ("-1+1", "'-1+1"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tcmd", "'\tcmd"),
+        ("\rcmd", "'\rcmd"),
+        ("Fjordsensor AS", "Fjordsensor AS"),
+        ("", ""),
+    ],
+)
+def test_neutralise_cell_formula_prefixes(value, expected):
+    assert neutralise_cell(value) == expected
+
+
+def test_export_csv_action_neutralises_formula_cells(admin_client):
+    conference = make_conference(title="Fyrdialog")
+    registration = make_registration(
+        conference=conference,
+        organisation_name="=cmd|' /C calc'!A0",
+        contact_name="@Kari",
+        phone="+47 400 00 000",
+    )
+
+    response = admin_client.post(
+        reverse(CHANGELIST), {"action": "export_csv", "_selected_action": [registration.pk]}
+    )
+
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert len(rows) == 2
+    header, row = rows
+    by_column = dict(zip(header, row, strict=True))
+    assert by_column["Organisation"] == "'=cmd|' /C calc'!A0"
+    assert by_column["Contact person"] == "'@Kari"
+    assert by_column["Phone"] == "'+47 400 00 000"
+    assert by_column["Conference"] == "Fyrdialog"
+
+
+def test_resend_access_link_action_issues_new_link_and_queues_email(admin_client):
+    registration = make_registration(token="old")
+    old_hash = registration.token_hash
+
+    admin_client.post(
+        reverse(CHANGELIST),
+        {"action": "resend_access_link", "_selected_action": [registration.pk]},
+    )
+
+    registration.refresh_from_db()
+    assert registration.token_hash not in (None, old_hash)
+    assert list(OutboundEmail.objects.values_list("kind", "to_email")) == [
+        (EmailKind.LINK, registration.email)
+    ]
+
+
+def test_revoke_link_action_leaves_no_valid_link(admin_client):
+    registration = make_registration(token="old")
+
+    admin_client.post(
+        reverse(CHANGELIST), {"action": "revoke_link", "_selected_action": [registration.pk]}
+    )
+
+    registration.refresh_from_db()
+    assert (registration.token_hash, OutboundEmail.objects.count()) == (None, 0)
+
+
+def test_registration_change_page_shows_token_state_and_emails(admin_client):
+    conference = make_conference()
+    receipt = register_supplier(conference_id=conference.pk, details=_details(language="en"))
+    url = reverse("admin:registrations_registration_change", args=[receipt.registration_id])
+
+    html = admin_client.get(url).content.decode()
+
+    assert "Active link issued at" in html
+    assert f"You are registered: {conference.title}" in html
+    assert receipt.token not in html
+    assert "queued" in html
+
+
+def test_registration_change_page_without_link_says_so(admin_client):
+    registration = make_registration()
+
+    html = admin_client.get(
+        reverse("admin:registrations_registration_change", args=[registration.pk])
+    ).content.decode()
+
+    assert "No valid link" in html

@@ -1,0 +1,470 @@
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+
+from conferences.choices import ConferenceStatus
+from dialogkonferanse.models import OutboundEmail
+from registrations.access import SESSION_KEY
+from registrations.choices import EmailKind
+from registrations.models import Registration
+from registrations.services import reissue_access_link, revoke_access_link
+from tests.factories import make_conference, make_registration
+from tests.registrations.conftest import without_csrf
+
+pytestmark = pytest.mark.django_db
+
+
+def _register_url(conference) -> str:
+    return reverse("registrations:register", kwargs={"slug": conference.slug})
+
+
+def _personal_url(conference) -> str:
+    return reverse("registrations:personal", kwargs={"slug": conference.slug})
+
+
+def _open_link(client, token: str):
+    return client.get(reverse("registrations:access", kwargs={"token": token}))
+
+
+# --- The registration form ------------------------------------------------------------------
+
+
+def test_register_get_shows_form_with_rules_before_submit(client, conference):
+    conference.dialogue_rules = "Regel: alt som blir sagt, blir publisert."
+    conference.save()
+
+    response = client.get(_register_url(conference))
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    form = html[html.index('class="registration-form"') :]
+    submit = form.index('<button type="submit" class="btn btn-primary">Register</button>')
+    assert form.index("Taking part is voluntary.") < submit
+    assert form.index("Regel: alt som blir sagt, blir publisert.") < submit
+    assert form.index('name="privacy_acknowledged"') < submit
+    assert '<option value="NO" selected>' in html
+    assert 'name="wants_one_to_one"' in html
+    assert "<script>" not in html
+    assert "style=" not in html
+
+
+def test_register_get_no_one_to_one_offered_hides_the_choice(client):
+    conference = make_conference(offers_one_to_one=False)
+
+    html = client.get(_register_url(conference)).content.decode()
+
+    assert 'name="wants_one_to_one"' not in html
+
+
+def test_register_post_valid_redirects_to_neutral_page_and_stores(client, conference, form_data):
+    response = client.post(_register_url(conference), form_data())
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse(
+        "registrations:registered", kwargs={"slug": conference.slug}
+    )
+    registration = Registration.objects.get()
+    assert (registration.organisation_number, registration.email, registration.language) == (
+        "974760673",
+        "kari@fjordsensor.example",
+        "nb",
+    )
+    assert list(OutboundEmail.objects.values_list("kind", flat=True)) == [EmailKind.CONFIRMATION]
+
+
+def test_register_post_duplicate_is_indistinguishable_from_new(client, conference, form_data):
+    first = client.post(_register_url(conference), form_data(), follow=True)
+
+    second = client.post(
+        _register_url(conference),
+        form_data(email="KARI@fjordsensor.example", organisation_name="Annet AS"),
+        follow=True,
+    )
+
+    assert first.redirect_chain == second.redirect_chain
+    assert without_csrf(first.content) == without_csrf(second.content)
+    assert Registration.objects.count() == 1
+    assert list(OutboundEmail.objects.order_by("pk").values_list("kind", flat=True)) == [
+        EmailKind.CONFIRMATION,
+        EmailKind.ALREADY,
+    ]
+
+
+def test_register_post_invalid_shows_errors_tied_to_fields(client, conference, form_data):
+    response = client.post(_register_url(conference), form_data(organisation_number="988077918"))
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'href="#id_organisation_number"' in html  # error summary links to the field
+    assert 'aria-invalid="true"' in html or "is-invalid" in html
+    assert "This is not a valid Norwegian organisation number." in html
+    assert Registration.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (
+            {"status": ConferenceStatus.CLOSED},
+            "The dialogue is closed: the competition has been announced",
+        ),
+        (
+            {"registration_opens_at": timezone.now() + dt.timedelta(days=1)},
+            "Registration has not opened yet.",
+        ),
+        (
+            {"registration_closes_at": timezone.now() - dt.timedelta(minutes=1)},
+            "Registration closed ",
+        ),
+    ],
+)
+def test_register_post_not_open_shows_message_and_stores_nothing(
+    client, form_data, overrides, message
+):
+    conference = make_conference(**overrides)
+
+    response = client.post(_register_url(conference), form_data())
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert message in html
+    assert 'name="organisation_name"' not in html
+    assert (Registration.objects.count(), OutboundEmail.objects.count()) == (0, 0)
+
+
+def test_register_draft_conference_is_not_found_for_the_public(client, form_data):
+    conference = make_conference(status=ConferenceStatus.DRAFT)
+
+    response = client.post(_register_url(conference), form_data())
+
+    assert response.status_code == 404
+    assert Registration.objects.count() == 0
+
+
+def test_register_rate_limit_answers_429(client, conference, form_data, settings):
+    settings.REGISTRATION_RATE_LIMIT = "2/h"
+    url = _register_url(conference)
+
+    statuses = [client.post(url, form_data(email=f"k{i}@example.no")).status_code for i in range(3)]
+
+    response = client.post(url, form_data(email="k9@example.no"))
+    assert statuses == [302, 302, 429]
+    assert response.status_code == 429
+    assert "Too many attempts" in response.content.decode()
+    assert int(response["Retry-After"]) > 0
+    assert Registration.objects.count() == 2
+
+
+def test_register_rate_limit_is_per_client_address(client, conference, form_data, settings):
+    settings.REGISTRATION_RATE_LIMIT = "1/h"
+    url = _register_url(conference)
+    client.post(url, form_data(email="a@example.no"), REMOTE_ADDR="10.0.0.1")
+
+    other = client.post(url, form_data(email="b@example.no"), REMOTE_ADDR="10.0.0.2")
+    same = client.post(url, form_data(email="c@example.no"), REMOTE_ADDR="10.0.0.1")
+
+    assert (other.status_code, same.status_code) == (302, 429)
+
+
+_text = st.text(max_size=300)
+
+
+@hypothesis_settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    organisation_name=_text,
+    country=st.one_of(st.sampled_from(["NO", "SE", "DE"]), _text),
+    organisation_number=_text,
+    national_id=_text,
+    contact_name=_text,
+    email=st.one_of(st.emails(), _text),
+    phone=_text,
+    language=st.one_of(st.sampled_from(["nb", "nn", "en"]), _text),
+    topics=_text,
+)
+def test_register_post_arbitrary_text_never_fails_with_500(
+    client,
+    conference,
+    no_rate_limits,
+    organisation_name,
+    country,
+    organisation_number,
+    national_id,
+    contact_name,
+    email,
+    phone,
+    language,
+    topics,
+):
+    data = {
+        "organisation_name": organisation_name,
+        "country": country,
+        "organisation_number": organisation_number,
+        "national_id": national_id,
+        "contact_name": contact_name,
+        "email": email,
+        "phone": phone,
+        "language": language,
+        "wants_one_to_one": "on",
+        "one_to_one_topics": topics,
+        "privacy_acknowledged": "on",
+    }
+
+    response = client.post(_register_url(conference), data)
+
+    assert response.status_code in (200, 302)
+    for registration in Registration.objects.all():
+        assert "\r" not in registration.contact_name + registration.organisation_name
+        assert "\n" not in registration.contact_name + registration.organisation_name
+
+
+# --- Resend my link -------------------------------------------------------------------------
+
+
+def test_resend_post_known_and_unknown_answer_the_same(client, conference):
+    make_registration(conference=conference, email="kjent@example.no")
+    url = reverse("registrations:resend", kwargs={"slug": conference.slug})
+
+    known = client.post(url, {"email": "kjent@example.no"}, follow=True)
+    unknown = client.post(url, {"email": "ukjent@example.no"}, follow=True)
+
+    assert known.redirect_chain == unknown.redirect_chain
+    assert without_csrf(known.content) == without_csrf(unknown.content)
+    assert "a new personal link is on its way" in known.content.decode()
+
+
+def test_resend_rate_limit_answers_429(client, conference, settings):
+    settings.REGISTRATION_RESEND_RATE_LIMIT = "1/h"
+    url = reverse("registrations:resend", kwargs={"slug": conference.slug})
+    client.post(url, {"email": "a@example.no"})
+
+    response = client.post(url, {"email": "a@example.no"})
+
+    assert response.status_code == 429
+    assert "Too many attempts" in response.content.decode()
+
+
+# --- The personal link and page -------------------------------------------------------------
+
+
+def test_access_valid_token_sets_session_and_redirects_without_token(client, conference):
+    registration = make_registration(conference=conference, token="tok-a")
+
+    response = _open_link(client, "tok-a")
+
+    assert response.status_code == 302
+    assert response["Location"] == _personal_url(conference)
+    assert "tok-a" not in response["Location"]
+    assert response["Referrer-Policy"] == "no-referrer"
+    assert client.session[SESSION_KEY] == {
+        conference.slug: [registration.pk, registration.token_hash]
+    }
+
+
+def test_personal_page_shows_registration_with_private_headers(client, conference):
+    make_registration(
+        conference=conference,
+        token="tok-a",
+        organisation_name="Fjordsensor AS",
+        wants_one_to_one=True,
+        one_to_one_topics="Bøyer",
+    )
+    _open_link(client, "tok-a")
+
+    response = client.get(_personal_url(conference))
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Fjordsensor AS" in html
+    assert "Requested. You will get an email with the time and the meeting link." in html
+    assert response["Referrer-Policy"] == "no-referrer"
+    assert "no-store" in response["Cache-Control"]
+    assert reverse("registrations:calendar", kwargs={"slug": conference.slug}) in html
+
+
+def test_access_unknown_token_is_refused(client, conference):
+    make_registration(conference=conference, token="tok-a")
+
+    response = _open_link(client, "tok-b")
+
+    assert response.status_code == 404
+    assert "This link does not work" in response.content.decode()
+    assert response["Referrer-Policy"] == "no-referrer"
+    assert SESSION_KEY not in client.session
+
+
+def test_access_token_never_written_to_logs(client, conference, caplog):
+    caplog.set_level(logging.INFO)
+
+    _open_link(client, "secret-token-in-the-path")
+
+    assert "secret-token-in-the-path" not in caplog.text
+    assert "/r/[redacted]/" in caplog.text
+
+
+def test_personal_page_a_session_never_opens_b(client, conference):
+    other_conference = make_conference()
+    make_registration(conference=conference, token="tok-a", organisation_name="A AS")
+    make_registration(conference=conference, token="tok-b", organisation_name="B AS")
+    make_registration(conference=other_conference, token="tok-c", organisation_name="C AS")
+    _open_link(client, "tok-a")
+
+    own = client.get(_personal_url(conference)).content.decode()
+    foreign = client.get(_personal_url(other_conference))
+
+    assert ("A AS" in own, "B AS" in own) == (True, False)
+    assert foreign.status_code == 403
+    assert "C AS" not in foreign.content.decode()
+
+
+def test_personal_page_forged_session_entry_is_refused(client, conference):
+    make_registration(conference=conference, token="tok-a")
+    victim = make_registration(conference=conference, token="tok-b", organisation_name="B AS")
+    _open_link(client, "tok-a")
+    session = client.session
+    session[SESSION_KEY] = {conference.slug: [victim.pk, "0" * 64]}
+    session.save()
+
+    response = client.get(_personal_url(conference))
+
+    assert response.status_code == 403
+    assert "B AS" not in response.content.decode()
+
+
+def test_personal_page_revoked_link_refuses_token_and_session(client, conference):
+    registration = make_registration(conference=conference, token="tok-a")
+    _open_link(client, "tok-a")
+
+    revoke_access_link(registration_id=registration.pk)
+
+    assert client.get(_personal_url(conference)).status_code == 403
+    assert _open_link(client, "tok-a").status_code == 404
+
+
+def test_personal_page_reissued_link_replaces_old_one(client, conference):
+    registration = make_registration(conference=conference, token="tok-a")
+
+    new_token = reissue_access_link(registration_id=registration.pk)
+
+    assert _open_link(client, "tok-a").status_code == 404
+    assert _open_link(client, new_token).status_code == 302
+    assert client.get(_personal_url(conference)).status_code == 200
+
+
+def test_personal_page_without_session_asks_for_the_link(client, conference):
+    response = client.get(_personal_url(conference))
+
+    assert response.status_code == 403
+    assert reverse("registrations:resend", kwargs={"slug": conference.slug}) in (
+        response.content.decode()
+    )
+
+
+def test_personal_page_post_updates_contact_details(client, conference):
+    registration = make_registration(conference=conference, token="tok-a", language="nb")
+    _open_link(client, "tok-a")
+
+    response = client.post(
+        _personal_url(conference),
+        {"contact_name": "Ny Kontakt", "phone": "+47 900 00 000", "language": "en"},
+    )
+
+    registration.refresh_from_db()
+    assert response.status_code == 302
+    assert (registration.contact_name, registration.phone, registration.language) == (
+        "Ny Kontakt",
+        "+47 900 00 000",
+        "en",
+    )
+    assert registration.listed_publicly is False
+
+
+def test_cancel_post_cancels_and_page_shows_cancelled_state(client, conference):
+    registration = make_registration(conference=conference, token="tok-a")
+    _open_link(client, "tok-a")
+
+    client.post(reverse("registrations:cancel", kwargs={"slug": conference.slug}))
+
+    registration.refresh_from_db()
+    html = client.get(_personal_url(conference)).content.decode()
+    assert registration.cancelled_at is not None
+    assert "This registration was cancelled" in html
+    assert "Register again" in html
+
+
+def test_reinstate_post_after_cancel_makes_registration_active(client, conference):
+    registration = make_registration(conference=conference, token="tok-a")
+    _open_link(client, "tok-a")
+    client.post(reverse("registrations:cancel", kwargs={"slug": conference.slug}))
+
+    client.post(reverse("registrations:reinstate", kwargs={"slug": conference.slug}))
+
+    registration.refresh_from_db()
+    assert registration.cancelled_at is None
+
+
+def test_calendar_download_is_plenary_with_stream_page(client, conference):
+    make_registration(conference=conference, token="tok-a")
+    _open_link(client, "tok-a")
+
+    response = client.get(reverse("registrations:calendar", kwargs={"slug": conference.slug}))
+
+    body = response.content.decode()
+    assert response["Content-Type"] == "text/calendar; charset=utf-8"
+    assert f"UID:conference-{conference.calendar_uid}@dialogkonferanse" in body
+    assert "TZID=Europe/Oslo" in body
+    assert response["Referrer-Policy"] == "no-referrer"
+
+
+def test_leave_post_forgets_registration_on_this_device(client, conference):
+    make_registration(conference=conference, token="tok-a")
+    _open_link(client, "tok-a")
+
+    client.post(reverse("registrations:leave", kwargs={"slug": conference.slug}))
+
+    assert client.get(_personal_url(conference)).status_code == 403
+
+
+# --- Participant list on the conference page ------------------------------------------------
+
+
+def test_conference_page_lists_opted_in_companies_without_personal_data(client, conference):
+    make_registration(
+        conference=conference,
+        organisation_name="Synlig AS",
+        contact_name="Skjult Person",
+        email="skjult@synlig.example",
+        listed_publicly=True,
+        open_to_partnering=True,
+    )
+    make_registration(
+        conference=conference,
+        organisation_name="Utenlandsk AB",
+        country="SE",
+        listed_publicly=True,
+    )
+    make_registration(conference=conference, organisation_name="Privat AS")
+    make_registration(
+        conference=conference,
+        organisation_name="Avmeldt AS",
+        listed_publicly=True,
+        cancelled_at=timezone.now(),
+    )
+    html = client.get(conference.get_absolute_url()).content.decode()
+
+    assert "<tr><td>Synlig AS</td><td>Norway</td><td>Yes</td></tr>" in html
+    assert "<tr><td>Utenlandsk AB</td><td>Sweden</td><td>No</td></tr>" in html
+    assert ("Privat AS" in html, "Avmeldt AS" in html) == (False, False)
+    assert ("Skjult Person" in html, "skjult@synlig.example" in html) == (False, False)
+    assert reverse("registrations:register", kwargs={"slug": conference.slug}) in html
