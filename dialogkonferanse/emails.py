@@ -138,10 +138,7 @@ def queue_email(
         reply_to = _check_recipient(reply_to)
     if language not in dict(settings.LANGUAGES):
         raise ValueError(f"Unknown language {language!r}.")
-    existing = OutboundEmail.objects.filter(idempotency_key=idempotency_key).first()
-    if existing is not None:
-        return existing
-
+    # No look-up first: almost every key is new, and the unique index answers for the rest.
     rendered = render_email(
         template=template, context=context, language=language, conference=conference
     )

@@ -7,11 +7,12 @@ place the event right on either side of a daylight-saving change (DOMAIN.md rule
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from icalendar import Calendar, Event, vCalAddress, vText
+from icalendar import Calendar, Event, Timezone, vCalAddress, vText
 
 PRODID = "-//Dialogkonferanse//Dialogkonferanse//EN"
 
@@ -73,7 +74,16 @@ def build_calendar(events: list[IcsEvent], *, method: str = "PUBLISH") -> bytes:
             attendee.params["partstat"] = vText("NEEDS-ACTION")
             event.add("attendee", attendee, encode=0)
         cal.add_component(event)
-    first = min(e.starts_at for e in events).astimezone(tz).date() - dt.timedelta(days=366)
-    last = max(e.ends_at for e in events).astimezone(tz).date() + dt.timedelta(days=366)
-    cal.add_missing_timezones(first_date=first, last_date=last)
+    first_year = min(e.starts_at for e in events).astimezone(tz).year - 1
+    last_year = max(e.ends_at for e in events).astimezone(tz).year + 1
+    cal.subcomponents.insert(0, _vtimezone(settings.TIME_ZONE, first_year, last_year))
     return cal.to_ical()
+
+
+@functools.lru_cache(maxsize=32)
+def _vtimezone(name: str, first_year: int, last_year: int) -> Timezone:
+    """The VTIMEZONE covering whole years around the events (computing it costs a few ms, so
+    it is built once per process and range; calendars only read it)."""
+    return Timezone.from_tzinfo(
+        ZoneInfo(name), first_date=dt.date(first_year, 1, 1), last_date=dt.date(last_year + 1, 1, 1)
+    )
