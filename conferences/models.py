@@ -47,7 +47,9 @@ class BuyerOrganisation(TimeStampedModel):
     accessibility_statement_url = HttpsURLField(
         _("accessibility statement"),
         validators=[https_only],
-        help_text=_("The buyer's own accessibility statement (required by law), shown in the footer."),
+        help_text=_(
+            "The buyer's own accessibility statement (required by law), shown in the footer."
+        ),
     )
     privacy_url = HttpsURLField(
         _("privacy policy"),

@@ -26,25 +26,33 @@ def upcoming_and_past_conferences(
     return upcoming, past
 
 
-def get_conference_for_viewer(
-    *, slug: str, user: AbstractBaseUser | AnonymousUser | None = None
-) -> Conference:
-    """The conference at ``slug`` with buyer, agenda and notices loaded.
-
-    The public sees only published conferences; staff with view permission may preview drafts.
-    Raises ``Http404`` otherwise.
-    """
-    queryset = Conference.objects.select_related("buyer").prefetch_related(
-        Prefetch("agenda_items", queryset=AgendaItem.objects.order_by("starts_at", "pk")),
-        "notice_references",
-    )
-    can_preview = bool(
+def can_preview_drafts(user: AbstractBaseUser | AnonymousUser | None) -> bool:
+    return bool(
         user is not None
         and user.is_authenticated
         and user.is_staff
         and user.has_perm("conferences.view_conference")
     )
-    if not can_preview:
+
+
+def get_conference_for_viewer(
+    *,
+    slug: str,
+    user: AbstractBaseUser | AnonymousUser | None = None,
+    with_programme: bool = True,
+) -> Conference:
+    """The conference at ``slug`` with its buyer (and, ``with_programme``, agenda and notices).
+
+    The public sees only published conferences; staff with view permission may preview drafts.
+    Raises ``Http404`` otherwise.
+    """
+    queryset = Conference.objects.select_related("buyer")
+    if with_programme:
+        queryset = queryset.prefetch_related(
+            Prefetch("agenda_items", queryset=AgendaItem.objects.order_by("starts_at", "pk")),
+            "notice_references",
+        )
+    if not can_preview_drafts(user):
         queryset = queryset.public()
     try:
         return queryset.get(slug=slug)

@@ -44,9 +44,6 @@ def is_valid_organisation_number(value: str) -> bool:
 def validate_organisation_number(value: str) -> None:
     if not is_valid_organisation_number(value):
         raise ValidationError(
-            _(
-                "Enter a valid Norwegian organisation number: nine digits, "
-                "for example 974 760 673."
-            ),
+            _("Enter a valid Norwegian organisation number: nine digits, for example 974 760 673."),
             code="invalid_organisation_number",
         )

@@ -5,9 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import QuerySet
-from django.http import Http404
 from django.utils.crypto import constant_time_compare
 
 from conferences.choices import ConferenceStatus
@@ -125,27 +123,3 @@ def conferences_starting_between(*, start: dt.datetime, end: dt.datetime) -> Que
         starts_at__gt=start,
         starts_at__lte=end,
     ).select_related("buyer")
-
-
-def get_conference_for_registration(
-    *, slug: str, user: AbstractBaseUser | AnonymousUser | None = None
-) -> Conference:
-    """The conference at ``slug`` with its buyer, for the registration pages.
-
-    Same visibility as ``conferences.selectors.get_conference_for_viewer`` (the public sees
-    published conferences, staff with view permission may preview drafts) without loading the
-    agenda and notices these pages do not show. Raises ``Http404``.
-    """
-    queryset = Conference.objects.select_related("buyer")
-    can_preview = bool(
-        user is not None
-        and user.is_authenticated
-        and user.is_staff
-        and user.has_perm("conferences.view_conference")
-    )
-    if not can_preview:
-        queryset = queryset.public()
-    try:
-        return queryset.get(slug=slug)
-    except Conference.DoesNotExist:
-        raise Http404("No such conference.") from None

@@ -17,6 +17,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from conferences.models import Conference
+from conferences.selectors import get_conference_for_viewer
 
 from .access import forget_access, grant_access, registration_for_request
 from .exceptions import RegistrationError
@@ -25,7 +26,7 @@ from .ics import plenary_calendar
 from .links import stream_page_url
 from .models import Registration
 from .ratelimit import client_ip, is_limited
-from .selectors import get_conference_for_registration, get_registration_by_token
+from .selectors import get_registration_by_token
 from .services import (
     cancel_registration,
     ensure_registration_open,
@@ -59,7 +60,7 @@ def _rate_limited(request: HttpRequest, *, scope: str, rate: str) -> HttpRespons
 
 
 def _conference(request: HttpRequest, slug: str) -> Conference:
-    return get_conference_for_registration(slug=slug, user=request.user)
+    return get_conference_for_viewer(slug=slug, user=request.user, with_programme=False)
 
 
 @require_http_methods(["GET", "POST"])

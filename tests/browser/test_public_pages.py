@@ -18,7 +18,9 @@ def conference():
 @pytest.mark.parametrize("viewport", ["desktop", "phone"])
 @pytest.mark.parametrize("lang", ["nb", "en"])
 @pytest.mark.parametrize("page_name", ["list", "detail", "privacy"])
-def test_public_page_has_no_wcag_violations(live_asgi, new_page, conference, lang, viewport, page_name):
+def test_public_page_has_no_wcag_violations(
+    live_asgi, new_page, conference, lang, viewport, page_name
+):
     path = {
         "list": "/",
         "detail": conference.get_absolute_url(),

@@ -60,7 +60,9 @@ def test_conference_ics_spanning_dst_change_has_right_end(client):
 
     real = event.decoded("DTEND").astimezone(dt.UTC) - event.decoded("DTSTART").astimezone(dt.UTC)
     assert real == dt.timedelta(hours=26)
-    assert event.decoded("DTEND").astimezone(dt.UTC) == dt.datetime(2027, 3, 28, 10, 0, tzinfo=dt.UTC)
+    assert event.decoded("DTEND").astimezone(dt.UTC) == dt.datetime(
+        2027, 3, 28, 10, 0, tzinfo=dt.UTC
+    )
 
 
 def test_conference_ics_uid_is_stable_and_content_is_complete(client):

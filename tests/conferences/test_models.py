@@ -41,9 +41,10 @@ def test_conference_clean_registration_closing_before_opening_is_refused():
     with pytest.raises(ValidationError) as exc:
         conference.full_clean()
 
-    assert "Registration must close after it opens." in exc.value.message_dict[
-        "registration_closes_at"
-    ]
+    assert (
+        "Registration must close after it opens."
+        in exc.value.message_dict["registration_closes_at"]
+    )
 
 
 def test_conference_constraint_end_before_start_is_refused_by_database():

@@ -104,9 +104,7 @@ def test_transition_conference_close_records_notice_reference():
     conference.refresh_from_db()
     assert conference.status == ConferenceStatus.CLOSED
     assert conference.closed_at is not None
-    assert list(conference.notice_references.values_list("reference", flat=True)) == [
-        "2026-104512"
-    ]
+    assert list(conference.notice_references.values_list("reference", flat=True)) == ["2026-104512"]
     assert StatusChange.objects.get().notice_reference == "2026-104512"
 
 
