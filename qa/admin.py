@@ -1,0 +1,71 @@
+"""Procurement staff's view of the Q&A in the admin: read-mostly, for the record. Moderation
+happens on the dashboard (qa.views), whose services keep versions and live updates right."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from .models import Answer, AnswerDigest, Attendance, LiveEvent, Question
+
+
+class AnswerInline(admin.StackedInline):
+    model = Answer
+    extra = 0
+    can_delete = False
+    readonly_fields = ("text", "author", "published_at", "digest")
+
+
+@admin.register(Question)
+class QuestionAdmin(admin.ModelAdmin):
+    list_display = (
+        "pk",
+        "conference",
+        "short_text",
+        "status",
+        "vote_count",
+        "registration",
+        "created_at",
+    )
+    list_filter = ("status", "answered_live", "pinned", "conference")
+    search_fields = ("text", "original_text", "registration__organisation_name", "topics")
+    list_select_related = ("conference", "registration")
+    inlines = (AnswerInline,)
+    readonly_fields = [f.name for f in Question._meta.fields]
+
+    @admin.display(description=_("question"))
+    def short_text(self, obj: Question) -> str:
+        return obj.text[:80]
+
+    def has_add_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(Attendance)
+class AttendanceAdmin(admin.ModelAdmin):
+    list_display = ("registration", "conference", "first_seen_at", "last_seen_at", "visits")
+    list_filter = ("conference",)
+    list_select_related = ("registration", "conference")
+    readonly_fields = ("registration", "conference", "first_seen_at", "last_seen_at", "visits")
+
+    def has_add_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(AnswerDigest)
+class AnswerDigestAdmin(admin.ModelAdmin):
+    list_display = ("conference", "created_at", "sent_by", "recipients")
+    readonly_fields = ("conference", "sent_by", "recipients", "created_at")
+
+
+@admin.register(LiveEvent)
+class LiveEventAdmin(admin.ModelAdmin):
+    list_display = ("id", "conference", "channel", "kind", "created_at")
+    list_filter = ("channel", "kind")
+    readonly_fields = ("conference", "channel", "kind", "payload", "frame_data", "created_at")
+
+    def has_add_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
+        return False

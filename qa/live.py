@@ -1,0 +1,369 @@
+"""The one event publisher and fan-out for live updates (CONVENTIONS "Live updates").
+
+Writing: ``record_event`` stores a ``LiveEvent`` in the caller's transaction, with its SSE frame
+rendered once, and publishes the frame through Redis after commit (one pub/sub channel per
+conference and audience). On PostgreSQL a transaction-scoped advisory lock per conference makes
+event ids grow in commit order, so "everything up to id N" is a valid replay cursor.
+
+Reading: one Redis subscription per server process (``LiveHub``, an asyncio task started lazily
+on the first stream) fans each frame out to the in-process queues of connected clients.
+``event_stream`` is the async iterator an SSE response streams: it replays stored events after
+the client's cursor (``Last-Event-ID``), then switches to live frames, dropping ids it has
+already sent. Without Redis (``QA_LIVE_REDIS_URL`` empty) it polls the ``LiveEvent`` table.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import redis
+import redis.asyncio as aioredis
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection, transaction
+
+from .choices import Channel
+from .models import LiveEvent
+
+logger = logging.getLogger(__name__)
+
+# Namespace of the advisory lock that orders event ids per conference (0x5141 = "QA").
+_ADVISORY_NAMESPACE = 0x5141
+_REPLAY_BATCH = 500
+
+
+# --- Writing ----------------------------------------------------------------------------------
+
+
+def redis_url() -> str:
+    return getattr(settings, "QA_LIVE_REDIS_URL", "") or ""
+
+
+def channel_prefix() -> str:
+    """Redis pub/sub is global across database numbers, so channels carry the database name:
+    test runs and benchmarks on one Redis never hear each other."""
+    configured = getattr(settings, "QA_LIVE_CHANNEL_PREFIX", "")
+    if configured:
+        return configured
+    return f"dk:qa:{connection.settings_dict['NAME']}:"
+
+
+def channel_key(conference_id: int, channel: str) -> str:
+    return f"{conference_id}:{channel}"
+
+
+def render_frame(event_id: int, kind: str, data: str) -> str:
+    """One SSE frame; ``data`` is single-line JSON (json.dumps escapes newlines)."""
+    return f"id: {event_id}\nevent: {kind}\ndata: {data}\n\n"
+
+
+def record_event(
+    *, conference_id: int, channel: str, kind: str, payload: dict[str, Any]
+) -> LiveEvent:
+    """Store one live event in the caller's transaction and publish it after commit.
+
+    Lock: a transaction-scoped advisory lock per conference (PostgreSQL), held to commit, so ids
+    are assigned in commit order and ``previous_id`` is the committed predecessor on the same
+    channel. Keep this the last write of the transaction.
+    Side effect: one Redis PUBLISH on commit (nothing on rollback).
+    """
+    channel = Channel(channel)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s, %s)", [_ADVISORY_NAMESPACE, conference_id]
+            )
+    data = json.dumps(payload, cls=DjangoJSONEncoder, ensure_ascii=False, separators=(",", ":"))
+    previous_id = latest_event_id(conference_id=conference_id, channel=channel) or None
+    event = LiveEvent.objects.create(
+        conference_id=conference_id,
+        channel=channel,
+        kind=kind,
+        payload=payload,
+        frame_data=data,
+        previous_id=previous_id,
+    )
+    if redis_url():
+        message = f"{event.pk}\n{previous_id or 0}\n{render_frame(event.pk, kind, data)}"
+        redis_channel = channel_prefix() + channel_key(conference_id, channel)
+        transaction.on_commit(lambda: _publish(redis_channel, message))
+    return event
+
+
+_publisher: tuple[str, redis.Redis] | None = None
+
+
+def _publisher_client() -> redis.Redis:
+    global _publisher
+    url = redis_url()
+    if _publisher is None or _publisher[0] != url:
+        _publisher = (url, redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2))
+    return _publisher[1]
+
+
+def _publish(redis_channel: str, message: str) -> None:
+    # The event is committed: a failed publish only delays it until the clients' next catch-up
+    # read (every heartbeat), it never loses it.
+    try:
+        _publisher_client().publish(redis_channel, message)
+    except redis.RedisError:
+        logger.warning("Could not publish a live event on %s", redis_channel, exc_info=True)
+
+
+def latest_event_id(*, conference_id: int, channel: str) -> int:
+    """The cursor a freshly rendered page starts from (read it before the page's data)."""
+    last = (
+        LiveEvent.objects.filter(conference_id=conference_id, channel=channel)
+        .order_by("-id")
+        .values_list("id", flat=True)
+        .first()
+    )
+    return last or 0
+
+
+def _latest(conference_id: int, channel: str) -> int:
+    try:
+        return latest_event_id(conference_id=conference_id, channel=channel)
+    finally:
+        if not connection.in_atomic_block:
+            connection.close()
+
+
+_latest_released = sync_to_async(_latest, thread_sensitive=False)
+
+
+def _events_after(conference_id: int, channel: str, after: int) -> list[tuple[int, str, str]]:
+    try:
+        return list(
+            LiveEvent.objects.filter(conference_id=conference_id, channel=channel, id__gt=after)
+            .order_by("id")
+            .values_list("id", "kind", "frame_data")[:_REPLAY_BATCH]
+        )
+    finally:
+        # Runs in an executor thread outside any request: give the connection back.
+        if not connection.in_atomic_block:
+            connection.close()
+
+
+events_after = sync_to_async(_events_after, thread_sensitive=False)
+
+
+# --- Fan-out: one subscription per process ----------------------------------------------------
+
+RESYNC = object()  # queue marker: frames may have been missed, read the table
+HEARTBEAT = object()  # queue marker: send a keep-alive comment
+
+
+@dataclass(eq=False)
+class Subscriber:
+    key: str
+    queue: asyncio.Queue
+
+
+class LiveHub:
+    """One Redis pattern subscription per process and event loop, fanning frames out to the
+    queues of connected clients. Started lazily by the first ``attach``."""
+
+    def __init__(self) -> None:
+        self._subscribers: dict[str, set[Subscriber]] = defaultdict(set)
+        self._task: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._ready: asyncio.Event | None = None
+        self._heartbeat: asyncio.Task[None] | None = None
+        self._prefix = ""
+        self._last_id: dict[str, int] = {}
+        self.messages = 0
+
+    @property
+    def clients(self) -> int:
+        return sum(len(s) for s in self._subscribers.values())
+
+    async def attach(self, key: str, *, timeout: float = 3.0) -> Subscriber | None:
+        """A queue receiving every frame for ``key``; ``None`` when Redis is unreachable."""
+        loop = asyncio.get_running_loop()
+        if self._task is None or self._task.done() or self._loop is not loop:
+            self._loop = loop
+            self._ready = asyncio.Event()
+            self._subscribers = defaultdict(set)
+            self._last_id = {}
+            self._prefix = await sync_to_async(channel_prefix, thread_sensitive=False)()
+            self._task = loop.create_task(self._run(), name="qa-live-hub")
+            if self._heartbeat is not None and not self._heartbeat.done():
+                with contextlib.suppress(RuntimeError):  # its loop may be closed already
+                    self._heartbeat.cancel()
+            self._heartbeat = loop.create_task(self._beat(), name="qa-live-heartbeat")
+        if key not in self._last_id:
+            conference_id, channel = key.split(":", 1)
+            self._last_id[key] = await _latest_released(int(conference_id), channel)
+        subscriber = Subscriber(key, asyncio.Queue(maxsize=settings.QA_SSE_QUEUE_SIZE))
+        # Subscribed before the caller reads the table, so no frame falls in between.
+        self._subscribers[key].add(subscriber)
+        assert self._ready is not None  # noqa: S101
+        try:
+            await asyncio.wait_for(self._ready.wait(), timeout)
+        except TimeoutError:
+            self.detach(subscriber)
+            return None
+        return subscriber
+
+    def detach(self, subscriber: Subscriber) -> None:
+        subscribers = self._subscribers.get(subscriber.key)
+        if subscribers is not None:
+            subscribers.discard(subscriber)
+            if not subscribers:
+                self._subscribers.pop(subscriber.key, None)
+
+    def _dispatch(self, key: str, item: object) -> None:
+        for subscriber in tuple(self._subscribers.get(key, ())):
+            try:
+                subscriber.queue.put_nowait(item)
+            except asyncio.QueueFull:
+                # A client too slow to keep up: drop its backlog, it re-reads the table.
+                while not subscriber.queue.empty():
+                    subscriber.queue.get_nowait()
+                subscriber.queue.put_nowait(RESYNC)
+
+    async def _beat(self) -> None:
+        """Every heartbeat: a keep-alive to each client, and one table read per conference and
+        channel (not per client) to catch an event whose publish failed after commit."""
+        while True:
+            await asyncio.sleep(float(settings.QA_SSE_HEARTBEAT_SECONDS))
+            for key in tuple(self._subscribers):
+                conference_id, channel = key.split(":", 1)
+                try:
+                    latest = await _latest_released(int(conference_id), channel)
+                except Exception:
+                    logger.warning("Live-update heartbeat could not read events", exc_info=True)
+                    latest = 0
+                known = self._last_id.setdefault(key, latest)
+                if latest > known:
+                    self._last_id[key] = latest
+                    self._dispatch(key, RESYNC)
+                self._dispatch(key, HEARTBEAT)
+
+    def _resync_all(self) -> None:
+        for key in tuple(self._subscribers):
+            self._dispatch(key, RESYNC)
+
+    async def _run(self) -> None:
+        assert self._ready is not None  # noqa: S101
+        backoff = 0.5
+        first = True
+        while True:
+            client = aioredis.Redis.from_url(redis_url(), socket_connect_timeout=2)
+            pubsub = client.pubsub(ignore_subscribe_messages=True)
+            try:
+                await pubsub.psubscribe(self._prefix + "*")
+                self._ready.set()
+                if not first:
+                    self._resync_all()  # frames published while we were away
+                first = False
+                backoff = 0.5
+                async for message in pubsub.listen():
+                    if message.get("type") != "pmessage":
+                        continue
+                    self.messages += 1
+                    key = message["channel"].decode()[len(self._prefix) :]
+                    event_id, previous_id, frame = message["data"].decode().split("\n", 2)
+                    if int(event_id) > self._last_id.get(key, 0):
+                        self._last_id[key] = int(event_id)
+                    self._dispatch(key, (int(event_id), int(previous_id), frame.encode()))
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.warning("Live-update subscription lost; reconnecting", exc_info=True)
+                self._ready.clear()
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 10.0)
+            finally:
+                with contextlib.suppress(Exception):
+                    await pubsub.aclose()
+                    await client.aclose()
+
+
+hub = LiveHub()
+
+
+# --- The stream one client reads --------------------------------------------------------------
+
+
+def parse_cursor(value: str | None) -> int | None:
+    if not value:
+        return None
+    try:
+        cursor = int(value.strip())
+    except ValueError:
+        return None
+    return cursor if cursor >= 0 else None
+
+
+async def event_stream(*, conference_id: int, channel: str, cursor: int) -> AsyncIterator[str]:
+    """Frames for one client: stored events after ``cursor``, then live ones, heartbeats between.
+
+    Invariant: the client has been sent every event of its stream up to ``cursor`` and no
+    other, so its Last-Event-ID is always a valid resume point. A live frame whose predecessor
+    is the cursor is passed on as it is (the bytes rendered once); one that reveals a gap (its
+    predecessor was published late, or the queue overflowed) makes the stream read the table.
+    Events commit in id order per conference, so the table never has a hole behind a row.
+    """
+    heartbeat = float(settings.QA_SSE_HEARTBEAT_SECONDS)
+    state = {"cursor": cursor}
+
+    async def catch_up() -> AsyncIterator[str]:
+        while True:
+            rows = await events_after(conference_id, channel, state["cursor"])
+            for event_id, kind, data in rows:
+                state["cursor"] = event_id
+                yield render_frame(event_id, kind, data)
+            if len(rows) < _REPLAY_BATCH:
+                return
+
+    yield f"retry: {settings.QA_SSE_RETRY_MS}\n: connected\n\n"
+    subscriber = await hub.attach(channel_key(conference_id, channel)) if redis_url() else None
+    try:
+        async for frame in catch_up():
+            yield frame
+        if subscriber is None:
+            # Embedded default (no Redis), or Redis down: poll the stored events.
+            poll = float(settings.QA_SSE_POLL_SECONDS)
+            last_beat = time.monotonic()
+            while True:
+                await asyncio.sleep(poll)
+                async for frame in catch_up():
+                    yield frame
+                    last_beat = time.monotonic()
+                if time.monotonic() - last_beat >= heartbeat:
+                    yield ": heartbeat\n\n"
+                    last_beat = time.monotonic()
+        while True:
+            # No timeout here: the hub's heartbeat task wakes every queue (one timer, not one
+            # per client and event).
+            item = await subscriber.queue.get()
+            if item is HEARTBEAT:
+                yield ": heartbeat\n\n"
+                continue
+            if item is RESYNC:
+                async for frame in catch_up():
+                    yield frame
+                continue
+            event_id, previous_id, raw_frame = item  # type: ignore[misc]
+            if event_id <= state["cursor"]:
+                continue  # already sent (replayed from the table)
+            if previous_id == state["cursor"]:
+                state["cursor"] = event_id
+                yield raw_frame  # the frame rendered once, shared by every client
+                continue
+            async for frame in catch_up():  # a gap: the table has it all, in order
+                yield frame
+    finally:
+        if subscriber is not None:
+            hub.detach(subscriber)

@@ -1,0 +1,143 @@
+"""Reads of questions reused by several views. Each list is a fixed number of queries."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Count
+from django.http import Http404
+
+from conferences.choices import PUBLIC_STATUSES as PUBLIC_CONFERENCE_STATUSES
+from conferences.models import AgendaItem, Conference
+from registrations.models import Registration
+
+from .choices import PUBLIC_STATUSES, QuestionStatus
+from .models import Question, Vote
+
+SORTS = ("votes", "new")
+
+
+def public_questions(*, conference: Conference, sort: str = "votes") -> list[Question]:
+    """Published and answered questions with their answers, pinned first. One query."""
+    order = ("-pinned", "-vote_count", "-published_at", "-pk")
+    if sort == "new":
+        order = ("-pinned", "-published_at", "-pk")
+    return list(
+        Question.objects.filter(conference=conference, status__in=PUBLIC_STATUSES)
+        .select_related("answer", "registration")
+        .only(
+            "id",
+            "text",
+            "status",
+            "show_company",
+            "vote_count",
+            "pinned",
+            "answered_live",
+            "answered_at",
+            "published_at",
+            "topics",
+            "conference_id",
+            "registration__organisation_name",
+            "answer__text",
+            "answer__published_at",
+        )
+        .order_by(*order)
+    )
+
+
+def own_questions(*, registration: Registration) -> list[Question]:
+    """The registration's questions, newest first; merged ones with the question they follow."""
+    return list(
+        Question.objects.filter(registration=registration)
+        .select_related("answer", "merged_into", "merged_into__answer")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def voted_question_ids(*, registration: Registration) -> set[int]:
+    return set(Vote.objects.filter(registration=registration).values_list("question_id", flat=True))
+
+
+def dashboard_questions(*, conference: Conference) -> list[Question]:
+    """Every question of the conference with asker, answer and merge target. One query."""
+    return list(
+        Question.objects.filter(conference=conference)
+        .select_related("registration", "answer", "merged_into", "moderated_by")
+        .annotate(duplicates=Count("merged_questions"))
+        .order_by("created_at", "pk")
+    )
+
+
+@dataclass(frozen=True)
+class DashboardColumns:
+    awaiting: list[Question]
+    published: list[Question]
+    answered: list[Question]
+    closed: list[Question]
+
+
+def split_for_dashboard(questions: list[Question]) -> DashboardColumns:
+    columns = DashboardColumns([], [], [], [])
+    target = {
+        QuestionStatus.AWAITING: columns.awaiting,
+        QuestionStatus.PUBLISHED: columns.published,
+        QuestionStatus.ANSWERED: columns.answered,
+    }
+    for question in questions:
+        target.get(question.status, columns.closed).append(question)
+    columns.published.sort(key=lambda q: (not q.pinned, -q.vote_count, q.pk))
+    return columns
+
+
+def get_dashboard_question(*, conference: Conference, question_id: int) -> Question:
+    question = (
+        Question.objects.filter(conference=conference, pk=question_id)
+        .select_related("registration", "answer", "merged_into", "moderated_by")
+        .annotate(duplicates=Count("merged_questions"))
+        .first()
+    )
+    if question is None:
+        raise Http404("No such question.")
+    return question
+
+
+def get_conference_for_moderation(*, slug: str) -> Conference:
+    """Any conference but drafts; the caller has checked ``can_moderate``."""
+    conference = (
+        Conference.objects.select_related("buyer").filter(slug=slug).exclude(status="draft").first()
+    )
+    if conference is None:
+        raise Http404("No such conference.")
+    return conference
+
+
+def public_log(*, conference: Conference) -> list[Question]:
+    """The public Q&A log, oldest first: published and answered questions in full; questions not
+    published or merged only with how they were handled (no text). Never the askers."""
+    return list(
+        Question.objects.filter(conference=conference)
+        .exclude(status=QuestionStatus.AWAITING)
+        .select_related("answer", "registration")
+        .order_by("published_at", "pk")
+    )
+
+
+def public_log_conference(*, slug: str) -> Conference:
+    conference = (
+        Conference.objects.select_related("buyer")
+        .filter(slug=slug, status__in=PUBLIC_CONFERENCE_STATUSES)
+        .first()
+    )
+    if conference is None:
+        raise Http404("No such conference.")
+    return conference
+
+
+def current_agenda_item(items: list[AgendaItem], now: dt.datetime) -> AgendaItem | None:
+    """The item running now: started, and not yet ended (or no later item started)."""
+    current = None
+    for item in items:
+        if item.starts_at <= now and (item.ends_at is None or now < item.ends_at):
+            current = item
+    return current

@@ -1,0 +1,606 @@
+"""Everything that writes questions, answers, votes and attendance.
+
+Lock order, to stay deadlock-free: conference (share) → question(s) by id → the live-event
+advisory lock (taken by ``live.record_event``, always last). Moderator actions carry the
+version the moderator saw; a mismatch raises ``StaleQuestionError`` and changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from conferences.choices import ConferenceStatus
+from conferences.models import Conference
+from dialogkonferanse.emails import queue_email
+from registrations.models import Registration
+from registrations.ratelimit import is_limited
+from registrations.selectors import active_registrations
+
+from . import live, payloads
+from .choices import ALLOWED_TRANSITIONS, PUBLIC_STATUSES, Channel, QuestionStatus
+from .exceptions import QaClosedError, QaError, RateLimitedError, StaleQuestionError
+from .models import Answer, AnswerDigest, Attendance, Question, Vote
+
+ASKING_STATUSES = (ConferenceStatus.PUBLISHED, ConferenceStatus.LIVE)
+AFTER_EVENT_STATUSES = (ConferenceStatus.FOLLOW_UP, ConferenceStatus.CLOSED)
+MAX_TOPICS_LENGTH = 200
+
+
+# --- Helpers ----------------------------------------------------------------------------------
+
+
+def clean_text(value: str, *, max_length: int, field: str) -> str:
+    """Plain text, trimmed; NUL removed (PostgreSQL refuses it). Raises ``QaError``."""
+    text = (value or "").replace("\x00", "").replace("\r\n", "\n").strip()
+    if not text:
+        raise QaError(_("Write the %(field)s.") % {"field": field})
+    if len(text) > max_length:
+        raise QaError(
+            _("The %(field)s can be at most %(max)d characters.")
+            % {"field": field, "max": max_length}
+        )
+    return text
+
+
+def _lock_conference_shared(conference_id: int) -> Conference:
+    """Read the conference under a share lock: asks and votes run side by side, a status change
+    (``transition_conference`` takes FOR UPDATE) waits for them and they for it."""
+    if connection.vendor == "postgresql":
+        table = connection.ops.quote_name(Conference._meta.db_table)
+        found = list(
+            Conference.objects.raw(
+                f"SELECT * FROM {table} WHERE id = %s FOR SHARE",  # noqa: S608 - our table name
+                [conference_id],
+            )
+        )
+    else:  # SQLite (embedded default) serialises writers anyway.
+        found = list(Conference.objects.filter(pk=conference_id))
+    if not found:
+        raise QaClosedError(_("This conference does not exist."))
+    return found[0]
+
+
+def ensure_accepts_questions(conference: Conference) -> None:
+    """Questions and votes only while the conference is published or live (DOMAIN.md rule 1)."""
+    if conference.status in AFTER_EVENT_STATUSES:
+        raise QaClosedError(
+            _(
+                "The conference has ended: no new questions or votes. The questions and "
+                "answers are published on the conference page."
+            )
+        )
+    if conference.status not in ASKING_STATUSES:
+        raise QaClosedError(_("This conference does not take questions now."))
+
+
+def _active_registration(registration_id: int) -> Registration:
+    registration = (
+        Registration.objects.filter(
+            pk=registration_id, cancelled_at__isnull=True, anonymised_at__isnull=True
+        )
+        .select_related("conference")
+        .first()
+    )
+    if registration is None:
+        raise QaError(_("Only active registrations can ask questions and vote."))
+    return registration
+
+
+def _publish_public(question: Question) -> None:
+    live.record_event(
+        conference_id=question.conference_id,
+        channel=Channel.VIEWERS,
+        kind="question",
+        payload=payloads.public_question(question),
+    )
+
+
+def _publish_removed(question: Question) -> None:
+    live.record_event(
+        conference_id=question.conference_id,
+        channel=Channel.VIEWERS,
+        kind="question_removed",
+        payload={"id": question.pk, "merged_into": question.merged_into_id},
+    )
+
+
+def _publish_moderators(question: Question, kind: str = "question") -> None:
+    live.record_event(
+        conference_id=question.conference_id,
+        channel=Channel.MODERATORS,
+        kind=kind,
+        payload=payloads.moderator_question(question),
+    )
+
+
+# --- Viewers ------------------------------------------------------------------------------------
+
+
+def ask_question(*, registration_id: int, text: str, show_company: bool = False) -> Question:
+    """Store a question awaiting moderation and tell the moderators.
+
+    Rate limited per registration (``QA_QUESTION_RATE_LIMIT``, on the shared cache). Lock: the
+    conference row FOR SHARE (no question slips past a closing). Side effect: a moderator event.
+    """
+    text = clean_text(text, max_length=settings.QA_QUESTION_MAX_LENGTH, field=_("question"))
+    registration = _active_registration(registration_id)
+    limited, retry_after = is_limited(
+        scope="qa-ask", key=str(registration_id), rate=settings.QA_QUESTION_RATE_LIMIT
+    )
+    if limited:
+        raise RateLimitedError(
+            _("You have asked many questions in a short time. Try again in %(seconds)d seconds.")
+            % {"seconds": retry_after},
+            retry_after=retry_after,
+        )
+    with transaction.atomic():
+        conference = _lock_conference_shared(registration.conference_id)
+        ensure_accepts_questions(conference)
+        question = Question.objects.create(
+            conference=conference,
+            registration=registration,
+            text=text,
+            original_text=text,
+            show_company=show_company,
+        )
+        _publish_moderators(question, kind="question_new")
+    return question
+
+
+def vote_question(*, registration_id: int, question_id: int) -> Question:
+    """Add the registration's one vote to a published question of its own conference.
+
+    Lock: conference FOR SHARE, then the question row FOR UPDATE (the count stays exact);
+    ``Vote``'s unique constraint is the last guard. Side effect: a vote-count event for viewers,
+    at most one per question per ``QA_VOTE_COALESCE_MS`` (a delayed flush sends the rest).
+    """
+    registration = _active_registration(registration_id)
+    try:
+        with transaction.atomic():
+            conference = _lock_conference_shared(registration.conference_id)
+            ensure_accepts_questions(conference)
+            question = (
+                Question.objects.select_for_update()
+                .filter(pk=question_id, conference_id=conference.pk, status__in=PUBLIC_STATUSES)
+                .first()
+            )
+            if question is None:
+                raise QaError(_("You can only vote for published questions."))
+            with transaction.atomic():  # savepoint: the duplicate is reported, not a 500
+                Vote.objects.create(question=question, registration=registration)
+            question.vote_count += 1
+            _coalesced_vote_event(question)
+            question.save(
+                update_fields=["vote_count", "votes_event_at", "votes_flush_pending", "updated_at"]
+            )
+    except IntegrityError:
+        raise QaError(_("You have already voted for this question.")) from None
+    return question
+
+
+def _coalesced_vote_event(question: Question) -> None:
+    """Called with the question locked: send its count now, or leave it to a delayed flush."""
+    now = timezone.now()
+    window = dt.timedelta(milliseconds=settings.QA_VOTE_COALESCE_MS)
+    last = question.votes_event_at
+    stuck = question.votes_flush_pending and last is not None and now - last > 10 * window
+    if last is None or now - last >= window or stuck:
+        question.votes_event_at = now
+        question.votes_flush_pending = False
+        _publish_votes(question)
+    elif not question.votes_flush_pending:
+        question.votes_flush_pending = True
+        delay = max((last + window - now).total_seconds(), 0.05)
+        question_id = question.pk
+        transaction.on_commit(lambda: _schedule_flush(question_id, delay))
+
+
+def _schedule_flush(question_id: int, delay: float) -> None:
+    from .tasks import flush_vote_count_task
+
+    flush_vote_count_task.apply_async(kwargs={"question_id": question_id}, countdown=delay)
+
+
+def _publish_votes(question: Question) -> None:
+    live.record_event(
+        conference_id=question.conference_id,
+        channel=Channel.VIEWERS,
+        kind="votes",
+        payload={"id": question.pk, "votes": question.vote_count},
+    )
+
+
+def flush_vote_count(*, question_id: int) -> bool:
+    """Send the pending vote count of a question (the trailing edge of coalescing).
+
+    Idempotent: does nothing unless a flush is pending. Lock: the question row.
+    """
+    with transaction.atomic():
+        question = Question.objects.select_for_update().filter(pk=question_id).first()
+        if question is None or not question.votes_flush_pending:
+            return False
+        question.votes_flush_pending = False
+        question.votes_event_at = timezone.now()
+        question.save(update_fields=["votes_flush_pending", "votes_event_at"])
+        _publish_votes(question)
+    return True
+
+
+def record_attendance(*, registration_id: int, now: dt.datetime | None = None) -> Attendance | None:
+    """Note that a registration opened the stream page while the conference was live.
+
+    Idempotent per registration (one row, a visit counter). Lock: the attendance row.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        registration = _active_registration(registration_id)
+        if registration.conference.status != ConferenceStatus.LIVE:
+            return None
+        attendance, created = Attendance.objects.select_for_update().get_or_create(
+            registration=registration,
+            defaults={
+                "conference_id": registration.conference_id,
+                "first_seen_at": now,
+                "last_seen_at": now,
+            },
+        )
+        if not created:
+            attendance.last_seen_at = now
+            attendance.visits += 1
+            attendance.save(update_fields=["last_seen_at", "visits"])
+    return attendance
+
+
+# --- Moderators -------------------------------------------------------------------------------
+
+
+def _lock_question(*, conference_id: int, question_id: int, expected_version: int) -> Question:
+    """The question locked FOR UPDATE, if the moderator saw its current version."""
+    question = (
+        Question.objects.select_for_update(of=("self",))
+        .select_related("registration")
+        .filter(pk=question_id, conference_id=conference_id)
+        .first()
+    )
+    if question is None:
+        raise QaError(_("This question does not exist."))
+    if question.version != expected_version:
+        raise StaleQuestionError(stale_message(question))
+    return question
+
+
+def stale_message(question: Question) -> str:
+    who = question.moderated_by.get_username() if question.moderated_by_id else ""
+    state = {"status": question.get_status_display(), "who": who}
+    if who:
+        return (
+            _(
+                "Another moderator (%(who)s) changed this question first: it is now "
+                "“%(status)s”. Your change was not saved; the question below shows what they did."
+            )
+            % state
+        )
+    return (
+        _(
+            "This question was changed while you were looking at it: it is now "
+            "“%(status)s”. Your change was not saved; the question below shows the current "
+            "state."
+        )
+        % state
+    )
+
+
+def _transition(question: Question, to_status: str) -> None:
+    if to_status not in ALLOWED_TRANSITIONS[question.status]:
+        raise StaleQuestionError(
+            _("A question that is “%(status)s” cannot be changed that way.")
+            % {"status": question.get_status_display()}
+        )
+    question.status = to_status
+
+
+def _save_moderated(
+    question: Question, moderator: AbstractBaseUser | None, fields: list[str]
+) -> None:
+    question.version += 1
+    question.moderated_by = moderator  # type: ignore[assignment]
+    question.save(update_fields=[*fields, "version", "moderated_by", "updated_at"])
+
+
+def approve_question(
+    *,
+    conference_id: int,
+    question_id: int,
+    moderator: AbstractBaseUser | None,
+    expected_version: int,
+    text: str = "",
+) -> Question:
+    """Publish an awaiting question to every viewer, optionally with corrected wording.
+
+    Lock: the question row; version checked. Side effects: viewer and moderator events.
+    """
+    with transaction.atomic():
+        question = _lock_question(
+            conference_id=conference_id, question_id=question_id, expected_version=expected_version
+        )
+        _transition(question, QuestionStatus.PUBLISHED)
+        if text.strip():
+            question.text = clean_text(
+                text, max_length=settings.QA_QUESTION_MAX_LENGTH, field=_("question")
+            )
+        question.published_at = timezone.now()
+        _save_moderated(question, moderator, ["status", "text", "published_at"])
+        _publish_public(question)
+        _publish_moderators(question)
+    return question
+
+
+def reject_question(
+    *,
+    conference_id: int,
+    question_id: int,
+    moderator: AbstractBaseUser | None,
+    expected_version: int,
+    reason: str,
+) -> Question:
+    """Do not publish a question; the asker sees the reason and gets an email (outbox).
+
+    Lock: the question row; version checked. Side effects: moderator event, one email.
+    """
+    reason = clean_text(reason, max_length=1000, field=_("reason"))
+    with transaction.atomic():
+        question = _lock_question(
+            conference_id=conference_id, question_id=question_id, expected_version=expected_version
+        )
+        _transition(question, QuestionStatus.REJECTED)
+        question.rejection_reason = reason
+        _save_moderated(question, moderator, ["status", "rejection_reason"])
+        registration = question.registration
+        if registration.cancelled_at is None and registration.anonymised_at is None:
+            conference = Conference.objects.select_related("buyer").get(pk=conference_id)
+            queue_email(
+                kind="qa_rejected",
+                to=registration.email,
+                language=registration.language,
+                template="qa_rejected",
+                context={"question": question, "registration": registration},
+                idempotency_key=f"qa-rejected:{question.pk}",
+                conference=conference,
+                registration=registration,
+                reply_to=conference.contact_email,
+            )
+        _publish_moderators(question)
+    return question
+
+
+def merge_question(
+    *,
+    conference_id: int,
+    question_id: int,
+    into_id: int,
+    moderator: AbstractBaseUser | None,
+    expected_version: int,
+) -> Question:
+    """Merge a duplicate into another question; its asker (and earlier duplicates' askers)
+    follow that question from now on.
+
+    Lock: both question rows, lower id first; the duplicate's version checked.
+    Side effects: viewer events (removal, and the target when public), moderator events.
+    """
+    if into_id == question_id:
+        raise QaError(_("A question cannot be merged into itself."))
+    with transaction.atomic():
+        first, second = sorted((question_id, into_id))
+        locked = {
+            q.pk: q
+            for q in Question.objects.select_for_update(of=("self",))
+            .select_related("registration")
+            .filter(pk__in=(first, second), conference_id=conference_id)
+            .order_by("pk")
+        }
+        if into_id not in locked or question_id not in locked:
+            raise QaError(_("This question does not exist."))
+        question, target = locked[question_id], locked[into_id]
+        if question.version != expected_version:
+            raise StaleQuestionError(stale_message(question))
+        if target.status in (QuestionStatus.REJECTED, QuestionStatus.MERGED):
+            raise QaError(
+                _("Merge into a question that is awaiting moderation, published or answered.")
+            )
+        was_public = question.is_public
+        _transition(question, QuestionStatus.MERGED)
+        question.merged_into = target
+        question.pinned = False
+        _save_moderated(question, moderator, ["status", "merged_into", "pinned"])
+        # Earlier duplicates follow the final question too (their askers stay informed).
+        Question.objects.filter(merged_into=question).update(merged_into=target)
+        if was_public:
+            _publish_removed(question)
+        _publish_moderators(question)
+        _publish_moderators(target)
+    return question
+
+
+def tag_question(
+    *,
+    conference_id: int,
+    question_id: int,
+    moderator: AbstractBaseUser | None,
+    expected_version: int,
+    topics: str,
+) -> Question:
+    """Set a question's topic tags (comma-separated). Lock: the question row; version checked."""
+    tags = [t.strip() for t in (topics or "").replace("\x00", "").split(",") if t.strip()]
+    cleaned = ", ".join(dict.fromkeys(tags))
+    if len(cleaned) > MAX_TOPICS_LENGTH:
+        raise QaError(_("Topics can be at most %(max)d characters.") % {"max": MAX_TOPICS_LENGTH})
+    with transaction.atomic():
+        question = _lock_question(
+            conference_id=conference_id, question_id=question_id, expected_version=expected_version
+        )
+        question.topics = cleaned
+        _save_moderated(question, moderator, ["topics"])
+        if question.is_public:
+            _publish_public(question)
+        _publish_moderators(question)
+    return question
+
+
+def pin_question(
+    *,
+    conference_id: int,
+    question_id: int,
+    moderator: AbstractBaseUser | None,
+    expected_version: int,
+    pinned: bool,
+) -> Question:
+    """Mark a published question "being answered now" (one at a time), or clear the mark.
+
+    Lock: the question row, then any other pinned question of the conference. Side effects:
+    viewer and moderator events for each question changed.
+    """
+    with transaction.atomic():
+        question = _lock_question(
+            conference_id=conference_id, question_id=question_id, expected_version=expected_version
+        )
+        if pinned and question.status != QuestionStatus.PUBLISHED:
+            raise QaError(_("Only a published, unanswered question can be pinned."))
+        others: list[Question] = []
+        if pinned:
+            others = list(
+                Question.objects.select_for_update(of=("self",))
+                .filter(conference_id=conference_id, pinned=True)
+                .exclude(pk=question.pk)
+                .order_by("pk")
+            )
+            for other in others:
+                other.pinned = False
+                _save_moderated(other, moderator, ["pinned"])
+        question.pinned = pinned
+        _save_moderated(question, moderator, ["pinned"])
+        for changed in [*others, question]:
+            if changed.is_public:
+                _publish_public(changed)
+            _publish_moderators(changed)
+    return question
+
+
+def mark_answered_live(
+    *,
+    conference_id: int,
+    question_id: int,
+    moderator: AbstractBaseUser | None,
+    expected_version: int,
+) -> Question:
+    """Record that the buyer answered the question in the broadcast (clears the pin).
+
+    Lock: the question row; version checked. Side effects: viewer and moderator events.
+    """
+    with transaction.atomic():
+        question = _lock_question(
+            conference_id=conference_id, question_id=question_id, expected_version=expected_version
+        )
+        if question.status == QuestionStatus.PUBLISHED:
+            _transition(question, QuestionStatus.ANSWERED)
+        elif question.status != QuestionStatus.ANSWERED or question.answered_live:
+            raise StaleQuestionError(stale_message(question))
+        question.answered_live = True
+        question.answered_at = question.answered_at or timezone.now()
+        question.pinned = False
+        _save_moderated(question, moderator, ["status", "answered_live", "answered_at", "pinned"])
+        _publish_public(question)
+        _publish_moderators(question)
+    return question
+
+
+def answer_question(
+    *,
+    conference_id: int,
+    question_id: int,
+    moderator: AbstractBaseUser | None,
+    expected_version: int,
+    text: str,
+) -> Question:
+    """Write (or correct) the published answer to a question; it goes to every viewer.
+
+    An awaiting question is published with its answer (there is no private answer). Lock: the
+    question row; version checked. Side effects: viewer and moderator events.
+    """
+    text = clean_text(text, max_length=settings.QA_ANSWER_MAX_LENGTH, field=_("answer"))
+    now = timezone.now()
+    with transaction.atomic():
+        question = _lock_question(
+            conference_id=conference_id, question_id=question_id, expected_version=expected_version
+        )
+        if question.status in (QuestionStatus.REJECTED, QuestionStatus.MERGED):
+            raise StaleQuestionError(stale_message(question))
+        if question.status == QuestionStatus.AWAITING:
+            question.published_at = now
+        if question.status != QuestionStatus.ANSWERED:
+            question.status = QuestionStatus.ANSWERED
+        question.answered_at = question.answered_at or now
+        question.pinned = False
+        answer, created = Answer.objects.get_or_create(
+            question=question, defaults={"text": text, "author": moderator, "published_at": now}
+        )
+        if not created:
+            answer.text = text
+            answer.author = moderator  # type: ignore[assignment]
+            answer.save(update_fields=["text", "author", "updated_at"])
+        question.answer = answer
+        _save_moderated(question, moderator, ["status", "published_at", "answered_at", "pinned"])
+        _publish_public(question)
+        _publish_moderators(question)
+    return question
+
+
+def send_answer_digest(*, conference_id: int, moderator: AbstractBaseUser | None) -> AnswerDigest:
+    """After the event: email every active registrant the written answers not sent before.
+
+    Lock: the conference row FOR UPDATE (one digest at a time). Side effects: one outbox email
+    per registrant (idempotency key per digest and registration), sent after commit.
+    """
+    with transaction.atomic():
+        conference = (
+            Conference.objects.select_for_update(of=("self",))
+            .select_related("buyer")
+            .get(pk=conference_id)
+        )
+        if conference.status not in AFTER_EVENT_STATUSES:
+            raise QaError(_("Written answers are emailed to everyone after the conference."))
+        answers = list(
+            Answer.objects.filter(question__conference_id=conference_id, digest__isnull=True)
+            .select_related("question")
+            .order_by("question__created_at", "question__pk")
+        )
+        if not answers:
+            raise QaError(_("There are no new written answers to send."))
+        digest = AnswerDigest.objects.create(conference=conference, sent_by=moderator)
+        Answer.objects.filter(pk__in=[a.pk for a in answers]).update(digest=digest)
+        items: list[dict[str, Any]] = [
+            {"question": a.question.text, "answer": a.text} for a in answers
+        ]
+        recipients = 0
+        for registration in active_registrations(conference_id=conference_id).order_by("pk"):
+            queue_email(
+                kind="qa_answer_digest",
+                to=registration.email,
+                language=registration.language,
+                template="qa_digest",
+                context={"items": items, "registration": registration},
+                idempotency_key=f"qa-digest:{digest.pk}:{registration.pk}",
+                conference=conference,
+                registration=registration,
+                reply_to=conference.contact_email,
+            )
+            recipients += 1
+        digest.recipients = recipients
+        digest.save(update_fields=["recipients"])
+    return digest

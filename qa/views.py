@@ -1,0 +1,469 @@
+"""The stream page with live Q&A for viewers, the moderator dashboard, the public Q&A log and
+the server-sent event streams (async views, served under ASGI)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import AsyncIterator, Callable
+from functools import wraps
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.db import connection
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseForbidden,
+    JsonResponse,
+    StreamingHttpResponse,
+)
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from conferences.choices import ConferenceStatus
+from conferences.models import Conference
+from registrations.access import registration_for_request
+from registrations.models import Registration
+
+from . import live, selectors, services
+from .choices import Channel, Handling, QuestionStatus
+from .exceptions import QaError, RateLimitedError, StaleQuestionError
+from .forms import MODERATION_FORMS, AskForm
+from .permissions import can_moderate
+from .player import player_for
+
+# --- Shared -----------------------------------------------------------------------------------
+
+
+def private_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Pages behind the personal link or a login: nothing caches or indexes them.
+
+    Their addresses hold no secret (the token stays on /r/<token>/), so the site's
+    ``same-origin`` Referrer-Policy applies; ``no-referrer`` would make Chromium send
+    ``Origin: null`` with the pages' own POST forms, which CSRF protection refuses.
+    """
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        response["X-Robots-Tag"] = "noindex, nofollow"
+        return response
+
+    return never_cache(wrapper)
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return request.headers.get("X-Requested-With") == "fetch"
+
+
+def _sse_response(stream: AsyncIterator[str]) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(stream, content_type="text/event-stream; charset=utf-8")
+    response["Cache-Control"] = "no-cache, no-store"
+    response["X-Accel-Buffering"] = "no"  # nginx: do not buffer the stream
+    return response
+
+
+def _releasing(function: Callable[..., Any]) -> Callable[..., Any]:
+    """For the event-stream views: do the DB work, then hand the connection back at once.
+
+    Django returns a request's connection only when the response ends, and an event stream
+    lasts the whole conference: a thousand viewers would hold a thousand connections.
+    """
+
+    @wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return function(*args, **kwargs)
+        finally:
+            if not connection.in_atomic_block:  # (a test's wrapping transaction)
+                connection.close()
+
+    return sync_to_async(wrapper)
+
+
+def _cursor(request: HttpRequest) -> int | None:
+    cursor = live.parse_cursor(request.headers.get("Last-Event-ID"))
+    if cursor is None:
+        cursor = live.parse_cursor(request.GET.get("last_event_id"))
+    return cursor
+
+
+# --- Viewers ----------------------------------------------------------------------------------
+
+
+def _not_registered(request: HttpRequest, slug: str) -> HttpResponse:
+    conference = Conference.objects.public().select_related("buyer").filter(slug=slug).first()
+    return render(
+        request,
+        "qa/not_registered.html",
+        {"conference": conference, "footer_buyer": conference.buyer if conference else None},
+        status=403,
+    )
+
+
+def _viewer(request: HttpRequest, slug: str) -> Registration | None:
+    registration = registration_for_request(request, slug=slug)
+    if registration is None or not registration.is_active:
+        return None
+    return registration
+
+
+def _render_stream(
+    request: HttpRequest,
+    registration: Registration,
+    *,
+    form: AskForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    conference = registration.conference
+    cursor = live.latest_event_id(conference_id=conference.pk, channel=Channel.VIEWERS)
+    now = timezone.now()
+    if conference.status == ConferenceStatus.LIVE:
+        services.record_attendance(registration_id=registration.pk, now=now)
+    sort = request.GET.get("sort", "votes")
+    sort = sort if sort in selectors.SORTS else "votes"
+    agenda = list(conference.agenda_items.all())
+    asking_open = conference.status in services.ASKING_STATUSES
+    has_ended = now >= conference.ends_at or conference.status in services.AFTER_EVENT_STATUSES
+    context = {
+        "conference": conference,
+        "footer_buyer": conference.buyer,
+        "registration": registration,
+        "player": player_for(conference),
+        "agenda": agenda,
+        "current_item": selectors.current_agenda_item(agenda, now),
+        "before_start": now < conference.starts_at and not has_ended,
+        "has_ended": has_ended,
+        "asking_open": asking_open,
+        "form": form or AskForm(),
+        "questions": selectors.public_questions(conference=conference, sort=sort),
+        "own_questions": selectors.own_questions(registration=registration),
+        "voted": selectors.voted_question_ids(registration=registration),
+        "sort": sort,
+        "cursor": cursor,
+        "QuestionStatus": QuestionStatus,
+    }
+    return render(request, "qa/stream.html", context, status=status)
+
+
+@private_page
+@require_GET
+def stream(request: HttpRequest, slug: str) -> HttpResponse:
+    registration = _viewer(request, slug)
+    if registration is None:
+        return _not_registered(request, slug)
+    return _render_stream(request, registration)
+
+
+@private_page
+@require_POST
+def ask(request: HttpRequest, slug: str) -> HttpResponse:
+    registration = _viewer(request, slug)
+    if registration is None:
+        return _not_registered(request, slug)
+    form = AskForm(request.POST)
+    if not form.is_valid():
+        return _render_stream(request, registration, form=form, status=400)
+    try:
+        services.ask_question(
+            registration_id=registration.pk,
+            text=form.cleaned_data["text"],
+            show_company=form.cleaned_data["show_company"],
+        )
+    except RateLimitedError as exc:
+        form.add_error(None, str(exc))
+        response = _render_stream(request, registration, form=form, status=429)
+        response["Retry-After"] = str(exc.retry_after)
+        return response
+    except QaError as exc:
+        form.add_error(None, str(exc))
+        return _render_stream(request, registration, form=form, status=409)
+    messages.success(request, _("Thank you. Your question awaits moderation."))
+    return redirect(reverse("qa:stream", kwargs={"slug": slug}) + "#own-questions")
+
+
+@private_page
+@require_POST
+def vote(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    registration = _viewer(request, slug)
+    if registration is None:
+        if _wants_json(request):
+            return JsonResponse({"ok": False, "message": _("Open your personal link.")}, status=403)
+        return _not_registered(request, slug)
+    try:
+        question = services.vote_question(registration_id=registration.pk, question_id=pk)
+    except QaError as exc:
+        if _wants_json(request):
+            return JsonResponse({"ok": False, "message": str(exc)}, status=409)
+        messages.error(request, str(exc))
+    else:
+        if _wants_json(request):
+            return JsonResponse(
+                {"ok": True, "votes": question.vote_count, "message": _("Your vote is counted.")}
+            )
+        messages.success(request, _("Your vote is counted."))
+    return redirect(reverse("qa:stream", kwargs={"slug": slug}) + f"#q-{pk}")
+
+
+def _viewer_stream_start(request: HttpRequest, slug: str) -> tuple[int | None, int]:
+    registration = _viewer(request, slug)
+    if registration is None:
+        return None, 0
+    cursor = _cursor(request)
+    if cursor is None:
+        cursor = live.latest_event_id(
+            conference_id=registration.conference_id, channel=Channel.VIEWERS
+        )
+    return registration.conference_id, cursor
+
+
+async def viewer_events(request: HttpRequest, slug: str) -> HttpResponse:
+    """Server-sent events for the viewers of one conference (published questions, answers,
+    vote counts). Only a browser holding a registration for ``slug`` may listen."""
+    conference_id, cursor = await _releasing(_viewer_stream_start)(request, slug)
+    if conference_id is None:
+        return HttpResponseForbidden(_("Open your personal link."))
+    return _sse_response(
+        live.event_stream(conference_id=conference_id, channel=Channel.VIEWERS, cursor=cursor)
+    )
+
+
+# --- Public log -------------------------------------------------------------------------------
+
+
+@require_GET
+def public_log(request: HttpRequest, slug: str) -> HttpResponse:
+    conference = selectors.public_log_conference(slug=slug)
+    after_event = conference.status in services.AFTER_EVENT_STATUSES
+    questions = selectors.public_log(conference=conference) if after_event else []
+    return render(
+        request,
+        "qa/public_log.html",
+        {
+            "conference": conference,
+            "footer_buyer": conference.buyer,
+            "questions": questions,
+            "after_event": after_event,
+            "Handling": Handling,
+        },
+    )
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: object) -> str:
+    """A spreadsheet never evaluates a cell: formula starters get a leading apostrophe."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def _csv_time(value: Any) -> str:
+    return timezone.localtime(value).isoformat(timespec="seconds") if value else ""
+
+
+@require_GET
+def public_log_csv(request: HttpRequest, slug: str) -> HttpResponse:
+    """The public Q&A log as CSV (UTF-8 with BOM for spreadsheets); no asker identities."""
+    conference = selectors.public_log_conference(slug=slug)
+    if conference.status not in services.AFTER_EVENT_STATUSES:
+        return HttpResponse(
+            _("The questions and answers are published after the conference."),
+            status=404,
+            content_type="text/plain; charset=utf-8",
+        )
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
+    writer.writerow(
+        [
+            _("Number"),
+            _("Question"),
+            _("Company (if the asker chose to show it)"),
+            _("Topics"),
+            _("Handling"),
+            _("Reason or note"),
+            _("Answer"),
+            _("Published"),
+            _("Answered"),
+        ]
+    )
+    for question in selectors.public_log(conference=conference):
+        public = question.is_public
+        answer = getattr(question, "answer", None)
+        note = ""
+        if question.status == QuestionStatus.REJECTED:
+            note = question.rejection_reason
+        elif question.status == QuestionStatus.MERGED:
+            note = _("Merged into question %(number)s") % {"number": question.merged_into_id}
+        writer.writerow(
+            [
+                csv_cell(v)
+                for v in (
+                    question.pk,
+                    question.text if public else "",
+                    question.public_author if public else "",
+                    question.topics if public else "",
+                    question.handling.label,
+                    note,
+                    answer.text if answer is not None and public else "",
+                    _csv_time(question.published_at) if public else "",
+                    _csv_time(question.answered_at) if public else "",
+                )
+            ]
+        )
+    response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{conference.slug}-questions.csv"'
+    return response
+
+
+# --- Moderators -------------------------------------------------------------------------------
+
+
+def moderator_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if not can_moderate(request.user):
+            return HttpResponseForbidden(_("You are not a moderator."))
+        return view(request, *args, **kwargs)
+
+    return private_page(wrapper)
+
+
+@moderator_required
+@require_GET
+def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
+    conference = selectors.get_conference_for_moderation(slug=slug)
+    cursor = live.latest_event_id(conference_id=conference.pk, channel=Channel.MODERATORS)
+    questions = selectors.dashboard_questions(conference=conference)
+    columns = selectors.split_for_dashboard(questions)
+    unsent = sum(
+        1 for q in questions if getattr(q, "answer", None) is not None and not q.answer.digest_id
+    )
+    return render(
+        request,
+        "qa/dashboard.html",
+        {
+            "conference": conference,
+            "footer_buyer": conference.buyer,
+            "columns": columns,
+            "cursor": cursor,
+            "after_event": conference.status in services.AFTER_EVENT_STATUSES,
+            "unsent_answers": unsent,
+            "QuestionStatus": QuestionStatus,
+        },
+    )
+
+
+@moderator_required
+@require_GET
+def card(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    """One dashboard card, rendered for this moderator (the dashboard's script fetches it)."""
+    conference = selectors.get_conference_for_moderation(slug=slug)
+    question = selectors.get_dashboard_question(conference=conference, question_id=pk)
+    return render(
+        request,
+        "qa/_moderator_card.html",
+        {"conference": conference, "question": question, "QuestionStatus": QuestionStatus},
+    )
+
+
+@moderator_required
+@require_POST
+def moderate(request: HttpRequest, slug: str, pk: int, action: str) -> HttpResponse:
+    conference = selectors.get_conference_for_moderation(slug=slug)
+    form_class = MODERATION_FORMS.get(action)
+    back = reverse("qa:dashboard", kwargs={"slug": slug}) + f"#q-{pk}"
+    if form_class is None:
+        return HttpResponse(status=404)
+    form = form_class(request.POST)
+    if not form.is_valid():
+        errors = "; ".join(str(e) for errs in form.errors.values() for e in errs)
+        messages.error(request, _("Nothing was changed: %(errors)s") % {"errors": errors})
+        return redirect(back)
+    data = form.cleaned_data
+    common = {
+        "conference_id": conference.pk,
+        "question_id": pk,
+        "moderator": request.user,
+        "expected_version": data["version"],
+    }
+    try:
+        if action == "approve":
+            services.approve_question(**common, text=data["text"])
+            done = _("Question %(n)s is published.")
+        elif action == "reject":
+            services.reject_question(**common, reason=data["reason"])
+            done = _("Question %(n)s is not published; the asker is told why.")
+        elif action == "merge":
+            services.merge_question(**common, into_id=data["into"])
+            done = _("Question %(n)s is merged.")
+        elif action == "tag":
+            services.tag_question(**common, topics=data["topics"])
+            done = _("Topics of question %(n)s are saved.")
+        elif action == "pin":
+            services.pin_question(**common, pinned=data["pinned"])
+            done = (
+                _("Question %(n)s is marked as being answered now.")
+                if data["pinned"]
+                else _("Question %(n)s is no longer marked.")
+            )
+        elif action == "answered-live":
+            services.mark_answered_live(**common)
+            done = _("Question %(n)s is marked as answered live.")
+        else:
+            services.answer_question(**common, text=data["text"])
+            done = _("The answer to question %(n)s is published to everyone.")
+    except StaleQuestionError as exc:
+        messages.warning(request, str(exc))
+    except QaError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, done % {"n": pk})
+    return redirect(back)
+
+
+@moderator_required
+@require_POST
+def digest(request: HttpRequest, slug: str) -> HttpResponse:
+    conference = selectors.get_conference_for_moderation(slug=slug)
+    try:
+        sent = services.send_answer_digest(conference_id=conference.pk, moderator=request.user)
+    except QaError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request,
+            _("The written answers are emailed to %(n)d registrants.") % {"n": sent.recipients},
+        )
+    return redirect("qa:dashboard", slug=slug)
+
+
+def _moderator_stream_start(request: HttpRequest, slug: str) -> tuple[int | None, int]:
+    if not can_moderate(request.user):
+        return None, 0
+    conference = Conference.objects.filter(slug=slug).exclude(status="draft").only("pk").first()
+    if conference is None:
+        return None, 0
+    cursor = _cursor(request)
+    if cursor is None:
+        cursor = live.latest_event_id(conference_id=conference.pk, channel=Channel.MODERATORS)
+    return conference.pk, cursor
+
+
+async def moderator_events(request: HttpRequest, slug: str) -> HttpResponse:
+    """Server-sent events for moderators: new and changed questions of one conference."""
+    conference_id, cursor = await _releasing(_moderator_stream_start)(request, slug)
+    if conference_id is None:
+        return HttpResponseForbidden(_("You are not a moderator."))
+    return _sse_response(
+        live.event_stream(conference_id=conference_id, channel=Channel.MODERATORS, cursor=cursor)
+    )

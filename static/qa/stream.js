@@ -1,0 +1,208 @@
+/* Stream page: click-to-load player, countdown, and live Q&A through server-sent events.
+   Everything here is progressive: without JavaScript the page works by links and reloads.
+   Question and answer text is inserted with textContent only, never as HTML. */
+(function () {
+  "use strict";
+
+  function loadPlayer(container) {
+    var kind = container.getAttribute("data-qa-player");
+    var src = container.getAttribute("data-embed-src");
+    var title = container.getAttribute("data-title") || "";
+    var frame = document.createElement("div");
+    frame.className = "ratio ratio-16x9";
+    var el;
+    if (kind === "video") {
+      el = document.createElement("video");
+      el.controls = true;
+      el.playsInline = true;
+      el.src = src;
+    } else {
+      el = document.createElement("iframe");
+      el.src = src;
+      el.allow = "fullscreen; picture-in-picture; encrypted-media";
+      el.allowFullscreen = true;
+      el.referrerPolicy = "strict-origin-when-cross-origin";
+    }
+    el.title = title;
+    el.setAttribute("aria-label", title);
+    frame.appendChild(el);
+    container.replaceChildren(frame);
+    container.classList.remove("p-3");
+    el.setAttribute("tabindex", "0");
+    el.focus();
+  }
+
+  document.querySelectorAll("[data-qa-player]").forEach(function (container) {
+    var button = container.querySelector(".qa-player-load");
+    if (!button) return;
+    button.addEventListener("click", function (event) {
+      event.preventDefault();
+      loadPlayer(container);
+    });
+  });
+
+  var countdown = document.getElementById("qa-countdown");
+  if (countdown) {
+    var startsAt = Date.parse(countdown.getAttribute("data-starts-at"));
+    var template = countdown.getAttribute("data-template");
+    var tick = function () {
+      var left = Math.round((startsAt - Date.now()) / 1000);
+      if (left <= 0) {
+        countdown.textContent = countdown.getAttribute("data-started");
+        return;
+      }
+      var d = Math.floor(left / 86400), h = Math.floor((left % 86400) / 3600);
+      var m = Math.floor((left % 3600) / 60), s = left % 60;
+      var parts = [];
+      if (d) parts.push(d + " d");
+      if (d || h) parts.push(h + " h");
+      parts.push(m + " min");
+      if (!d) parts.push(s + " s");
+      countdown.textContent = template.replace("%s", parts.join(" "));
+      window.setTimeout(tick, 1000);
+    };
+    tick();
+  }
+
+  var root = document.getElementById("qa-stream");
+  var list = document.getElementById("qa-questions");
+  var tpl = document.getElementById("qa-question-template");
+  if (!root || !list || !tpl || !window.EventSource) return;
+
+  var status = document.getElementById("qa-live-status");
+  var empty = document.getElementById("qa-empty");
+  var sort = root.getAttribute("data-sort");
+
+  function announce(text) {
+    if (status) status.textContent = text;
+  }
+
+  function csrfToken() {
+    var input = document.querySelector("input[name=csrfmiddlewaretoken]");
+    return input ? input.value : "";
+  }
+
+  function setHidden(el, hidden) {
+    if (el) el.hidden = hidden;
+  }
+
+  function fill(card, q) {
+    card.id = "q-" + q.id;
+    card.setAttribute("data-id", q.id);
+    card.setAttribute("data-status", q.status);
+    card.setAttribute("data-votes", q.votes);
+    card.querySelector(".qa-text").textContent = q.text;
+    setHidden(card.querySelector(".qa-pinned"), !q.pinned);
+    card.querySelector(".qa-company-name").textContent = q.company || "";
+    setHidden(card.querySelector(".qa-company"), !q.company);
+    var topics = (q.topics || []).join(", ");
+    card.querySelector(".qa-topics-text").textContent = topics;
+    setHidden(card.querySelector(".qa-topics"), !topics);
+    setHidden(card.querySelector(".qa-answered-live"), !q.answered_live);
+    card.querySelector(".qa-answer-text").textContent = q.answer || "";
+    setHidden(card.querySelector(".qa-answer"), !q.answer);
+    card.querySelector(".qa-votes").textContent = q.votes;
+  }
+
+  function newCard(id) {
+    var card = tpl.content.firstElementChild.cloneNode(true);
+    var form = card.querySelector("form.qa-vote");
+    form.action = form.getAttribute("action").replace(/\/0\/vote\/$/, "/" + id + "/vote/");
+    var token = form.querySelector("input[name=csrfmiddlewaretoken]");
+    if (token && !token.value) token.value = csrfToken();
+    bindVote(form);
+    return card;
+  }
+
+  function place(card) {
+    var pinned = card.querySelector(".qa-pinned");
+    if (pinned && !pinned.hidden) {
+      list.prepend(card);
+      return;
+    }
+    if (sort === "votes") {
+      var votes = parseInt(card.getAttribute("data-votes"), 10) || 0;
+      var items = list.children;
+      for (var i = 0; i < items.length; i++) {
+        var other = items[i];
+        if (other === card) continue;
+        var otherPinned = other.querySelector(".qa-pinned");
+        if (otherPinned && !otherPinned.hidden) continue;
+        if ((parseInt(other.getAttribute("data-votes"), 10) || 0) < votes) {
+          list.insertBefore(card, other);
+          return;
+        }
+      }
+      list.appendChild(card);
+    } else if (!card.parentNode) {
+      list.prepend(card);
+    }
+  }
+
+  function upsert(q) {
+    var card = document.getElementById("q-" + q.id);
+    var isNew = !card;
+    if (isNew) card = newCard(q.id);
+    fill(card, q);
+    if (isNew || sort === "votes") place(card);
+    setHidden(empty, list.children.length > 0);
+    return isNew;
+  }
+
+  function bindVote(form) {
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var button = form.querySelector("button");
+      if (button) button.disabled = true;
+      fetch(form.action, {
+        method: "POST",
+        body: new FormData(form),
+        headers: { "X-Requested-With": "fetch" },
+        credentials: "same-origin",
+      })
+        .then(function (response) { return response.json(); })
+        .then(function (data) {
+          announce(data.message || "");
+          if (button && button.getAttribute("data-voted-label")) {
+            button.textContent = button.getAttribute("data-voted-label");
+          }
+          if (data.ok) {
+            form.querySelector(".qa-votes").textContent = data.votes;
+            form.closest("li").setAttribute("data-votes", data.votes);
+          }
+        })
+        .catch(function () { form.submit(); });
+    });
+  }
+  list.querySelectorAll("form.qa-vote").forEach(bindVote);
+
+  var url = root.getAttribute("data-events-url") +
+    "?last_event_id=" + encodeURIComponent(root.getAttribute("data-last-event-id") || "0");
+  var source = new EventSource(url);
+  // The server sends each event once (deduplicated by id across reconnects); every handler
+  // is idempotent anyway (upsert by question id).
+  function once(handler) {
+    return function (event) { handler(JSON.parse(event.data)); };
+  }
+  source.addEventListener("question", once(function (q) {
+    var before = document.getElementById("q-" + q.id);
+    var wasAnswered = before && before.getAttribute("data-status") === "answered";
+    var isNew = upsert(q);
+    if (isNew) announce(root.getAttribute("data-label-new"));
+    else if (q.status === "answered" && !wasAnswered) announce(root.getAttribute("data-label-answered"));
+  }));
+  source.addEventListener("question_removed", once(function (data) {
+    var card = document.getElementById("q-" + data.id);
+    if (card) card.remove();
+    setHidden(empty, list.children.length > 0);
+  }));
+  source.addEventListener("votes", once(function (data) {
+    var card = document.getElementById("q-" + data.id);
+    if (!card) return;
+    card.setAttribute("data-votes", data.votes);
+    card.querySelector(".qa-votes").textContent = data.votes;
+    if (sort === "votes") place(card);
+  }));
+  source.addEventListener("open", function () { root.setAttribute("data-live", "on"); });
+  source.addEventListener("error", function () { root.setAttribute("data-live", "reconnecting"); });
+})();
