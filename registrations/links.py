@@ -18,9 +18,8 @@ def personal_link(token: str) -> str:
 
 
 def stream_page_url(conference: Conference) -> str:
-    """Where participants watch. The stream page is a later issue: until it exists this is the
-    conference page, which carries the stream information. Change it here only."""
-    return absolute(conference.get_absolute_url())
+    """Where participants watch (the stream page opens with the session the link gave)."""
+    return absolute(reverse("qa:stream", kwargs={"slug": conference.slug}))
 
 
 def conference_url(conference: Conference) -> str:

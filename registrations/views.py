@@ -37,17 +37,29 @@ from .services import (
 )
 
 
-def private_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Pages reached through a personal link: no Referer leaves them, nothing caches them."""
+def private_page(
+    view: Callable[..., HttpResponse] | None = None, *, referrer_policy: str = "same-origin"
+) -> Any:
+    """Pages reached through a personal link: nothing caches or indexes them, and no Referer
+    leaves the site from them.
 
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        response = view(request, *args, **kwargs)
-        response["Referrer-Policy"] = "no-referrer"
-        response["X-Robots-Tag"] = "noindex, nofollow"
-        return response
+    The address that carries the token (``/r/<token>/``) sends ``no-referrer``. The personal
+    pages behind it (``/me/…``, no token in their address) send ``same-origin``: with
+    ``no-referrer`` browsers send ``Origin: null`` with the page's own forms, which the CSRF
+    check rightly refuses.
+    """
 
-    return never_cache(wrapper)
+    def decorate(func: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(func)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            response = func(request, *args, **kwargs)
+            response["Referrer-Policy"] = referrer_policy
+            response["X-Robots-Tag"] = "noindex, nofollow"
+            return response
+
+        return never_cache(wrapper)
+
+    return decorate(view) if view is not None else decorate
 
 
 def _rate_limited(request: HttpRequest, *, scope: str, rate: str) -> HttpResponse | None:
@@ -133,7 +145,7 @@ def link_sent(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
-@private_page
+@private_page(referrer_policy="no-referrer")
 @require_GET
 def access(request: HttpRequest, token: str) -> HttpResponse:
     """Exchange the token in the email for a session and leave the token-bearing address."""

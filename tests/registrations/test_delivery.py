@@ -54,14 +54,14 @@ def test_register_happy_path_email_link_opens_personal_page(
     assert message["Subject"] == "You are registered: Fyrdialog"
     text = message.get_body(("plain",)).get_content().replace("\r\n", "\n")
     assert "One-to-one meeting: requested." in text
-    assert "http://127.0.0.1:8000/conferences/fyrdialog/" in text
+    assert "http://127.0.0.1:8000/me/fyrdialog/stream/" in text
     assert "(UTC+01:00)" in text or "(UTC+02:00)" in text
     assert "Med vennlig hilsen\nKystverket" in text
     [invite] = list(message.iter_attachments())
     assert (invite.get_content_type(), invite.get_param("method")) == ("text/calendar", "REQUEST")
     ics = invite.get_content()
     assert "METHOD:REQUEST" in ics
-    assert "LOCATION:http://127.0.0.1:8000/conferences/fyrdialog/" in ics
+    assert "LOCATION:http://127.0.0.1:8000/me/fyrdialog/stream/" in ics
     browser = _english_client()
     opened = browser.get(_link_path(message), follow=True)
     assert opened.redirect_chain == [("/me/fyrdialog/", 302)]

@@ -268,7 +268,7 @@ def test_send_due_reminders_hour_before_is_sent_once_and_day_reminder_skipped():
     [email] = OutboundEmail.objects.all()
     assert (email.kind, email.registration_id) == (EmailKind.REMINDER_HOUR, registration.pk)
     assert email.subject == f"Starts in one hour: {conference.title}"
-    assert "/conferences/" in email.body_text
+    assert f"/me/{conference.slug}/stream/" in email.body_text
 
 
 def test_send_due_reminders_not_due_yet_sends_nothing():

@@ -288,7 +288,7 @@ def test_personal_page_shows_registration_with_private_headers(client, conferenc
     assert response.status_code == 200
     assert "Fjordsensor AS" in html
     assert "Requested. You will get an email with the time and the meeting link." in html
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
     assert "no-store" in response["Cache-Control"]
     assert reverse("registrations:calendar", kwargs={"slug": conference.slug}) in html
 
@@ -424,7 +424,7 @@ def test_calendar_download_is_plenary_with_stream_page(client, conference):
     assert response["Content-Type"] == "text/calendar; charset=utf-8"
     assert f"UID:conference-{conference.calendar_uid}@dialogkonferanse" in body
     assert "TZID=Europe/Oslo" in body
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
 
 
 def test_leave_post_forgets_registration_on_this_device(client, conference):

@@ -11,6 +11,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from conferences.demo import seed_conferences
 from dialogkonferanse.roles import MODERATOR, PROCUREMENT_STAFF
+from meetings.demo import seed_meetings
+from qa.demo import seed_qa
 from registrations.demo import seed_registrations
 
 DEMO_USERS = (
@@ -30,6 +32,8 @@ class Command(BaseCommand):
             raise CommandError("Demo data is only loaded with DJANGO_DEBUG on (or --force).")
         conference = seed_conferences()
         links = seed_registrations(conference)
+        seed_meetings(conference)
+        seed_qa(conference)
         User = get_user_model()
         for username, password, group_name in DEMO_USERS:
             user, created = User.objects.get_or_create(
@@ -43,4 +47,5 @@ class Command(BaseCommand):
         for organisation, link in links:
             self.stdout.write(f"Personal link for {organisation}: {link}")
         for username, password, group_name in DEMO_USERS:
-            self.stdout.write(f"Demo login ({group_name}): {username} / {password}  → /admin/")
+            self.stdout.write(f"Demo login ({group_name}): {username} / {password}")
+        self.stdout.write(f"Admin: /admin/   Moderator dashboard: /moderate/{conference.slug}/")
