@@ -15,6 +15,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from conferences.choices import ConferenceStatus
 from conferences.models import Conference
@@ -36,16 +37,32 @@ MAX_TOPICS_LENGTH = 200
 # --- Helpers ----------------------------------------------------------------------------------
 
 
+# Whole sentences per kind of text: "Write the %s" with a separate noun cannot be translated.
+_TEXT_MESSAGES = {
+    "question": (
+        _lazy("Write your question."),
+        _lazy("The question can be at most %(max)d characters."),
+    ),
+    "reason": (
+        _lazy("Write the reason."),
+        _lazy("The reason can be at most %(max)d characters."),
+    ),
+    "answer": (
+        _lazy("Write the answer."),
+        _lazy("The answer can be at most %(max)d characters."),
+    ),
+}
+
+
 def clean_text(value: str, *, max_length: int, field: str) -> str:
-    """Plain text, trimmed; NUL removed (PostgreSQL refuses it). Raises ``QaError``."""
+    """Plain text, trimmed; NUL removed (PostgreSQL refuses it). ``field`` is "question",
+    "reason" or "answer". Raises ``QaError``."""
+    empty, too_long = _TEXT_MESSAGES[field]
     text = (value or "").replace("\x00", "").replace("\r\n", "\n").strip()
     if not text:
-        raise QaError(_("Write the %(field)s.") % {"field": field})
+        raise QaError(str(empty))
     if len(text) > max_length:
-        raise QaError(
-            _("The %(field)s can be at most %(max)d characters.")
-            % {"field": field, "max": max_length}
-        )
+        raise QaError(str(too_long) % {"max": max_length})
     return text
 
 
@@ -129,7 +146,7 @@ def ask_question(*, registration_id: int, text: str, show_company: bool = False)
     Rate limited per registration (``QA_QUESTION_RATE_LIMIT``, on the shared cache). Lock: the
     conference row FOR SHARE (no question slips past a closing). Side effect: a moderator event.
     """
-    text = clean_text(text, max_length=settings.QA_QUESTION_MAX_LENGTH, field=_("question"))
+    text = clean_text(text, max_length=settings.QA_QUESTION_MAX_LENGTH, field="question")
     registration = _active_registration(registration_id)
     limited, retry_after = is_limited(
         scope="qa-ask", key=str(registration_id), rate=settings.QA_QUESTION_RATE_LIMIT
@@ -333,7 +350,7 @@ def approve_question(
         _transition(question, QuestionStatus.PUBLISHED)
         if text.strip():
             question.text = clean_text(
-                text, max_length=settings.QA_QUESTION_MAX_LENGTH, field=_("question")
+                text, max_length=settings.QA_QUESTION_MAX_LENGTH, field="question"
             )
         question.published_at = timezone.now()
         _save_moderated(question, moderator, ["status", "text", "published_at"])
@@ -354,7 +371,7 @@ def reject_question(
 
     Lock: the question row; version checked. Side effects: moderator event, one email.
     """
-    reason = clean_text(reason, max_length=1000, field=_("reason"))
+    reason = clean_text(reason, max_length=1000, field="reason")
     with transaction.atomic():
         question = _lock_question(
             conference_id=conference_id, question_id=question_id, expected_version=expected_version
@@ -533,7 +550,7 @@ def answer_question(
     An awaiting question is published with its answer (there is no private answer). Lock: the
     question row; version checked. Side effects: viewer and moderator events.
     """
-    text = clean_text(text, max_length=settings.QA_ANSWER_MAX_LENGTH, field=_("answer"))
+    text = clean_text(text, max_length=settings.QA_ANSWER_MAX_LENGTH, field="answer")
     now = timezone.now()
     with transaction.atomic():
         question = _lock_question(

@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext, ngettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from dialogkonferanse.emails import emails_for_registration
@@ -24,7 +24,7 @@ class CancelledFilter(admin.SimpleListFilter):
     parameter_name = "cancelled"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
-        return [("yes", _("Cancelled")), ("no", _("Active"))]
+        return [("yes", pgettext_lazy("registration status", "Cancelled")), ("no", _("Active"))]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Registration]) -> Any:
         if self.value() == "yes":

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from .models import Registration
 
@@ -47,7 +48,7 @@ def registrations_csv(registrations: Iterable[Registration]) -> str:
             _("Listed publicly"),
             _("Open to partnering"),
             _("Registered"),
-            _("Cancelled"),
+            pgettext("registration status", "Cancelled"),
         ]
     )
     yes, no = _("yes"), _("no")

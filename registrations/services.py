@@ -281,15 +281,19 @@ def update_registration_details(
 def cancel_registration(*, registration_id: int, now: dt.datetime | None = None) -> Registration:
     """Cancel: the registration leaves the participant list and gets no reminders.
 
-    Locks the registration row; cancelling twice changes nothing. (One-to-one meetings do not
-    exist yet; when they do, this frees the supplier's meeting in the same transaction.)
+    Locks the registration row; cancelling twice changes nothing. In the same transaction the
+    supplier's one-to-one meeting is cancelled (METHOD:CANCEL email, slot offered on) and any
+    waiting-list place is given up.
     """
+    from meetings.services import release_meeting_for_registration  # meetings builds on us
+
     now = now or timezone.now()
     with transaction.atomic():
         registration = _lock(registration_id)
         if registration.cancelled_at is None:
             registration.cancelled_at = now
             registration.save(update_fields=["cancelled_at", "updated_at"])
+            release_meeting_for_registration(registration_id=registration.pk, now=now)
     return registration
 
 
