@@ -175,7 +175,9 @@ def make_slot(*, team=None, starts_at: dt.datetime | None = None, minutes: int =
 # --- Q&A (qa/) ------------------------------------------------------------------------------
 
 
-def make_question(*, registration=None, conference=None, status: str = "awaiting", **overrides: Any):
+def make_question(
+    *, registration=None, conference=None, status: str = "awaiting", **overrides: Any
+):
     """A question (no live event, no email). Published/answered ones get ``published_at``."""
     from qa.models import Question
 

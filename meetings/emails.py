@@ -1,0 +1,121 @@
+"""The emails of the meetings app, queued in the shared outbox (``dialogkonferanse.emails``).
+
+Call each inside the transaction of the change that causes it; the outbox sends after commit.
+Idempotency keys carry the meeting's sequence, so every version is sent once and only once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.urls import reverse
+
+from dialogkonferanse.emails import Attachment, queue_email
+
+from .choices import EmailKind
+from .ics import CANCEL_MIMETYPE, REQUEST_MIMETYPE, meeting_cancellation, meeting_request
+from .models import Meeting, MeetingSettings, WaitingListEntry
+
+
+def booking_page_url(conference_slug: str) -> str:
+    return settings.SITE_URL + reverse("meetings:booking", kwargs={"slug": conference_slug})
+
+
+def _agenda(conference_id: int) -> str:
+    found = MeetingSettings.objects.filter(conference_id=conference_id).values_list(
+        "agenda", flat=True
+    )
+    return next(iter(found), "")
+
+
+def _queue(
+    *,
+    meeting_or_entry: Meeting | WaitingListEntry,
+    kind: EmailKind,
+    template: str,
+    key: str,
+    context: dict[str, Any],
+    attachments: tuple[Attachment, ...] = (),
+) -> Any:
+    registration = meeting_or_entry.registration
+    conference = meeting_or_entry.conference
+    full = {
+        "registration": registration,
+        "booking_url": booking_page_url(conference.slug),
+        **context,
+    }
+    return queue_email(
+        kind=kind.value,
+        to=registration.email,
+        language=registration.language,
+        template=template,
+        context=full,
+        idempotency_key=key,
+        attachments=attachments,
+        conference=conference,
+        registration=registration,
+        reply_to=conference.contact_email,
+    )
+
+
+def queue_invitation(meeting: Meeting, *, agenda: str | None = None) -> Any:
+    """The meeting time with a METHOD:REQUEST invite; a changed meeting gets "changed" wording."""
+    agenda = _agenda(meeting.conference_id) if agenda is None else agenda
+    changed = meeting.sequence > 0
+    return _queue(
+        meeting_or_entry=meeting,
+        kind=EmailKind.UPDATE if changed else EmailKind.INVITE,
+        template="meeting_invite",
+        key=f"meeting:{meeting.pk}:request:{meeting.sequence}",
+        context={"meeting": meeting, "agenda": agenda, "changed": changed},
+        attachments=(
+            Attachment(
+                filename="meeting.ics",
+                content=meeting_request(meeting, agenda=agenda),
+                mimetype=REQUEST_MIMETYPE,
+            ),
+        ),
+    )
+
+
+def queue_cancellation(meeting: Meeting, *, reason: str = "") -> Any:
+    """METHOD:CANCEL, so the supplier's calendar drops the event."""
+    return _queue(
+        meeting_or_entry=meeting,
+        kind=EmailKind.CANCEL,
+        template="meeting_cancelled",
+        key=f"meeting:{meeting.pk}:cancel:{meeting.sequence}",
+        context={"meeting": meeting, "reason": reason},
+        attachments=(
+            Attachment(
+                filename="meeting.ics",
+                content=meeting_cancellation(meeting),
+                mimetype=CANCEL_MIMETYPE,
+            ),
+        ),
+    )
+
+
+def queue_reminder(meeting: Meeting, *, kind: EmailKind) -> Any:
+    """The day-before or hour-before reminder; once per meeting, kind and version."""
+    return _queue(
+        meeting_or_entry=meeting,
+        kind=kind,
+        template="meeting_reminder",
+        key=f"meeting:{meeting.pk}:{kind.value}:{meeting.sequence}",
+        context={"meeting": meeting, "reminder_hour": kind == EmailKind.REMINDER_HOUR},
+    )
+
+
+def queue_offer(entry: WaitingListEntry) -> Any:
+    """A freed slot, held for the first on the waiting list until ``offer_expires_at``."""
+    if entry.offered_slot is None or entry.offered_at is None:
+        raise ValueError("Only an entry holding an offer can be emailed one.")
+    return _queue(
+        meeting_or_entry=entry,
+        kind=EmailKind.OFFER,
+        template="meeting_offer",
+        key=f"waiting:{entry.pk}:offer:{entry.offered_slot_id}:{entry.offered_at.timestamp()}",
+        context={"entry": entry, "slot": entry.offered_slot},
+    )

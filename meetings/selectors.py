@@ -1,0 +1,134 @@
+"""Reads of meetings reused by views, tasks and the admin.
+
+Everything a supplier reaches is looked up through their own registration id (taken from the
+session by ``registrations.access``), never through an id from the request alone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+from django.db.models import Exists, F, OuterRef, QuerySet
+from django.utils import timezone
+
+from .choices import MeetingStatus, WaitingStatus
+from .models import Meeting, MeetingSettings, Slot, Team, WaitingListEntry
+
+
+def get_meeting_settings(*, conference_id: int) -> MeetingSettings | None:
+    return MeetingSettings.objects.filter(conference_id=conference_id).first()
+
+
+def booked_meetings() -> QuerySet[Meeting]:
+    return Meeting.objects.filter(status=MeetingStatus.BOOKED).select_related(
+        "slot", "slot__team", "registration", "conference", "conference__buyer"
+    )
+
+
+def meeting_for_registration(*, registration_id: int) -> Meeting | None:
+    """The supplier's booked meeting, with slot, team and conference loaded."""
+    return booked_meetings().filter(registration_id=registration_id).first()
+
+
+def waiting_entry_for_registration(*, registration_id: int) -> WaitingListEntry | None:
+    return (
+        WaitingListEntry.objects.filter(
+            registration_id=registration_id,
+            status__in=(WaitingStatus.WAITING, WaitingStatus.OFFERED),
+        )
+        .select_related("offered_slot", "offered_slot__team")
+        .first()
+    )
+
+
+def _booked_subquery() -> Exists:
+    return Exists(Meeting.objects.filter(slot=OuterRef("pk"), status=MeetingStatus.BOOKED))
+
+
+def free_slots(
+    *, conference_id: int, registration_id: int | None = None, now: dt.datetime | None = None
+) -> QuerySet[Slot]:
+    """Future slots without a booked meeting and not held for another supplier's offer."""
+    now = now or timezone.now()
+    held = WaitingListEntry.objects.filter(
+        offered_slot=OuterRef("pk"), status=WaitingStatus.OFFERED, offer_expires_at__gt=now
+    )
+    if registration_id is not None:
+        held = held.exclude(registration_id=registration_id)
+    return (
+        Slot.objects.filter(conference_id=conference_id, starts_at__gt=now)
+        .filter(~_booked_subquery(), ~Exists(held))
+        .select_related("team")
+        .order_by("starts_at", "team__name", "pk")
+    )
+
+
+@dataclass
+class DayPlan:
+    """One day of the staff overview: the teams (columns) and, per time, each team's slot."""
+
+    date: dt.date
+    teams: list[Team] = field(default_factory=list)
+    rows: list[tuple[dt.datetime, list[tuple[Slot | None, Meeting | None]]]] = field(
+        default_factory=list
+    )
+
+
+def staff_overview(*, conference_id: int) -> list[DayPlan]:
+    """Every slot of the conference by Oslo day and team, with its booked meeting. Two queries."""
+    slots = list(
+        Slot.objects.filter(conference_id=conference_id)
+        .select_related("team")
+        .order_by("starts_at", "team__name", "pk")
+    )
+    meetings = {
+        m.slot_id: m
+        for m in Meeting.objects.filter(
+            conference_id=conference_id, status=MeetingStatus.BOOKED
+        ).select_related("registration", "minutes")
+    }
+    days: OrderedDict[dt.date, dict[dt.datetime, dict[int, Slot]]] = OrderedDict()
+    teams_by_day: dict[dt.date, dict[int, Team]] = {}
+    for slot in slots:
+        day = timezone.localtime(slot.starts_at).date()
+        days.setdefault(day, OrderedDict()).setdefault(slot.starts_at, {})[slot.team_id] = slot
+        teams_by_day.setdefault(day, {})[slot.team_id] = slot.team
+    plans = []
+    for day, times in days.items():
+        teams = sorted(teams_by_day[day].values(), key=lambda t: (t.name, t.pk))
+        plan = DayPlan(date=day, teams=teams)
+        for start, by_team in times.items():
+            cells = []
+            for team in teams:
+                slot = by_team.get(team.pk)
+                cells.append((slot, meetings.get(slot.pk) if slot else None))
+            plan.rows.append((start, cells))
+        plans.append(plan)
+    return plans
+
+
+def meetings_due_reminder(
+    *, now: dt.datetime, lead: dt.timedelta, not_within: dt.timedelta | None = None
+) -> QuerySet[Meeting]:
+    """Booked meetings starting within ``lead`` from ``now`` (but not within ``not_within``)
+    that were booked before the reminder fell due: a meeting booked later has just had its
+    invitation. The outbox key makes each reminder once-only; this only narrows the work."""
+    return (
+        booked_meetings()
+        .filter(
+            slot__starts_at__gt=now + (not_within or dt.timedelta(0)),
+            slot__starts_at__lte=now + lead,
+            booked_at__lte=F("slot__starts_at") - lead,
+        )
+        .order_by("pk")
+    )
+
+
+def meetings_awaiting_notification(*, conference_id: int | None = None) -> QuerySet[Meeting]:
+    """Booked meetings whose supplier has not been emailed the current version (allocations)."""
+    queryset = booked_meetings().filter(notified_sequence__lt=F("sequence"))
+    if conference_id is not None:
+        queryset = queryset.filter(conference_id=conference_id)
+    return queryset.order_by("pk")

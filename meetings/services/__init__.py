@@ -1,0 +1,43 @@
+"""Everything that writes meetings: slots, bookings, moves, cancellations, the waiting list.
+
+Split by concern; import from here. Lock order, everywhere: the meeting setup row (slot
+generation, allocation, waiting-list positions), then registration rows (ascending id), then
+the registration's own waiting-list entry, then meeting rows, then slot rows; other suppliers'
+waiting-list entries are only taken with SKIP LOCKED. The partial unique constraints on
+``Meeting`` and the exclusion constraint on ``Slot`` are the last guard; an ``IntegrityError``
+becomes ``SlotTakenError``. Emails are outbox rows written in the same transaction, so a change
+that rolls back sends nothing.
+"""
+
+from ._common import video_link
+from .booking import (
+    book_slot,
+    cancel_meeting,
+    cancel_meeting_by_staff,
+    change_meeting,
+    move_meeting,
+    release_meeting_for_registration,
+    swap_meetings,
+)
+from .notifications import REMINDERS, send_meeting_reminders, send_pending_invitations
+from .slots import GenerationResult, generate_slots, plan_slots
+from .waiting import expire_offers, join_waiting_list
+
+__all__ = [
+    "REMINDERS",
+    "GenerationResult",
+    "book_slot",
+    "cancel_meeting",
+    "cancel_meeting_by_staff",
+    "change_meeting",
+    "expire_offers",
+    "generate_slots",
+    "join_waiting_list",
+    "move_meeting",
+    "plan_slots",
+    "release_meeting_for_registration",
+    "send_meeting_reminders",
+    "send_pending_invitations",
+    "swap_meetings",
+    "video_link",
+]

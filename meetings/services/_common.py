@@ -1,0 +1,178 @@
+"""The locks, checks and log records every meetings service shares (lock order: see
+``meetings.services``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from conferences.choices import ConferenceStatus
+from registrations.models import Registration
+
+from .. import emails
+from ..choices import (
+    EventKind,
+    MeetingStatus,
+    VideoProvider,
+    WaitingStatus,
+)
+from ..exceptions import MeetingError, SlotTakenError
+from ..models import (
+    Meeting,
+    MeetingEvent,
+    MeetingSettings,
+    Slot,
+    WaitingListEntry,
+)
+
+OSLO = ZoneInfo("Europe/Oslo")
+# Suppliers cannot book in a draft (nobody is registered) or once the competition is announced.
+BOOKABLE_STATUSES = (ConferenceStatus.PUBLISHED, ConferenceStatus.LIVE, ConferenceStatus.FOLLOW_UP)
+
+
+def _now(now: dt.datetime | None) -> dt.datetime:
+    return now or timezone.now()
+
+
+def _actor(actor: AbstractBaseUser | None) -> AbstractBaseUser | None:
+    return actor if actor is not None and actor.is_authenticated else None
+
+
+# --- Locks and checks -----------------------------------------------------------------------
+
+
+def _lock_registration(registration_id: int) -> Registration:
+    """The registration row FOR UPDATE: one supplier's own actions run one at a time."""
+    try:
+        return (
+            Registration.objects.select_for_update(of=("self",))
+            .select_related("conference", "conference__buyer")
+            .get(pk=registration_id)
+        )
+    except Registration.DoesNotExist:
+        raise MeetingError(_("This registration no longer exists.")) from None
+
+
+def _lock_settings(conference_id: int) -> MeetingSettings:
+    found = MeetingSettings.objects.select_for_update().filter(conference_id=conference_id).first()
+    if found is None:
+        raise MeetingError(_("One-to-one meetings are not set up for this conference."))
+    return found
+
+
+def _settings(conference_id: int) -> MeetingSettings:
+    found = MeetingSettings.objects.filter(conference_id=conference_id).first()
+    if found is None:
+        raise MeetingError(_("One-to-one meetings are not set up for this conference."))
+    return found
+
+
+def _lock_slot(slot_id: int, *, conference_id: int) -> Slot:
+    """The slot row FOR UPDATE, only if it belongs to the conference (ids come from users)."""
+    slot = (
+        Slot.objects.select_for_update(of=("self",))
+        .select_related("team")
+        .filter(pk=slot_id, conference_id=conference_id)
+        .first()
+    )
+    if slot is None:
+        raise MeetingError(_("That slot does not exist."))
+    return slot
+
+
+def _lock_booked_meeting(registration_id: int) -> Meeting | None:
+    return (
+        Meeting.objects.select_for_update(of=("self",))
+        .select_related("slot", "slot__team", "conference", "conference__buyer", "registration")
+        .filter(registration_id=registration_id, status=MeetingStatus.BOOKED)
+        .first()
+    )
+
+
+def _ensure_supplier_may_act(
+    registration: Registration, meeting_settings: MeetingSettings, *, now: dt.datetime
+) -> None:
+    conference = registration.conference
+    if conference.status == ConferenceStatus.CLOSED:
+        raise MeetingError(
+            _(
+                "The dialogue is closed: the competition has been announced, so meetings can no "
+                "longer be booked or changed."
+            )
+        )
+    if conference.status not in BOOKABLE_STATUSES or not conference.offers_one_to_one:
+        raise MeetingError(_("This conference does not offer one-to-one meetings now."))
+    if not registration.is_active:
+        raise MeetingError(_("Your registration is cancelled."))
+    if not registration.wants_one_to_one:
+        raise MeetingError(_("You did not ask for a one-to-one meeting when you registered."))
+    if now >= meeting_settings.booking_deadline:
+        raise MeetingError(_("The booking deadline has passed. Write to the buyer for changes."))
+
+
+def _ensure_slot_free(slot: Slot, *, registration_id: int, now: dt.datetime) -> None:
+    """Re-check under the slot lock: not started, not booked, not held for someone else."""
+    if slot.starts_at <= now:
+        raise MeetingError(_("That slot has already started."))
+    if Meeting.objects.filter(slot=slot, status=MeetingStatus.BOOKED).exists():
+        raise SlotTakenError()
+    held = (
+        WaitingListEntry.objects.filter(
+            offered_slot=slot, status=WaitingStatus.OFFERED, offer_expires_at__gt=now
+        )
+        .exclude(registration_id=registration_id)
+        .exists()
+    )
+    if held:
+        raise SlotTakenError()
+
+
+def video_link(*, meeting_settings: MeetingSettings, slot: Slot) -> str:
+    """A Jitsi room with an unguessable (128-bit) name, or the link pasted on slot or team."""
+    if meeting_settings.video_provider == VideoProvider.JITSI:
+        return f"{settings.JITSI_BASE_URL.rstrip('/')}/Dialog-{secrets.token_hex(16)}"
+    return slot.video_url or slot.team.video_url
+
+
+def _record(
+    *,
+    conference_id: int,
+    kind: EventKind,
+    meeting: Meeting | None = None,
+    registration_id: int | None = None,
+    slot_id: int | None = None,
+    actor: AbstractBaseUser | None = None,
+    details: dict | None = None,
+    now: dt.datetime | None = None,
+) -> MeetingEvent:
+    return MeetingEvent.objects.create(
+        conference_id=conference_id,
+        kind=kind,
+        meeting=meeting,
+        registration_id=registration_id or (meeting.registration_id if meeting else None),
+        slot_id=slot_id or (meeting.slot_id if meeting else None),
+        actor=_actor(actor),
+        details=details or {},
+        created_at=_now(now),
+    )
+
+
+def _save_or_taken(meeting: Meeting, **save_kwargs: object) -> None:
+    try:
+        with transaction.atomic():  # a savepoint: the caller's transaction stays usable
+            meeting.save(**save_kwargs)  # type: ignore[arg-type]
+    except IntegrityError as exc:
+        raise SlotTakenError() from exc
+
+
+def _notify_request(meeting: Meeting) -> None:
+    emails.queue_invitation(meeting)
+    meeting.notified_sequence = meeting.sequence
+    Meeting.objects.filter(pk=meeting.pk).update(notified_sequence=meeting.sequence)

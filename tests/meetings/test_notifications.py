@@ -1,0 +1,104 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from dialogkonferanse.models import OutboundEmail
+from meetings.choices import EmailKind
+from meetings.models import Meeting
+from meetings.services import send_meeting_reminders, send_pending_invitations
+from tests.factories import make_meeting_settings, make_slot
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def meeting_factory(conference, supplier_factory):
+    team = make_meeting_settings(conference=conference).teams.first()
+
+    def make(*, starts_in: dt.timedelta, booked_before_start: dt.timedelta, **overrides):
+        starts = timezone.now().replace(microsecond=0) + starts_in
+        values = {
+            "conference": conference,
+            "slot": make_slot(team=team, starts_at=starts),
+            "registration": supplier_factory(),
+            "booked_at": starts - booked_before_start,
+            "notified_sequence": 0,
+            "video_url": "https://meet.jit.si/Dialog-0123456789abcdef",
+        }
+        values.update(overrides)
+        return Meeting.objects.create(**values)
+
+    return make
+
+
+def _kinds() -> list[tuple[int, str]]:
+    return sorted(OutboundEmail.objects.values_list("registration_id", "kind"))
+
+
+def test_reminders_day_before_and_hour_before_each_once(meeting_factory):
+    tomorrow = meeting_factory(
+        starts_in=dt.timedelta(hours=20), booked_before_start=dt.timedelta(days=3)
+    )
+    soon = meeting_factory(
+        starts_in=dt.timedelta(minutes=45), booked_before_start=dt.timedelta(days=3)
+    )
+    later = meeting_factory(
+        starts_in=dt.timedelta(days=2), booked_before_start=dt.timedelta(days=3)
+    )
+
+    first = send_meeting_reminders()
+    second = send_meeting_reminders()
+
+    assert (first, second) == (2, 2)  # looked at twice, queued once (outbox key)
+    assert _kinds() == sorted(
+        [
+            (tomorrow.registration_id, EmailKind.REMINDER_DAY),
+            (soon.registration_id, EmailKind.REMINDER_HOUR),
+        ]
+    )
+    assert not OutboundEmail.objects.filter(registration=later.registration).exists()
+    reminder = OutboundEmail.objects.get(kind=EmailKind.REMINDER_HOUR)
+    assert "https://meet.jit.si/Dialog-0123456789abcdef" in reminder.body_text
+    assert "starts in one hour" in reminder.body_text
+
+
+def test_reminder_skipped_for_meeting_booked_after_it_fell_due(meeting_factory):
+    meeting_factory(starts_in=dt.timedelta(hours=5), booked_before_start=dt.timedelta(hours=6))
+
+    send_meeting_reminders()
+
+    assert _kinds() == []
+
+
+def test_moved_meeting_gets_reminder_for_its_new_version(meeting_factory):
+    meeting = meeting_factory(
+        starts_in=dt.timedelta(hours=20), booked_before_start=dt.timedelta(days=3)
+    )
+    send_meeting_reminders()
+    Meeting.objects.filter(pk=meeting.pk).update(sequence=1, notified_sequence=1)
+
+    send_meeting_reminders()
+
+    assert list(OutboundEmail.objects.order_by("pk").values_list("idempotency_key", flat=True)) == [
+        f"meeting:{meeting.pk}:meeting_reminder_day:0",
+        f"meeting:{meeting.pk}:meeting_reminder_day:1",
+    ]
+
+
+def test_send_pending_invitations_is_idempotent(meeting_factory):
+    pending = meeting_factory(
+        starts_in=dt.timedelta(days=4),
+        booked_before_start=dt.timedelta(days=1),
+        notified_sequence=-1,
+    )
+    meeting_factory(starts_in=dt.timedelta(days=5), booked_before_start=dt.timedelta(days=1))
+
+    assert send_pending_invitations() == 1
+    assert send_pending_invitations() == 0
+
+    pending.refresh_from_db()
+    assert pending.notified_sequence == 0
+    assert _kinds() == [(pending.registration_id, EmailKind.INVITE)]
