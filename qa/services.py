@@ -15,7 +15,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from conferences.choices import ConferenceStatus
 from conferences.models import Conference
@@ -40,16 +40,16 @@ MAX_TOPICS_LENGTH = 200
 # Whole sentences per kind of text: "Write the %s" with a separate noun cannot be translated.
 _TEXT_MESSAGES = {
     "question": (
-        _lazy("Write your question."),
-        _lazy("The question can be at most %(max)d characters."),
+        gettext_lazy("Write your question."),
+        gettext_lazy("The question can be at most %(max)d characters."),
     ),
     "reason": (
-        _lazy("Write the reason."),
-        _lazy("The reason can be at most %(max)d characters."),
+        gettext_lazy("Write the reason."),
+        gettext_lazy("The reason can be at most %(max)d characters."),
     ),
     "answer": (
-        _lazy("Write the answer."),
-        _lazy("The answer can be at most %(max)d characters."),
+        gettext_lazy("Write the answer."),
+        gettext_lazy("The answer can be at most %(max)d characters."),
     ),
 }
 
