@@ -72,9 +72,9 @@ def make_user(*, group: str | None = None, superuser: bool = False, **overrides:
     values.update(overrides)
     user_model = get_user_model()
     user = (
-        user_model.objects.create_superuser(password="pw-for-tests-123", **values)  # noqa: S106
+        user_model.objects.create_superuser(password="pw-for-tests-123", **values)
         if superuser
-        else user_model.objects.create_user(password="pw-for-tests-123", **values)  # noqa: S106
+        else user_model.objects.create_user(password="pw-for-tests-123", **values)
     )
     if group:
         if not Group.objects.filter(name=group).exists():
@@ -127,7 +127,7 @@ def make_meeting_settings(
 ):
     """A meeting setup with ``teams`` teams and the given Oslo windows (no slots generated).
 
-    Default: one window 10:00–12:00 Oslo time, five days from now.
+    Default: one window 10:00-12:00 Oslo time, five days from now.
     """
     from meetings.models import MeetingSettings, MeetingWindow, Team
 
