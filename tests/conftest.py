@@ -12,6 +12,8 @@ from django.utils import translation
 
 from dialogkonferanse.celery import app as celery_app
 
+pytest_plugins = ["tests.browser.fixtures"]
+
 
 def _service_problems() -> list[str]:
     problems = []

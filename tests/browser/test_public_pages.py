@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import axe_violations, save_screenshot
+from tests.browser.fixtures import axe_violations, save_screenshot
 from tests.factories import make_conference
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -68,8 +68,8 @@ def test_language_switcher_by_keyboard_keeps_the_page(live_asgi, new_page, confe
     page.goto(live_asgi.url + conference.get_absolute_url())
 
     page.get_by_role("button", name="Norsk (nynorsk)").focus()
-    page.keyboard.press("Enter")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
 
     assert page.url == live_asgi.url + conference.get_absolute_url()
     assert page.locator("html").get_attribute("lang") == "nn"

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from conferences.choices import ConferenceStatus, StreamProvider
 from qa import services
-from tests.browser.conftest import axe_violations, save_screenshot
+from tests.browser.fixtures import axe_violations, save_screenshot
 from tests.factories import make_conference, make_moderator, make_question, make_registration
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

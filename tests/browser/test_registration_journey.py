@@ -9,7 +9,7 @@ import pytest
 
 from dialogkonferanse.models import OutboundEmail
 from registrations.models import Registration
-from tests.browser.conftest import axe_violations, save_screenshot
+from tests.browser.fixtures import axe_violations, save_screenshot
 from tests.factories import make_conference
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -36,8 +36,8 @@ def test_supplier_registers_by_keyboard_and_edits_the_personal_page(live_asgi, n
     page.get_by_label("Topics you want to raise in the meeting").fill("Sensorer på bøyer")
     page.get_by_label("I have read the privacy notice and the rules of the dialogue").check()
     page.get_by_role("button", name="Register").focus()
-    page.keyboard.press("Enter")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
     save_screenshot(page, "journey-registered-en-desktop")
 
     registration = Registration.objects.get()
@@ -51,8 +51,8 @@ def test_supplier_registers_by_keyboard_and_edits_the_personal_page(live_asgi, n
     save_screenshot(page, "journey-personal-en-desktop")
 
     page.get_by_label("Language of our emails").select_option("nn")
-    page.get_by_role("button", name="Save").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Save").click()
 
     registration.refresh_from_db()
     assert registration.language == "nn"

@@ -1,5 +1,5 @@
 """The supplier's meeting page and the staff overview in Chromium: axe (WCAG 2.1 AA), the strict
-CSP, and booking by keyboard. Run in their own process: ``pytest -m browser tests/meetings``."""
+CSP, and booking by keyboard. Run in their own process: ``pytest -m browser``."""
 
 from __future__ import annotations
 
@@ -10,13 +10,7 @@ from django.test import Client
 
 from meetings.models import Meeting, Slot
 from meetings.services import book_slot
-from tests.browser.conftest import (  # noqa: F401 - fixtures used by name
-    axe_violations,
-    browser,
-    live_asgi,
-    new_page,
-    save_screenshot,
-)
+from tests.browser.fixtures import axe_violations, save_screenshot
 from tests.factories import make_staff
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -24,13 +18,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 _tokens = itertools.count(1)
 
 
-@pytest.fixture(autouse=True)
-def _plain_http_cookies(settings):
-    settings.SESSION_COOKIE_SECURE = False
-    settings.CSRF_COOKIE_SECURE = False
-
-
-def _supplier_page(live_asgi, new_page, supplier_factory, **options):  # noqa: F811
+def _supplier_page(live_asgi, new_page, supplier_factory, **options):
     token = f"browser-meeting-{next(_tokens)}-abcdefghijklmnopqrstuvwxyz0123456789"
     registration = supplier_factory(token=token)
     page = new_page(**options)
@@ -42,8 +30,8 @@ def _supplier_page(live_asgi, new_page, supplier_factory, **options):  # noqa: F
 @pytest.mark.parametrize("lang", ["nb", "en"])
 @pytest.mark.parametrize("viewport", ["desktop", "phone"])
 def test_booking_page_has_no_wcag_violations(
-    live_asgi,  # noqa: F811
-    new_page,  # noqa: F811
+    live_asgi,
+    new_page,
     meeting_settings,
     supplier_factory,
     lang,
@@ -59,8 +47,8 @@ def test_booking_page_has_no_wcag_violations(
 
 
 def test_book_by_keyboard_without_csp_violations(
-    live_asgi,  # noqa: F811
-    new_page,  # noqa: F811
+    live_asgi,
+    new_page,
     meeting_settings,
     supplier_factory,
 ):
@@ -82,8 +70,8 @@ def test_book_by_keyboard_without_csp_violations(
 
 @pytest.mark.parametrize("viewport", ["desktop", "phone"])
 def test_staff_overview_has_no_wcag_violations(
-    live_asgi,  # noqa: F811
-    new_page,  # noqa: F811
+    live_asgi,
+    new_page,
     meeting_settings,
     supplier_factory,
     viewport,

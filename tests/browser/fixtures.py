@@ -2,7 +2,9 @@
 ASGI by uvicorn in a thread of the test process, backed by the PostgreSQL test database.
 
 These run in their own pytest process (``-m browser``): Playwright's sync API keeps an event loop
-in the main thread, so Django's async-safety guard is relaxed here and only here.
+in the main thread, so Django's async-safety guard is relaxed once a browser starts, and only
+then. The fixtures are registered for the whole suite (``pytest_plugins`` in tests/conftest.py)
+so each app's browser tests live beside its other tests.
 """
 
 from __future__ import annotations
@@ -16,8 +18,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE_PATH = ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -89,6 +89,7 @@ def browser() -> Iterator[object]:
 
     if not Path(CHROMIUM).exists():
         pytest.fail(f"Chromium not found at {CHROMIUM}: install Debian's chromium package.")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     with sync_playwright() as playwright:
         instance = playwright.chromium.launch(
             executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
