@@ -328,6 +328,9 @@ if BENCH_PROBE:
 # exceeded. Format "<count>/<s|m|h|d>"; empty or "0" turns a limit off (the benchmarks do).
 REGISTRATION_RATE_LIMIT = env_str("REGISTRATION_RATE_LIMIT", "10/h")
 REGISTRATION_RESEND_RATE_LIMIT = env_str("REGISTRATION_RESEND_RATE_LIMIT", "5/h")
+# Registering or asking for the link with one address, from anywhere: bounds the emails one
+# supplier can be sent by others.
+REGISTRATION_ADDRESS_RATE_LIMIT = env_str("REGISTRATION_ADDRESS_RATE_LIMIT", "5/h")
 # Number of reverse proxies in front of the app whose X-Forwarded-For entries are trusted;
 # 0 uses the connection's address.
 RATE_LIMIT_TRUSTED_PROXIES = env_int("RATE_LIMIT_TRUSTED_PROXIES", 0)

@@ -15,7 +15,7 @@ def grant_access(request: HttpRequest, registration: Registration) -> None:
     """Remember in this browser's session that it opened ``registration``'s current link."""
     request.session.cycle_key()  # a fresh session id: no fixation through a planted cookie
     entries = dict(request.session.get(SESSION_KEY, {}))
-    entries[registration.conference.slug] = [registration.pk, registration.token_hash]
+    entries[registration.conference.slug] = [registration.pk, registration.session_secret]
     request.session[SESSION_KEY] = entries
 
 
@@ -24,11 +24,11 @@ def registration_for_request(request: HttpRequest, *, slug: str) -> Registration
     entry = request.session.get(SESSION_KEY, {}).get(slug)
     if not isinstance(entry, list) or len(entry) != 2:
         return None
-    registration_id, token_hash = entry
-    if not isinstance(registration_id, int) or not isinstance(token_hash, str):
+    registration_id, session_secret = entry
+    if not isinstance(registration_id, int) or not isinstance(session_secret, str):
         return None
     return get_registration_for_access(
-        registration_id=registration_id, token_hash=token_hash, conference_slug=slug
+        registration_id=registration_id, session_secret=session_secret, conference_slug=slug
     )
 
 

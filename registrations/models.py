@@ -9,6 +9,7 @@ from conferences.models import Conference
 from dialogkonferanse.db import TimeStampedModel
 
 from .choices import Country, Language
+from .tokens import new_session_secret
 
 
 class Registration(TimeStampedModel):
@@ -45,6 +46,10 @@ class Registration(TimeStampedModel):
     # Null, not "", while no link is valid: the partial unique constraint skips nulls.
     token_hash = models.CharField(max_length=64, null=True, blank=True, editable=False)  # noqa: DJ001
     token_issued_at = models.DateTimeField(_("link issued at"), null=True, editable=False)
+    # Binds the sessions opened with any of this registration's links. A new link (the supplier
+    # asking again, or someone typing their address) leaves it alone, so open sessions go on;
+    # staff withdrawing access, or anonymisation, replaces it and ends every session.
+    session_secret = models.CharField(max_length=32, default=new_session_secret, editable=False)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
     anonymised_at = models.DateTimeField(_("anonymised at"), null=True, blank=True, editable=False)
 

@@ -37,13 +37,13 @@ def get_registration_by_token(*, token: str) -> Registration | None:
 
 
 def get_registration_for_access(
-    *, registration_id: int, token_hash: str, conference_slug: str
+    *, registration_id: int, session_secret: str, conference_slug: str
 ) -> Registration | None:
-    """The registration a session was given by its link, if that link is still the valid one.
+    """The registration a session was given by a personal link, while that access stands.
 
-    ``registration_id`` and ``token_hash`` come from the session (set when the link was opened);
-    the page's conference must match, and a link re-issued or revoked since then no longer
-    opens the page.
+    ``registration_id`` and ``session_secret`` come from the session (set when a link was
+    opened); the page's conference must match. Staff withdrawing access (or anonymisation)
+    replaces the secret and ends the session; a newly issued link does not.
     """
     registration = (
         _with_conference()
@@ -55,7 +55,9 @@ def get_registration_for_access(
         )
         .first()
     )
-    if registration is None or not constant_time_compare(registration.token_hash, token_hash):
+    if registration is None or not constant_time_compare(
+        registration.session_secret, session_secret
+    ):
         return None
     return registration
 

@@ -26,7 +26,7 @@ from .choices import EmailKind, Language
 from .exceptions import RegistrationClosedError, RegistrationError
 from .models import Registration
 from .selectors import conferences_starting_between, registrations_due_reminder
-from .tokens import new_token
+from .tokens import new_session_secret, new_token
 
 OPEN_STATUSES = (ConferenceStatus.PUBLISHED, ConferenceStatus.LIVE)
 
@@ -115,7 +115,9 @@ def _lock_by_email(*, conference_id: int, email: str) -> Registration | None:
 
 
 def _issue_token(registration: Registration, *, now: dt.datetime) -> str:
-    """Give the (locked) registration a new link; the previous one stops working."""
+    """Give the (locked) registration a new link; the previous link stops working, but
+    sessions already opened with it go on (someone who merely knows the address cannot sign
+    the supplier out)."""
     token, digest = new_token()
     registration.token_hash = digest
     registration.token_issued_at = now
@@ -235,12 +237,15 @@ def reissue_access_link(*, registration_id: int, now: dt.datetime | None = None)
 
 
 def revoke_access_link(*, registration_id: int) -> None:
-    """Staff: the personal link (and every session opened with it) stops working; no email."""
+    """Staff: the personal link and every session opened with any link stop working; no email."""
     with transaction.atomic():
         registration = _lock(registration_id)
         registration.token_hash = None
         registration.token_issued_at = None
-        registration.save(update_fields=["token_hash", "token_issued_at", "updated_at"])
+        registration.session_secret = new_session_secret()
+        registration.save(
+            update_fields=["token_hash", "token_issued_at", "session_secret", "updated_at"]
+        )
 
 
 def update_registration_details(

@@ -20,3 +20,8 @@ def new_token() -> tuple[str, str]:
     """A fresh ``(token, token_hash)``; the token itself is never stored."""
     token = secrets.token_urlsafe(TOKEN_BYTES)
     return token, hash_token(token)
+
+
+def new_session_secret() -> str:
+    """128 random bits naming the current generation of a registration's sessions."""
+    return secrets.token_hex(16)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -62,13 +63,30 @@ def private_page(
     return decorate(view) if view is not None else decorate
 
 
-def _rate_limited(request: HttpRequest, *, scope: str, rate: str) -> HttpResponse | None:
-    limited, retry_after = is_limited(scope=scope, key=client_ip(request), rate=rate)
+def _rate_limited(
+    request: HttpRequest, *, scope: str, rate: str, key: str | None = None
+) -> HttpResponse | None:
+    limited, retry_after = is_limited(scope=scope, key=key or client_ip(request), rate=rate)
     if not limited:
         return None
     response = render(request, "registrations/rate_limited.html", status=429)
     response["Retry-After"] = str(retry_after)
     return response
+
+
+def _address_limited(
+    request: HttpRequest, conference: Conference, email: str
+) -> HttpResponse | None:
+    """A limit per address, from any number of client addresses: nobody can flood a supplier's
+    inbox with links. It counts every address alike, so it reveals nothing about who is
+    registered."""
+    digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()
+    return _rate_limited(
+        request,
+        scope="address",
+        rate=settings.REGISTRATION_ADDRESS_RATE_LIMIT,
+        key=f"{conference.pk}:{digest}",
+    )
 
 
 def _conference(request: HttpRequest, slug: str) -> Conference:
@@ -89,6 +107,9 @@ def register(request: HttpRequest, slug: str) -> HttpResponse:
         if limited:
             return limited
         if form.is_valid():
+            limited = _address_limited(request, conference, form.cleaned_data["email"])
+            if limited:
+                return limited
             try:
                 register_supplier(conference_id=conference.pk, details=form.to_details())
             except RegistrationError as exc:
@@ -126,6 +147,9 @@ def resend_link(request: HttpRequest, slug: str) -> HttpResponse:
         if limited:
             return limited
         if form.is_valid():
+            limited = _address_limited(request, conference, form.cleaned_data["email"])
+            if limited:
+                return limited
             request_access_link(conference_id=conference.pk, email=form.cleaned_data["email"])
             return redirect("registrations:link_sent", slug=conference.slug)
     return render(

@@ -4,6 +4,7 @@ import datetime as dt
 import logging
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from hypothesis import HealthCheck, given
@@ -15,7 +16,7 @@ from dialogkonferanse.models import OutboundEmail
 from registrations.access import SESSION_KEY
 from registrations.choices import EmailKind
 from registrations.models import Registration
-from registrations.services import reissue_access_link, revoke_access_link
+from registrations.services import reissue_access_link, request_access_link, revoke_access_link
 from tests.factories import make_conference, make_registration
 from tests.registrations.conftest import without_csrf
 
@@ -174,6 +175,32 @@ def test_register_rate_limit_is_per_client_address(client, conference, form_data
     assert (other.status_code, same.status_code) == (302, 429)
 
 
+def test_register_and_resend_limit_per_target_address_from_any_client(
+    client, conference, form_data, settings
+):
+    settings.REGISTRATION_ADDRESS_RATE_LIMIT = "2/h"
+    make_registration(conference=conference, email="kari@fjordsensor.example")
+    register_url = _register_url(conference)
+    resend_url = reverse("registrations:resend", kwargs={"slug": conference.slug})
+
+    statuses = [
+        client.post(
+            register_url, form_data(email="Kari@Fjordsensor.example"), REMOTE_ADDR="10.0.0.1"
+        ).status_code,
+        client.post(
+            resend_url, {"email": "kari@fjordsensor.example"}, REMOTE_ADDR="10.0.0.2"
+        ).status_code,
+        client.post(
+            resend_url, {"email": "kari@fjordsensor.example"}, REMOTE_ADDR="10.0.0.3"
+        ).status_code,
+    ]
+    unknown = client.post(resend_url, {"email": "ola@example.no"}, REMOTE_ADDR="10.0.0.4")
+
+    assert statuses == [302, 302, 429]
+    assert unknown.status_code == 302
+    assert OutboundEmail.objects.filter(to_email__iexact="kari@fjordsensor.example").count() == 1
+
+
 _text = st.text(max_size=300)
 
 
@@ -268,7 +295,7 @@ def test_access_valid_token_sets_session_and_redirects_without_token(client, con
     assert "tok-a" not in response["Location"]
     assert response["Referrer-Policy"] == "no-referrer"
     assert client.session[SESSION_KEY] == {
-        conference.slug: [registration.pk, registration.token_hash]
+        conference.slug: [registration.pk, registration.session_secret]
     }
 
 
@@ -360,6 +387,18 @@ def test_personal_page_reissued_link_replaces_old_one(client, conference):
     assert _open_link(client, "tok-a").status_code == 404
     assert _open_link(client, new_token).status_code == 302
     assert client.get(_personal_url(conference)).status_code == 200
+
+
+def test_personal_page_open_session_survives_a_new_link_requested_by_anyone(client, conference):
+    """Someone who merely knows the address can get a new link sent, not sign the supplier out."""
+    registration = make_registration(conference=conference, token="tok-a")
+    _open_link(client, "tok-a")
+
+    request_access_link(conference_id=conference.pk, email=registration.email)
+    reissue_access_link(registration_id=registration.pk)
+
+    assert client.get(_personal_url(conference)).status_code == 200
+    assert _open_link(Client(), "tok-a").status_code == 404
 
 
 def test_personal_page_without_session_asks_for_the_link(client, conference):
