@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -76,18 +75,29 @@ def transition_conference(
 
 
 SCHEDULE_FIELDS = frozenset({"starts_at", "ends_at"})
+LIFECYCLE_FIELDS = ("status", "status_changed_at", "closed_at")
 
 
 def save_conference(
     *, conference: Conference, changed_fields: set[str] | frozenset[str], is_new: bool
 ) -> Conference:
-    """Save staff's edits; a changed start or end bumps the calendar SEQUENCE so calendar
-    programs replace the event they already have (RFC 5545 3.8.7.4)."""
+    """Save staff's edits to a conference.
+
+    Locks the row and keeps its lifecycle fields as they are in the database: a status change
+    made by someone else while this form was open is never written back. A changed start or end
+    bumps the calendar SEQUENCE so calendar programs replace the event (RFC 5545 3.8.7.4).
+    """
     with transaction.atomic():
-        bump = not is_new and bool(SCHEDULE_FIELDS & set(changed_fields))
-        if bump:
-            conference.calendar_sequence = F("calendar_sequence") + 1
+        if not is_new:
+            current = (
+                Conference.objects.select_for_update()
+                .only(*LIFECYCLE_FIELDS, "calendar_sequence")
+                .get(pk=conference.pk)
+            )
+            for field in LIFECYCLE_FIELDS:
+                setattr(conference, field, getattr(current, field))
+            conference.calendar_sequence = current.calendar_sequence + (
+                1 if SCHEDULE_FIELDS & set(changed_fields) else 0
+            )
         conference.save()
-        if bump:
-            conference.refresh_from_db(fields=["calendar_sequence"])
     return conference

@@ -58,13 +58,17 @@ class AttendanceAdmin(admin.ModelAdmin):
 @admin.register(AnswerDigest)
 class AnswerDigestAdmin(admin.ModelAdmin):
     list_display = ("conference", "created_at", "sent_by", "recipients")
+    list_select_related = ("conference", "sent_by")
     readonly_fields = ("conference", "sent_by", "recipients", "created_at")
 
 
 @admin.register(LiveEvent)
 class LiveEventAdmin(admin.ModelAdmin):
     list_display = ("id", "conference", "channel", "kind", "created_at")
-    list_filter = ("channel", "kind")
+    list_filter = ("conference", "channel", "kind")
+    list_select_related = ("conference",)
+    # The fastest-growing table: no full COUNT(*) on every page.
+    show_full_result_count = False
     readonly_fields = ("conference", "channel", "kind", "payload", "frame_data", "created_at")
 
     def has_add_permission(self, request) -> bool:  # type: ignore[no-untyped-def]

@@ -43,11 +43,16 @@ class ApproveForm(VersionedForm):
 
 
 class RejectForm(VersionedForm):
-    reason = forms.CharField(label=_("Reason (shown to the asker)"), max_length=1000)
+    reason = forms.CharField(
+        label=_("Reason (shown to the asker and in the public log; do not name the asker)"),
+        max_length=1000,
+    )
 
 
 class MergeForm(VersionedForm):
-    into = forms.IntegerField(label=_("Merge into question number"), min_value=1)
+    into = forms.IntegerField(
+        label=_("Merge into question number"), min_value=1, max_value=2**63 - 1
+    )
 
 
 class TagForm(VersionedForm):

@@ -427,10 +427,9 @@ def merge_question(
         question, target = locked[question_id], locked[into_id]
         if question.version != expected_version:
             raise StaleQuestionError(stale_message(question))
-        if target.status in (QuestionStatus.REJECTED, QuestionStatus.MERGED):
-            raise QaError(
-                _("Merge into a question that is awaiting moderation, published or answered.")
-            )
+        if not target.is_public:
+            # The duplicate's asker sees the question they now follow: it must be public.
+            raise QaError(_("Merge into a published or answered question (publish it first)."))
         was_public = question.is_public
         _transition(question, QuestionStatus.MERGED)
         question.merged_into = target

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils.translation import gettext as _
 
+from conferences.models import Conference
 from registrations.models import Registration
 
 from .. import emails
@@ -25,6 +26,7 @@ from ..models import (
     WaitingListEntry,
 )
 from ._common import (
+    BOOKABLE_STATUSES,
     _ensure_supplier_may_act,
     _lock_registration,
     _lock_settings,
@@ -89,8 +91,12 @@ def _offer_freed_slot(
     Runs inside the caller's transaction, which holds the slot (or its meeting) lock. Locks the
     first waiting entry (SKIP LOCKED: one being handled elsewhere is passed over).
     """
-    if slot.starts_at <= now:
-        return None
+    if slot.starts_at <= now or now >= meeting_settings.booking_deadline:
+        return None  # nobody could accept it any more
+    if not Conference.objects.filter(
+        pk=slot.conference_id, status__in=BOOKABLE_STATUSES, offers_one_to_one=True
+    ).exists():
+        return None  # the dialogue is closed (or meetings are no longer offered)
     if Meeting.objects.filter(slot=slot, status=MeetingStatus.BOOKED).exists():
         return None
     if WaitingListEntry.objects.filter(offered_slot=slot, status=WaitingStatus.OFFERED).exists():
@@ -113,7 +119,9 @@ def _offer_freed_slot(
     entry.offered_slot = slot
     entry.offered_at = now
     entry.offer_expires_at = min(
-        now + dt.timedelta(hours=meeting_settings.offer_hours), slot.starts_at
+        now + dt.timedelta(hours=meeting_settings.offer_hours),
+        slot.starts_at,
+        meeting_settings.booking_deadline,
     )
     entry.save(
         update_fields=["status", "offered_slot", "offered_at", "offer_expires_at", "updated_at"]

@@ -161,3 +161,22 @@ def test_transition_conference_concurrent_publish_has_one_winner():
 
     assert sorted(outcomes) == ["refused", "won"]
     assert StatusChange.objects.filter(conference=conference).count() == 1
+
+
+@pytest.mark.django_db
+def test_save_conference_does_not_undo_a_status_change_made_meanwhile():
+    conference = make_conference(status=ConferenceStatus.FOLLOW_UP)
+    form_copy = Conference.objects.get(pk=conference.pk)  # staff opened the edit form
+    transition_conference(
+        conference_id=conference.pk,
+        to_status=ConferenceStatus.CLOSED,
+        actor=None,
+        notice_reference="2026-104512",
+    )
+
+    form_copy.title = "Ny tittel"
+    save_conference(conference=form_copy, changed_fields={"title"}, is_new=False)
+
+    conference.refresh_from_db()
+    assert (conference.title, conference.status) == ("Ny tittel", ConferenceStatus.CLOSED)
+    assert conference.closed_at is not None

@@ -254,6 +254,26 @@ def test_expired_offer_passes_to_the_next_waiting(meeting_settings, supplier_fac
     ]
 
 
+def test_freed_slot_after_the_booking_deadline_is_offered_to_nobody(
+    meeting_settings, supplier_factory
+):
+    slots = _slots(meeting_settings.conference)
+    holders = [supplier_factory() for _ in slots]
+    for holder, slot in zip(holders, slots, strict=True):
+        book_slot(registration_id=holder.pk, slot_id=slot.pk)
+    waiting = supplier_factory()
+    join_waiting_list(registration_id=waiting.pk)
+    type(meeting_settings).objects.filter(pk=meeting_settings.pk).update(
+        booking_deadline=timezone.now() - dt.timedelta(minutes=1)
+    )
+
+    cancel_meeting_by_staff(meeting_id=Meeting.objects.get(registration=holders[0]).pk)
+
+    entry = WaitingListEntry.objects.get(registration=waiting)
+    assert (entry.status, entry.offered_slot_id) == (WaitingStatus.WAITING, None)
+    assert _kinds(waiting) == []
+
+
 def test_release_meeting_for_registration_cancels_and_sends_cancel(
     meeting_settings, supplier_factory
 ):

@@ -230,6 +230,19 @@ def test_merge_question_into_itself_or_rejected_refused(live_conference):
         services.merge_question(**_common(question, into_id=rejected.pk))
 
 
+def test_merge_question_into_unmoderated_question_refused(live_conference):
+    """The duplicate's asker would see another supplier's unmoderated text."""
+    question = make_question(conference=live_conference)
+    awaiting = make_question(conference=live_conference, text="Hemmelig pris?")
+
+    with pytest.raises(QaError) as exc:
+        services.merge_question(**_common(question, into_id=awaiting.pk))
+
+    question.refresh_from_db()
+    assert question.status == "awaiting"
+    assert str(exc.value) == "Merge into a published or answered question (publish it first)."
+
+
 def test_pin_question_unpins_the_previous_one(live_conference):
     first = make_question(conference=live_conference, status="published", pinned=True)
     second = make_question(conference=live_conference, status="published")
