@@ -8,7 +8,7 @@ PORT ?= 8000
 STAMP := $(VENV)/.installed
 
 # Embedded defaults for `make run`: SQLite, eager tasks, mail to files and the console.
-RUN_ENV := DJANGO_DEBUG=1
+RUN_ENV := DJANGO_DEBUG=1 SITE_URL=$(or $(SITE_URL),http://127.0.0.1:$(PORT))
 
 .PHONY: help install messages run test lint format bench worker beat \
 	makemessages compose-check clean
@@ -38,7 +38,7 @@ run: messages
 	$(RUN_ENV) $(BIN)/python manage.py migrate --no-input -v0
 	$(RUN_ENV) $(BIN)/python manage.py seed_demo
 	@echo "Serving on http://127.0.0.1:$(PORT)/ (Ctrl+C stops)"
-	$(RUN_ENV) $(BIN)/uvicorn dialogkonferanse.asgi:application --host 127.0.0.1 --port $(PORT)
+	$(RUN_ENV) $(BIN)/uvicorn dialogkonferanse.asgi:application --host 127.0.0.1 --port $(PORT) --lifespan off
 
 AXE := node_modules/axe-core/axe.min.js
 

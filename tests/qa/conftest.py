@@ -3,15 +3,13 @@ and the app under uvicorn (ASGI) in a thread for the event-stream tests."""
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
 
 import pytest
 from django.test import Client
 
 from conferences.choices import ConferenceStatus
+from tests.browser.fixtures import LiveServer
 from tests.factories import make_conference, make_moderator, make_registration
 
 
@@ -43,49 +41,14 @@ def moderator_client(db, roles) -> Client:
     return client
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class LiveAsgiServer:
-    """The ASGI app under uvicorn in a daemon thread (its own event loop)."""
-
-    def __init__(self) -> None:
-        import uvicorn
-
-        from dialogkonferanse.asgi import application
-
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(
-            application, host="127.0.0.1", port=self.port, lifespan="off", log_level="warning"
-        )
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def start(self) -> None:
-        self.thread.start()
-        deadline = time.monotonic() + 15
-        while not self.server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.05)
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
-
-
 @pytest.fixture
-def asgi_server(transactional_db, settings) -> Iterator[LiveAsgiServer]:
+def asgi_server(transactional_db, settings) -> Iterator[LiveServer]:
     """uvicorn serving the app on the test database; cookies work over plain HTTP."""
     settings.SESSION_COOKIE_SECURE = False
     settings.CSRF_COOKIE_SECURE = False
     settings.QA_SSE_HEARTBEAT_SECONDS = 1
     settings.QA_SSE_POLL_SECONDS = 0.2
-    server = LiveAsgiServer()
+    server = LiveServer()
     server.start()
     try:
         yield server
