@@ -174,6 +174,7 @@ def _setup(slug: str, viewers: int) -> dict[str, Any]:
     from django.utils import timezone
 
     from conferences.choices import ConferenceStatus
+    from registrations.access import SESSION_KEY
     from registrations.models import Registration
     from registrations.tokens import hash_token
     from tests.factories import make_conference, make_moderator
@@ -201,7 +202,7 @@ def _setup(slug: str, viewers: int) -> dict[str, Any]:
     cookies = []
     for registration in registrations:
         session = SessionStore()
-        session["registration_access"] = {slug: [registration.pk, registration.token_hash]}
+        session[SESSION_KEY] = {slug: [registration.pk, registration.session_secret]}
         session.create()
         cookies.append(f"sessionid={session.session_key}")
     client = Client()
