@@ -29,6 +29,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from conferences.choices import ConferenceStatus
 from conferences.models import Conference
+from dialogkonferanse.spreadsheet import neutralise_cell
 from registrations.access import registration_for_request
 from registrations.models import Registration
 
@@ -256,15 +257,6 @@ def public_log(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_cell(value: object) -> str:
-    """A spreadsheet never evaluates a cell: formula starters get a leading apostrophe."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
-
 def _csv_time(value: Any) -> str:
     return timezone.localtime(value).isoformat(timespec="seconds") if value else ""
 
@@ -304,7 +296,7 @@ def public_log_csv(request: HttpRequest, slug: str) -> HttpResponse:
             note = _("Merged into question %(number)s") % {"number": question.merged_into_id}
         writer.writerow(
             [
-                csv_cell(v)
+                neutralise_cell(v)
                 for v in (
                     question.pk,
                     question.text if public else "",

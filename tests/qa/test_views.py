@@ -13,9 +13,9 @@ from django.utils import timezone
 
 from conferences.choices import ConferenceStatus, StreamProvider
 from dialogkonferanse.models import OutboundEmail
+from dialogkonferanse.spreadsheet import neutralise_cell
 from qa import services
 from qa.models import Attendance, LiveEvent, Question, Vote
-from qa.views import csv_cell
 from tests.factories import make_conference, make_question, make_registration
 
 pytestmark = pytest.mark.django_db
@@ -340,7 +340,7 @@ def test_xss_payload_escaped_in_rejection_email(live_conference):
     ],
 )
 def test_csv_cell_neutralises_formulas(value, expected):
-    assert csv_cell(value) == expected
+    assert neutralise_cell(value) == expected
 
 
 def test_public_log_csv_neutralises_formula_question():
