@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -101,3 +101,23 @@ def save_conference(
             )
         conference.save()
     return conference
+
+
+def lock_conference_for_share(conference_id: int) -> Conference | None:
+    """Read the conference under a share lock, inside the caller's transaction.
+
+    Registrations, questions and votes take it side by side; a status change
+    (``transition_conference`` takes FOR UPDATE) waits for them, and they for it, so nothing
+    slips in after the dialogue closes. SQLite (the embedded default) serialises writers anyway.
+    Returns ``None`` when there is no such conference.
+    """
+    if connection.vendor != "postgresql":
+        return Conference.objects.filter(pk=conference_id).first()
+    table = connection.ops.quote_name(Conference._meta.db_table)
+    found = list(
+        Conference.objects.raw(
+            f"SELECT * FROM {table} WHERE id = %s FOR SHARE",  # noqa: S608 - our own table name
+            [conference_id],
+        )
+    )
+    return found[0] if found else None

@@ -12,13 +12,14 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from conferences.choices import ConferenceStatus
 from conferences.models import Conference
+from conferences.services import lock_conference_for_share
 from dialogkonferanse.emails import queue_email
 from registrations.models import Registration
 from registrations.ratelimit import is_limited
@@ -67,21 +68,11 @@ def clean_text(value: str, *, max_length: int, field: str) -> str:
 
 
 def _lock_conference_shared(conference_id: int) -> Conference:
-    """Read the conference under a share lock: asks and votes run side by side, a status change
-    (``transition_conference`` takes FOR UPDATE) waits for them and they for it."""
-    if connection.vendor == "postgresql":
-        table = connection.ops.quote_name(Conference._meta.db_table)
-        found = list(
-            Conference.objects.raw(
-                f"SELECT * FROM {table} WHERE id = %s FOR SHARE",  # noqa: S608 - our table name
-                [conference_id],
-            )
-        )
-    else:  # SQLite (embedded default) serialises writers anyway.
-        found = list(Conference.objects.filter(pk=conference_id))
-    if not found:
+    """The conference under a share lock (see ``lock_conference_for_share``)."""
+    conference = lock_conference_for_share(conference_id)
+    if conference is None:
         raise QaClosedError(_("This conference does not exist."))
-    return found[0]
+    return conference
 
 
 def ensure_accepts_questions(conference: Conference) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Value
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from conferences.choices import ConferenceStatus
 from conferences.models import Conference
+from conferences.services import lock_conference_for_share
 from dialogkonferanse.templatetags.dialog import utc_offset
 
 from . import emails
@@ -87,21 +88,11 @@ def ensure_registration_open(*, conference: Conference, now: dt.datetime) -> Non
 
 
 def _lock_conference_shared(conference_id: int) -> Conference:
-    """Read the conference under a share lock: registrations run side by side, but a status
-    change (``transition_conference`` takes FOR UPDATE) waits for them, and they for it."""
-    if connection.vendor == "postgresql":
-        table = connection.ops.quote_name(Conference._meta.db_table)
-        found = list(
-            Conference.objects.raw(
-                f"SELECT * FROM {table} WHERE id = %s FOR SHARE",  # noqa: S608 - table name is ours
-                [conference_id],
-            )
-        )
-    else:  # SQLite (embedded default) serialises writers anyway.
-        found = list(Conference.objects.filter(pk=conference_id))
-    if not found:
+    """The conference under a share lock (see ``lock_conference_for_share``)."""
+    conference = lock_conference_for_share(conference_id)
+    if conference is None:
         raise RegistrationClosedError(_("This conference is not open for registration."))
-    return found[0]
+    return conference
 
 
 def _lock_by_email(*, conference_id: int, email: str) -> Registration | None:
