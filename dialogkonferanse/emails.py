@@ -231,6 +231,11 @@ def _dispatch_on_commit(email_id: int) -> None:
         pending.ids.append(email_id)
 
 
+def email_queued(idempotency_key: str) -> bool:
+    """Whether an email with this idempotency key is already in the outbox."""
+    return OutboundEmail.objects.filter(idempotency_key=idempotency_key).exists()
+
+
 def emails_for_registration(registration_id: int) -> QuerySet[OutboundEmail]:
     """Every email queued for one registration, newest first (for other apps' admin)."""
     return OutboundEmail.objects.filter(registration_id=registration_id).order_by(

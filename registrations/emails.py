@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dialogkonferanse.emails import Attachment, queue_email
+from dialogkonferanse.emails import Attachment, email_queued, queue_email
 
 from .choices import EmailKind
 from .ics import INVITE_MIMETYPE, plenary_invite
@@ -98,14 +98,25 @@ def queue_already_registered(registration: Registration, *, token: str) -> Any:
     )
 
 
-def queue_access_link(registration: Registration, *, token: str) -> Any:
+def _link_key(registration: Registration, *, request_id: str) -> str:
+    if request_id:
+        return f"registration:{registration.pk}:link-request:{request_id}"
+    return f"registration:{registration.pk}:link:{registration.token_hash[:16]}"
+
+
+def queue_access_link(registration: Registration, *, token: str, request_id: str = "") -> Any:
     """A new personal link (asked for through "resend my link", or re-issued by staff)."""
     return _queue(
         registration,
         kind=EmailKind.LINK,
-        idempotency_key=f"registration:{registration.pk}:link:{registration.token_hash[:16]}",
+        idempotency_key=_link_key(registration, request_id=request_id),
         token=token,
     )
+
+
+def access_link_already_sent(registration: Registration, *, request_id: str) -> bool:
+    """Whether the link email for this "resend my link" request is already in the outbox."""
+    return email_queued(_link_key(registration, request_id=request_id))
 
 
 def queue_reminder(registration: Registration, *, kind: EmailKind) -> Any:

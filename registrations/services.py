@@ -8,6 +8,7 @@ keeps its SHA-256.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
@@ -177,26 +178,32 @@ def request_access_link(*, conference_id: int, email: str) -> None:
     the same whether or not the address is registered. Side effect: one task after commit."""
     from .tasks import send_access_link_task  # tasks sit above services; imported late
 
+    request_id = uuid.uuid4().hex  # makes the task idempotent if the broker delivers it twice
     transaction.on_commit(
-        lambda: send_access_link_task.delay(conference_id=conference_id, email=email.strip())
+        lambda: send_access_link_task.delay(
+            conference_id=conference_id, email=email.strip(), request_id=request_id
+        )
     )
 
 
 def send_access_link(
-    *, conference_id: int, email: str, now: dt.datetime | None = None
+    *, conference_id: int, email: str, request_id: str = "", now: dt.datetime | None = None
 ) -> int | None:
     """Email a new personal link to ``email`` if it is registered for the conference.
 
     Locks the registration row; the old link stops working. Unknown addresses get nothing (no
-    email to people who never registered). Returns the registration id or ``None``.
+    email to people who never registered). A ``request_id`` already handled is skipped, so a
+    task delivered twice sends one link. Returns the registration id or ``None``.
     """
     now = now or timezone.now()
     with transaction.atomic():
         registration = _lock_by_email(conference_id=conference_id, email=email)
         if registration is None or registration.anonymised_at is not None:
             return None
+        if request_id and emails.access_link_already_sent(registration, request_id=request_id):
+            return registration.pk
         token = _issue_token(registration, now=now)
-        emails.queue_access_link(registration, token=token)
+        emails.queue_access_link(registration, token=token, request_id=request_id)
     return registration.pk
 
 

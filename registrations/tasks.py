@@ -8,9 +8,10 @@ from . import services
 
 
 @shared_task(name="registrations.send_access_link", acks_late=True, ignore_result=True)
-def send_access_link_task(*, conference_id: int, email: str) -> None:
-    """The "resend my link" work, done out of the request so its timing reveals nothing."""
-    services.send_access_link(conference_id=conference_id, email=email)
+def send_access_link_task(*, conference_id: int, email: str, request_id: str = "") -> None:
+    """The "resend my link" work, done out of the request so its timing reveals nothing.
+    Idempotent: a redelivered task with the same ``request_id`` sends nothing more."""
+    services.send_access_link(conference_id=conference_id, email=email, request_id=request_id)
 
 
 @shared_task(name="registrations.send_due_reminders", acks_late=True, ignore_result=True)

@@ -185,6 +185,20 @@ def test_send_access_link_known_address_rotates_token_and_queues_link(conference
     assert (email.kind, email.to_email) == (EmailKind.LINK, registration.email)
 
 
+def test_send_access_link_same_request_twice_sends_one_link(conference):
+    """A task redelivered by the broker (acks_late) must not rotate the link again."""
+    registration = make_registration(conference=conference, token="old-token")
+
+    send_access_link(conference_id=conference.pk, email=registration.email, request_id="r1")
+    registration.refresh_from_db()
+    first_hash = registration.token_hash
+    send_access_link(conference_id=conference.pk, email=registration.email, request_id="r1")
+
+    registration.refresh_from_db()
+    assert registration.token_hash == first_hash
+    assert OutboundEmail.objects.filter(kind=EmailKind.LINK).count() == 1
+
+
 def test_send_access_link_unknown_address_sends_nothing(conference):
     make_registration(conference=conference)
 
