@@ -207,15 +207,22 @@ def send_access_link(
     return registration.pk
 
 
+def lock_registration(registration_id: int) -> Registration | None:
+    """The registration row FOR UPDATE (with conference and buyer), inside the caller's
+    transaction; ``None`` if there is none. One supplier's actions then run one at a time,
+    in this app and in others."""
+    return (
+        Registration.objects.select_for_update(of=("self",))
+        .select_related("conference", "conference__buyer")
+        .filter(pk=registration_id)
+        .first()
+    )
+
+
 def _lock(registration_id: int) -> Registration:
-    try:
-        registration = (
-            Registration.objects.select_for_update(of=("self",))
-            .select_related("conference", "conference__buyer")
-            .get(pk=registration_id)
-        )
-    except Registration.DoesNotExist:
-        raise RegistrationError(_("This registration no longer exists.")) from None
+    registration = lock_registration(registration_id)
+    if registration is None:
+        raise RegistrationError(_("This registration no longer exists."))
     if registration.anonymised_at is not None:
         raise RegistrationError(_("This registration has been anonymised."))
     return registration

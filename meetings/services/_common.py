@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from conferences.choices import ConferenceStatus
 from registrations.models import Registration
+from registrations.services import lock_registration
 
 from .. import emails
 from ..choices import (
@@ -50,14 +51,10 @@ def _actor(actor: AbstractBaseUser | None) -> AbstractBaseUser | None:
 
 def _lock_registration(registration_id: int) -> Registration:
     """The registration row FOR UPDATE: one supplier's own actions run one at a time."""
-    try:
-        return (
-            Registration.objects.select_for_update(of=("self",))
-            .select_related("conference", "conference__buyer")
-            .get(pk=registration_id)
-        )
-    except Registration.DoesNotExist:
-        raise MeetingError(_("This registration no longer exists.")) from None
+    registration = lock_registration(registration_id)
+    if registration is None:
+        raise MeetingError(_("This registration no longer exists."))
+    return registration
 
 
 def _lock_settings(conference_id: int) -> MeetingSettings:
