@@ -94,7 +94,7 @@ class ConferenceAdmin(admin.ModelAdmin):
             },
         ),
         (_("Stream"), {"fields": ("stream_provider", "stream_url", "fallback_stream_url")}),
-        (_("Dialogue"), {"fields": ("offers_one_to_one", "dialogue_rules")}),
+        (_("Dialogue"), {"fields": ("offers_one_to_one", "dialogue_rules", "retention_months")}),
         (
             _("Status"),
             {"fields": ("status", "status_changed_at", "closed_at", "created_at", "updated_at")},

@@ -5,7 +5,7 @@ import uuid
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import URLValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, URLValidator
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
@@ -126,6 +126,15 @@ class Conference(TimeStampedModel):
         help_text=_("Shown to suppliers before they register. Editable, as the law changes."),
     )
     contact_email = models.EmailField(_("contact email"))
+    retention_months = models.PositiveSmallIntegerField(
+        _("personal data kept for (months after closing)"),
+        default=12,
+        validators=[MinValueValidator(1), MaxValueValidator(120)],
+        help_text=_(
+            "After this many months from closing, the suppliers' personal data is anonymised; "
+            "company names and all counts stay for the procurement record."
+        ),
+    )
     status = models.CharField(
         _("status"),
         max_length=20,
