@@ -39,3 +39,32 @@ class StreamProvider(models.TextChoices):
     HLS = "hls", _("HLS stream (.m3u8)")
     TEAMS = "teams", _("Microsoft Teams town hall (link)")
     OTHER = "other", _("Other (link)")
+
+
+class CaptionLanguage(models.TextChoices):
+    NB = "nb", _("Norwegian Bokmål")
+    NN = "nn", _("Norwegian Nynorsk")
+    EN = "en", _("English")
+    SE = "se", _("Northern Sami")
+
+
+class PackageItemKind(models.TextChoices):
+    """What an entry of the information package's changelog is about."""
+
+    RECORDING = "recording", _("Recording")
+    DOCUMENT = "document", _("Presentation document")
+    CLARIFICATION = "clarification", _("Written clarification")
+
+
+class PackageAction(models.TextChoices):
+    PUBLISHED = "published", _("Published")
+    UNPUBLISHED = "unpublished", _("Withdrawn")
+
+
+# External players a recording may use (uploaded files play in the page's own player).
+RECORDING_PROVIDERS = (
+    StreamProvider.YOUTUBE,
+    StreamProvider.VIMEO,
+    StreamProvider.HLS,
+    StreamProvider.OTHER,
+)

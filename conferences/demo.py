@@ -1,15 +1,19 @@
-"""Demo data for ``make run``: a published conference with an agenda. Idempotent."""
+"""Demo data for ``make run``: a published conference with an agenda and a published recording
+with captions and chapters in its information package. Idempotent."""
 
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
 from .choices import ConferenceStatus, StreamProvider
-from .models import AgendaItem, BuyerOrganisation, Conference
+from .models import AgendaItem, BuyerOrganisation, Caption, Chapter, Conference, Recording
+from .services import publish_recording, save_recording
 
 DEMO_SLUG = "kystverket-digital-dialog"
 
@@ -36,6 +40,7 @@ def seed_conferences() -> Conference:
     )
     existing = Conference.objects.filter(slug=DEMO_SLUG).first()
     if existing:
+        seed_recording(existing)
         return existing
     oslo = ZoneInfo("Europe/Oslo")
     day = (timezone.now() + dt.timedelta(days=14)).astimezone(oslo).date()
@@ -72,4 +77,56 @@ def seed_conferences() -> Conference:
         )
         for start, end, title, speaker, is_break in AGENDA
     )
+    seed_recording(conference)
     return conference
+
+
+DEMO_VIDEO = Path(__file__).resolve().parent / "demo_media" / "demo.webm"
+RECORDING_TITLE = "Forhåndsopptak: behovet og konkurransen"
+CAPTIONS = {
+    "nb": [
+        ("00:00.000", "00:02.000", "Velkommen til dialogkonferansen."),
+        ("00:02.000", "00:04.000", "Behovet: digital overvåking av farleder."),
+        ("00:04.000", "00:06.000", "Konkurransen kunngjøres i Doffin."),
+    ],
+    "en": [
+        ("00:00.000", "00:02.000", "Welcome to the dialogue conference."),
+        ("00:02.000", "00:04.000", "The need: digital monitoring of fairways."),
+        ("00:04.000", "00:06.000", "The competition will be announced in Doffin."),
+    ],
+}
+CHAPTERS = [(0, "Velkommen"), (2, "Behovet"), (4, "Konkurransen")]
+
+
+def _webvtt(cues: list[tuple[str, str, str]]) -> bytes:
+    lines = ["WEBVTT", ""]
+    for start, end, text in cues:
+        lines += [f"{start} --> {end}", text, ""]
+    return "\n".join(lines).encode()
+
+
+def seed_recording(conference: Conference) -> Recording:
+    """A short published recording with Bokmål and English captions, chapters and transcript."""
+    recording = conference.recordings.filter(title=RECORDING_TITLE).first()
+    if recording is not None:
+        return recording
+    recording = Recording(
+        conference=conference,
+        title=RECORDING_TITLE,
+        order=1,
+        duration=dt.timedelta(seconds=6),
+        transcript="\n".join(text for _start, _end, text in CAPTIONS["nb"]),
+    )
+    recording.video_file = ContentFile(DEMO_VIDEO.read_bytes(), name="demo.webm")
+    save_recording(recording=recording, changed_fields={"video_file"})
+    for language, cues in CAPTIONS.items():
+        Caption.objects.create(
+            recording=recording,
+            language=language,
+            file=ContentFile(_webvtt(cues), name=f"{language}.vtt"),
+        )
+    Chapter.objects.bulk_create(
+        Chapter(recording=recording, start=dt.timedelta(seconds=start), title=title)
+        for start, title in CHAPTERS
+    )
+    return publish_recording(recording_id=recording.pk, actor=None)

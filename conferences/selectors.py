@@ -3,13 +3,43 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Prefetch, QuerySet
+from django.db import connection
+from django.db.models import (
+    Count,
+    Exists,
+    IntegerField,
+    Max,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    prefetch_related_objects,
+)
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
-from .models import AgendaItem, Conference
+from dialogkonferanse.db import fetch_instances, select_columns
+
+from .choices import PUBLIC_STATUSES, ConferenceStatus
+from .models import (
+    AgendaItem,
+    BuyerOrganisation,
+    Caption,
+    Chapter,
+    Clarification,
+    Conference,
+    Document,
+    PackageChange,
+    Recording,
+)
 
 
 def public_conferences() -> QuerySet[Conference]:
@@ -46,15 +76,272 @@ def get_conference_for_viewer(
     The public sees only published conferences; staff with view permission may preview drafts.
     Raises ``Http404`` otherwise.
     """
-    queryset = Conference.objects.select_related("buyer")
+    statuses = None if can_preview_drafts(user) else PUBLIC_STATUSES
+    conference = _conference_with_buyer(slug=slug, statuses=statuses)
+    if conference is None:
+        raise Http404("No such conference.")
     if with_programme:
-        queryset = queryset.prefetch_related(
+        prefetch_related_objects(
+            [conference],
             Prefetch("agenda_items", queryset=AgendaItem.objects.order_by("starts_at", "pk")),
             "notice_references",
         )
-    if not can_preview_drafts(user):
-        queryset = queryset.public()
-    try:
-        return queryset.get(slug=slug)
-    except Conference.DoesNotExist:
-        raise Http404("No such conference.") from None
+    return conference
+
+
+def _conference_with_buyer(*, slug: str, statuses: Sequence[str] | None) -> Conference | None:
+    """One statement for the read behind nearly every page (the ORM spent more time building
+    this join than the database spent answering it)."""
+    quote = connection.ops.quote_name
+    columns = f"{select_columns(Conference, 'c')}, {select_columns(BuyerOrganisation, 'b')}"
+    where, params = "c.slug = %s", [slug]
+    if statuses is not None:
+        where += f" AND c.status IN ({', '.join(['%s'] * len(statuses))})"
+        params += list(statuses)
+    # Identifiers come from model metadata; values are parameters.
+    sql = (
+        f"SELECT {columns} FROM {quote(Conference._meta.db_table)} c "  # noqa: S608
+        f"JOIN {quote(BuyerOrganisation._meta.db_table)} b ON b.id = c.buyer_id WHERE {where}"
+    )
+    found = fetch_instances(sql, params, [Conference, BuyerOrganisation])
+    if found is None:
+        return None
+    conference, buyer = found
+    conference.buyer = buyer
+    return conference
+
+
+# --- The information package (DOMAIN.md rule 2) ---------------------------------------------
+
+# As on the public Q&A log: the whole Q&A is public once the conference is over.
+QA_PUBLIC_STATUSES = (ConferenceStatus.FOLLOW_UP, ConferenceStatus.CLOSED)
+
+
+def _published_count(model: type[Recording] | type[Document] | type[Clarification]) -> Coalesce:
+    rows = (
+        model.objects.filter(conference=OuterRef("pk"), published_at__isnull=False)
+        .order_by()
+        .values("conference")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(rows, 0, output_field=IntegerField())
+
+
+def archive_conferences() -> list[Conference]:
+    """Public conferences with published material, newest first, with counts. One query."""
+    last_change = (
+        PackageChange.objects.filter(conference=OuterRef("pk"))
+        .order_by()
+        .values("conference")
+        .annotate(last=Max("changed_at"))
+        .values("last")
+    )
+    return list(
+        public_conferences()
+        .annotate(
+            recording_count=_published_count(Recording),
+            document_count=_published_count(Document),
+            clarification_count=_published_count(Clarification),
+            last_change_at=last_change,
+        )
+        .filter(Q(recording_count__gt=0) | Q(document_count__gt=0) | Q(clarification_count__gt=0))
+        .order_by("-starts_at", "pk")
+    )
+
+
+def has_published_material(*, conference: Conference) -> bool:
+    published = Q(published_at__isnull=False)
+    return (
+        Conference.objects.filter(pk=conference.pk)
+        .filter(
+            Exists(Recording.objects.filter(published, conference=OuterRef("pk")))
+            | Exists(Document.objects.filter(published, conference=OuterRef("pk")))
+            | Exists(Clarification.objects.filter(published, conference=OuterRef("pk")))
+        )
+        .exists()
+    )
+
+
+@dataclass(frozen=True)
+class PackageQuestion:
+    """A public question, and where in a recording it was answered live (if known)."""
+
+    question: Any  # qa.models.Question
+    recording: Recording | None = None
+    offset: int | None = None
+
+
+@dataclass(frozen=True)
+class ChangelogEntry:
+    when: dt.datetime
+    action: str
+    kind: str
+    title: str
+    note: str = ""
+    sha256: str = ""
+
+
+@dataclass
+class InformationPackage:
+    conference: Conference
+    recordings: list[Recording]
+    documents: list[Document]
+    clarifications: list[Clarification]
+    questions: list[PackageQuestion]
+    qa_public: bool
+    summaries: list[Any]
+    participants: list[Any]
+    changelog: list[ChangelogEntry] = field(default_factory=list)
+
+    @property
+    def is_empty(self) -> bool:
+        return not (
+            self.recordings
+            or self.documents
+            or self.clarifications
+            or self.questions
+            or self.summaries
+        )
+
+
+def _live_moment(question: Any, recordings: list[Recording]) -> tuple[Recording | None, int | None]:
+    if not question.answered_live:
+        return None, None
+    for recording in recordings:
+        offset = recording.offset_of(question.answered_at)
+        if offset is not None:
+            return recording, offset
+    return None, None
+
+
+def information_package(*, conference: Conference) -> InformationPackage:
+    """Everything published for ``conference``: a fixed number of queries, however much."""
+    from meetings.selectors import public_meeting_summaries
+    from qa.selectors import public_log
+    from registrations.selectors import public_participants
+
+    recordings = list(
+        Recording.objects.published()
+        .filter(conference=conference)
+        .prefetch_related(
+            Prefetch("captions", queryset=Caption.objects.order_by("language", "pk")),
+            Prefetch("chapters", queryset=Chapter.objects.order_by("start", "pk")),
+        )
+        .order_by("order", "pk")
+    )
+    for recording in recordings:
+        recording.conference = conference  # for URLs, without a query per recording
+    documents = list(
+        Document.objects.published().filter(conference=conference).order_by("order", "pk")
+    )
+    for document in documents:
+        document.conference = conference
+    clarifications = list(
+        Clarification.objects.published()
+        .filter(conference=conference)
+        .order_by("published_at", "pk")
+    )
+    qa_public = conference.status in QA_PUBLIC_STATUSES
+    questions: list[PackageQuestion] = []
+    if qa_public:
+        for question in public_log(conference=conference):
+            if question.is_public:
+                recording, offset = _live_moment(question, recordings)
+                questions.append(PackageQuestion(question, recording, offset))
+    summaries = public_meeting_summaries(conference_id=conference.pk)
+    changes = list(PackageChange.objects.filter(conference=conference).order_by("changed_at", "pk"))
+
+    changelog = [
+        ChangelogEntry(
+            when=change.changed_at,
+            action=change.get_action_display(),
+            kind=change.get_item_kind_display(),
+            title=change.title,
+            note=change.note,
+            sha256=change.sha256,
+        )
+        for change in changes
+    ]
+    for item in questions:
+        answer = getattr(item.question, "answer", None)
+        if answer is not None:
+            changelog.append(
+                ChangelogEntry(
+                    when=answer.published_at,
+                    action=_("Published"),
+                    kind=_("Written answer"),
+                    title=_("Answer to question %(number)s") % {"number": item.question.pk},
+                )
+            )
+    for summary in summaries:
+        changelog.append(
+            ChangelogEntry(
+                when=summary.updated_at,
+                action=_("Published"),
+                kind=_("Summary of a one-to-one meeting"),
+                title=_("Meeting on %(date)s")
+                % {
+                    "date": date_format(
+                        timezone.localtime(summary.meeting_date), "SHORT_DATE_FORMAT"
+                    )
+                },
+            )
+        )
+    changelog.sort(key=lambda entry: entry.when, reverse=True)
+    return InformationPackage(
+        conference=conference,
+        recordings=recordings,
+        documents=documents,
+        clarifications=clarifications,
+        questions=questions,
+        qa_public=qa_public,
+        summaries=summaries,
+        participants=public_participants(conference=conference),
+        changelog=changelog,
+    )
+
+
+# --- Files of the package, reached by id from the address -----------------------------------
+
+
+def _visible(queryset: QuerySet, prefix: str, user: Any) -> QuerySet:
+    if can_preview_drafts(user):
+        return queryset
+    return queryset.filter(
+        **{
+            f"{prefix}published_at__isnull": False,
+            f"{prefix}conference__status__in": PUBLIC_STATUSES,
+        }
+    )
+
+
+def get_recording_file(*, slug: str, pk: int, user: Any = None) -> Recording:
+    """An uploaded recording to play: published (staff with view permission: any). 404 else."""
+    queryset = (
+        Recording.objects.select_related("conference")
+        .filter(pk=pk, conference__slug=slug)
+        .exclude(video_file="")
+    )
+    recording = _visible(queryset, "", user).first()
+    if recording is None:
+        raise Http404("No such recording.")
+    return recording
+
+
+def get_caption_file(*, slug: str, pk: int, language: str, user: Any = None) -> Caption:
+    queryset = Caption.objects.select_related("recording").filter(
+        recording_id=pk, recording__conference__slug=slug, language=language
+    )
+    caption = _visible(queryset, "recording__", user).first()
+    if caption is None:
+        raise Http404("No such caption track.")
+    return caption
+
+
+def get_document_file(*, slug: str, pk: int, user: Any = None) -> Document:
+    queryset = Document.objects.select_related("conference").filter(pk=pk, conference__slug=slug)
+    document = _visible(queryset, "", user).first()
+    if document is None:
+        raise Http404("No such document.")
+    return document

@@ -6,6 +6,28 @@ app_name = "conferences"
 
 urlpatterns = [
     path("", views.conference_list, name="list"),
+    path("archive/", views.archive, name="archive"),
     path("conferences/<slug:slug>/", views.conference_detail, name="detail"),
     path("conferences/<slug:slug>/calendar.ics", views.conference_calendar, name="calendar"),
+    # The information package: open without registration (DOMAIN.md rule 2).
+    path(
+        "conferences/<slug:slug>/information/",
+        views.information_package_view,
+        name="package",
+    ),
+    path(
+        "conferences/<slug:slug>/information/recordings/<int:pk>/video",
+        views.recording_video,
+        name="recording_video",
+    ),
+    path(
+        "conferences/<slug:slug>/information/recordings/<int:pk>/captions/<str:language>.vtt",
+        views.recording_captions,
+        name="recording_captions",
+    ),
+    path(
+        "conferences/<slug:slug>/information/documents/<int:pk>/file.pdf",
+        views.document_file,
+        name="document_file",
+    ),
 ]

@@ -1,13 +1,30 @@
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+import posixpath
+from types import SimpleNamespace
+
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.text import slugify
+from django.views.decorators.http import require_safe
 
+from qa.player import Player, player_for
 from registrations.selectors import public_participants
 
 from .ics import conference_ics
-from .selectors import get_conference_for_viewer, upcoming_and_past_conferences
+from .models import Recording
+from .ranged import ranged_file_response
+from .selectors import (
+    archive_conferences,
+    get_caption_file,
+    get_conference_for_viewer,
+    get_document_file,
+    get_recording_file,
+    has_published_material,
+    information_package,
+    upcoming_and_past_conferences,
+)
 
 
 def conference_list(request: HttpRequest) -> HttpResponse:
@@ -27,6 +44,7 @@ def conference_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "registration_not_yet_open": conference.registration_not_yet_open(now),
         "has_ended": conference.ends_at <= now,
         "participants": public_participants(conference=conference),
+        "has_package": has_published_material(conference=conference),
     }
     return render(request, "conferences/detail.html", context)
 
@@ -36,3 +54,86 @@ def conference_calendar(request: HttpRequest, slug: str) -> HttpResponse:
     response = HttpResponse(conference_ics(conference), content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{conference.slug}.ics"'
     return response
+
+
+# --- The public archive and information package (open without registration) ---------------
+
+
+def archive(request: HttpRequest) -> HttpResponse:
+    return render(request, "conferences/archive.html", {"conferences": archive_conferences()})
+
+
+def external_player(recording: Recording) -> Player | None:
+    """The click-to-load player of an external recording, chosen as for the live stream."""
+    # qa.player decides embedding (YouTube no-cookie, Vimeo dnt, HLS, CSP frame hosts) from a
+    # stream address and provider; a recording has the same two fields.
+    return player_for(
+        SimpleNamespace(stream_url=recording.external_url, stream_provider=recording.provider)  # type: ignore[arg-type]
+    )
+
+
+def information_package_view(request: HttpRequest, slug: str) -> HttpResponse:
+    conference = get_conference_for_viewer(slug=slug, user=request.user, with_programme=False)
+    package = information_package(conference=conference)
+    for recording in package.recordings:
+        recording.player = None if recording.is_uploaded else external_player(recording)
+    context = {
+        "conference": conference,
+        "footer_buyer": conference.buyer,
+        "package": package,
+        "has_external_players": any(r.player for r in package.recordings),
+        "participants": package.participants,
+    }
+    return render(request, "conferences/package.html", context)
+
+
+def _etag(sha256: str, fallback: str) -> str:
+    return f'"{sha256[:40] or fallback}"'
+
+
+def _cache_control(published: bool) -> str:
+    # Unpublished files reach staff only (preview); never keep them in shared caches.
+    return "public, max-age=300" if published else "private, no-store"
+
+
+@require_safe
+def recording_video(request: HttpRequest, slug: str, pk: int) -> HttpResponseBase:
+    """The uploaded video, with range requests (seeking); ``?download=1`` saves it."""
+    recording = get_recording_file(slug=slug, pk=pk, user=request.user)
+    ext = posixpath.splitext(recording.video_file.name)[1]
+    return ranged_file_response(
+        request,
+        field_file=recording.video_file,
+        content_type=recording.content_type or "application/octet-stream",
+        etag=_etag(recording.sha256, f"r{recording.pk}-{recording.size}"),
+        last_modified=recording.published_at or recording.updated_at,
+        filename=f"{slugify(recording.title, allow_unicode=True) or 'recording'}{ext}",
+        as_attachment=request.GET.get("download") == "1",
+        cache_control=_cache_control(recording.is_published),
+    )
+
+
+@require_safe
+def recording_captions(request: HttpRequest, slug: str, pk: int, language: str) -> HttpResponse:
+    """A caption track as ``text/vtt`` (small: read whole; the size is limited on upload)."""
+    caption = get_caption_file(slug=slug, pk=pk, language=language, user=request.user)
+    with caption.file.open("rb") as handle:
+        content = handle.read()
+    response = HttpResponse(content, content_type="text/vtt; charset=utf-8")
+    response["Cache-Control"] = _cache_control(caption.recording.is_published)
+    return response
+
+
+@require_safe
+def document_file(request: HttpRequest, slug: str, pk: int) -> HttpResponseBase:
+    document = get_document_file(slug=slug, pk=pk, user=request.user)
+    return ranged_file_response(
+        request,
+        field_file=document.file,
+        content_type="application/pdf",
+        etag=_etag(document.sha256, f"d{document.pk}-{document.size}"),
+        last_modified=document.published_at or document.updated_at,
+        filename=f"{slugify(document.title, allow_unicode=True) or 'document'}.pdf",
+        as_attachment=True,
+        cache_control=_cache_control(document.is_published),
+    )

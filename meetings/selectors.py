@@ -132,3 +132,41 @@ def meetings_awaiting_notification(*, conference_id: int | None = None) -> Query
     if conference_id is not None:
         queryset = queryset.filter(conference_id=conference_id)
     return queryset.order_by("pk")
+
+
+@dataclass(frozen=True)
+class PublicSummary:
+    """One meeting's non-confidential summary for the information package: no supplier named."""
+
+    text: str
+    meeting_date: dt.datetime
+    updated_at: dt.datetime
+
+
+def public_meeting_summaries(*, conference_id: int) -> list[PublicSummary]:
+    """The public summaries of the conference's one-to-one meetings, by meeting time. One query.
+
+    Only the text staff wrote for the public; minutes, secrets and who met are never read.
+    """
+    from .models import Minutes
+
+    rows = (
+        Minutes.objects.filter(meeting__conference_id=conference_id)
+        .exclude(public_summary="")
+        .order_by("meeting__slot__starts_at", "pk")
+        .values_list("public_summary", "meeting__slot__starts_at", "updated_at")
+    )
+    return [
+        PublicSummary(text=text, meeting_date=starts_at, updated_at=updated_at)
+        for text, starts_at, updated_at in rows
+    ]
+
+
+def meetings_for_report(*, conference_id: int) -> QuerySet[Meeting]:
+    """Booked (not cancelled) meetings of the conference with slot, team, supplier and minutes,
+    earliest first, for the dialogue report."""
+    return (
+        Meeting.objects.filter(conference_id=conference_id, status=MeetingStatus.BOOKED)
+        .select_related("slot", "slot__team", "registration", "minutes")
+        .order_by("slot__starts_at", "slot__team__name", "pk")
+    )

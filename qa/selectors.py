@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 from django.http import Http404
 
 from conferences.choices import PUBLIC_STATUSES as PUBLIC_CONFERENCE_STATUSES
@@ -13,7 +13,7 @@ from conferences.models import AgendaItem, Conference
 from registrations.models import Registration
 
 from .choices import PUBLIC_STATUSES, QuestionStatus
-from .models import Question, Vote
+from .models import AnswerDigest, Question, Vote
 
 SORTS = ("votes", "new")
 
@@ -141,3 +141,30 @@ def current_agenda_item(items: list[AgendaItem], now: dt.datetime) -> AgendaItem
         if item.starts_at <= now and (item.ends_at is None or now < item.ends_at):
             current = item
     return current
+
+
+def attended_registration_ids(*, conference_id: int) -> set[int]:
+    """Ids of the registrations that watched the conference live (opened the stream page)."""
+    from .models import Attendance
+
+    return set(
+        Attendance.objects.filter(conference_id=conference_id).values_list(
+            "registration_id", flat=True
+        )
+    )
+
+
+def questions_for_report(*, conference_id: int) -> QuerySet[Question]:
+    """Every question of the conference with its answer, for the dialogue report (oldest first).
+
+    The report names no asker: the public record keeps askers anonymous (DOMAIN.md rule 3).
+    """
+    return (
+        Question.objects.filter(conference_id=conference_id)
+        .select_related("answer", "merged_into")
+        .order_by("created_at", "pk")
+    )
+
+
+def answer_digests_for_report(*, conference_id: int) -> QuerySet[AnswerDigest]:
+    return AnswerDigest.objects.filter(conference_id=conference_id).order_by("created_at", "pk")

@@ -31,6 +31,7 @@ def _conference_form(buyer, **overrides):
         "fallback_stream_url": "",
         "offers_one_to_one": "on",
         "dialogue_rules": "Regler.",
+        "retention_months": "12",
         "agenda_items-TOTAL_FORMS": "1",
         "agenda_items-INITIAL_FORMS": "0",
         "agenda_items-0-starts_at_0": "2027-03-27",

@@ -9,8 +9,9 @@ from conferences.choices import ConferenceStatus
 from conferences.models import AgendaItem, BuyerOrganisation, Conference
 from registrations.demo import DEMO_SUPPLIERS
 from registrations.models import Registration
+from tests.browser.fixtures import ROOT
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
 
 
 def _counts() -> dict[str, int]:
@@ -48,6 +49,13 @@ def test_seed_demo_twice_creates_one_published_conference(settings, capsys, role
     assert first["questions"] > 0
     assert first["meetings"] > 0
     assert "Personal link for" in out
+    from conferences.models import Recording
+
+    [recording] = Recording.objects.published()
+    assert sorted(recording.captions.values_list("language", flat=True)) == ["en", "nb"]
+    assert recording.chapters.count() == 3
+    assert recording.size == (ROOT / "conferences" / "demo_media" / "demo.webm").stat().st_size
+    assert len(recording.sha256) == 64
 
 
 def test_seed_demo_refused_with_debug_off(settings):

@@ -113,6 +113,8 @@ def test_conference_detail_closed_says_dialogue_is_closed(client):
     html = client.get(conference.get_absolute_url(), headers={"accept-language": "en"})
 
     assert "The dialogue is closed" in html.content.decode()
+    package_url = reverse("conferences:package", args=[conference.slug])
+    assert f'href="{package_url}"' in html.content.decode()
 
 
 def test_conference_detail_registration_not_yet_open_says_when(client):
@@ -157,12 +159,28 @@ def test_language_switcher_keeps_the_current_page(client):
     conference = make_conference()
     page = conference.get_absolute_url()
 
-    response = client.post(reverse("set_language"), {"language": "nn", "next": page})
+    response = client.get(reverse("switch_language", args=["nn"]), {"next": page})
     followed = client.get(page)
 
     assert response.status_code == 302
     assert response["Location"] == page
     assert "Påmeldinga er open til" in followed.content.decode()
+
+
+@pytest.mark.parametrize("next_url", ["https://evil.example/", "//evil.example/x", ""])
+def test_language_switcher_never_redirects_off_site(client, next_url):
+    response = client.get(reverse("switch_language", args=["en"]), {"next": next_url})
+
+    assert response.status_code == 302
+    assert response["Location"] == "/"
+    assert response.cookies["django_language"].value == "en"
+
+
+def test_language_switcher_refuses_unknown_language(client):
+    response = client.get(reverse("switch_language", args=["xx"]), {"next": "/"})
+
+    assert response.status_code == 404
+    assert "django_language" not in response.cookies
 
 
 def test_privacy_notice_renders_in_nynorsk(client):

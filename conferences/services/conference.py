@@ -8,10 +8,13 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .choices import ALLOWED_TRANSITIONS, ConferenceStatus
-from .exceptions import ConferenceError
-from .models import Conference, NoticeReference, StatusChange
-from .validators import validate_notice_reference
+from dialogkonferanse.audit import record_change, snapshot
+from dialogkonferanse.db import fetch_instances, lock_clause, select_columns
+
+from ..choices import ALLOWED_TRANSITIONS, ConferenceStatus
+from ..exceptions import ConferenceError
+from ..models import BuyerOrganisation, Conference, NoticeReference, StatusChange
+from ..validators import validate_notice_reference
 
 
 def transition_conference(
@@ -25,11 +28,12 @@ def transition_conference(
 
     Locks the conference row, re-checks the transition against the locked state and validates
     the conference. Closing needs the competition's notice reference, which is linked to the
-    conference. Raises ``ConferenceError``.
+    conference. The step is appended to the audit log. Raises ``ConferenceError``.
     """
     to_status = ConferenceStatus(to_status)
     with transaction.atomic():
         conference = Conference.objects.select_for_update().get(pk=conference_id)
+        before = snapshot(conference)
         from_status = ConferenceStatus(conference.status)
         if to_status not in ALLOWED_TRANSITIONS[from_status]:
             raise ConferenceError(
@@ -71,6 +75,13 @@ def transition_conference(
             changed_by=actor,
             notice_reference=reference if to_status == ConferenceStatus.CLOSED else "",
         )
+        record_change(
+            actor=actor,
+            action="transition",
+            obj=conference,
+            before=before,
+            note=reference if to_status == ConferenceStatus.CLOSED else "",
+        )
     return conference
 
 
@@ -104,20 +115,24 @@ def save_conference(
 
 
 def lock_conference_for_share(conference_id: int) -> Conference | None:
-    """Read the conference under a share lock, inside the caller's transaction.
+    """Read the conference, with its buyer, under a share lock, inside the caller's transaction.
 
     Registrations, questions and votes take it side by side; a status change
     (``transition_conference`` takes FOR UPDATE) waits for them, and they for it, so nothing
     slips in after the dialogue closes. SQLite (the embedded default) serialises writers anyway.
     Returns ``None`` when there is no such conference.
     """
-    if connection.vendor != "postgresql":
-        return Conference.objects.filter(pk=conference_id).first()
-    table = connection.ops.quote_name(Conference._meta.db_table)
-    found = list(
-        Conference.objects.raw(
-            f"SELECT * FROM {table} WHERE id = %s FOR SHARE",  # noqa: S608 - our own table name
-            [conference_id],
-        )
+    quote = connection.ops.quote_name
+    columns = f"{select_columns(Conference, 'c')}, {select_columns(BuyerOrganisation, 'b')}"
+    # Identifiers come from model metadata; the only value is a parameter.
+    sql = (
+        f"SELECT {columns} FROM {quote(Conference._meta.db_table)} c "  # noqa: S608
+        f"JOIN {quote(BuyerOrganisation._meta.db_table)} b ON b.id = c.buyer_id "
+        f"WHERE c.id = %s{lock_clause(share=True, of='c')}"
     )
-    return found[0] if found else None
+    found = fetch_instances(sql, [conference_id], [Conference, BuyerOrganisation])
+    if found is None:
+        return None
+    conference, buyer = found
+    conference.buyer = buyer
+    return conference

@@ -15,8 +15,8 @@ from django.utils.translation import gettext_lazy as _
 
 from dialogkonferanse.db import HttpsURLField, TimeStampedModel
 
-from .choices import PUBLIC_STATUSES, ConferenceStatus, StreamProvider
-from .validators import validate_notice_reference, validate_organisation_number
+from ..choices import PUBLIC_STATUSES, ConferenceStatus, StreamProvider
+from ..validators import validate_notice_reference, validate_organisation_number
 
 https_only = URLValidator(schemes=["https"], message=_("Enter a valid https:// address."))
 

@@ -13,11 +13,19 @@ from django.urls import path, reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from .choices import ALLOWED_TRANSITIONS, ConferenceStatus
-from .exceptions import ConferenceError
-from .models import AgendaItem, BuyerOrganisation, Conference, NoticeReference, StatusChange
-from .services import save_conference, transition_conference
-from .validators import validate_notice_reference
+from dialogkonferanse.audit import AuditedAdminMixin
+from dialogkonferanse.report import (
+    DialogueReport,
+    build_report,
+    render_report_html,
+    render_report_pdf,
+)
+
+from ..choices import ALLOWED_TRANSITIONS, ConferenceStatus
+from ..exceptions import ConferenceError
+from ..models import AgendaItem, BuyerOrganisation, Conference, NoticeReference, StatusChange
+from ..services import save_conference, transition_conference
+from ..validators import validate_notice_reference
 
 
 @admin.register(BuyerOrganisation)
@@ -71,7 +79,7 @@ class TransitionForm(forms.Form):
 
 
 @admin.register(Conference)
-class ConferenceAdmin(admin.ModelAdmin):
+class ConferenceAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("title", "buyer", "starts_at", "status", "offers_one_to_one")
     list_filter = ("status", "offers_one_to_one", "buyer", "starts_at")
     list_select_related = ("buyer",)
@@ -111,8 +119,40 @@ class ConferenceAdmin(admin.ModelAdmin):
                 self.admin_site.admin_view(self.transition_view),
                 name="conferences_conference_transition",
             ),
+            path(
+                "<int:object_id>/report/",
+                self.admin_site.admin_view(self.report_view),
+                name="conferences_conference_report",
+            ),
+            path(
+                "<int:object_id>/report/pdf/",
+                self.admin_site.admin_view(self.report_pdf_view),
+                name="conferences_conference_report_pdf",
+            ),
         ]
         return custom + super().get_urls()
+
+    def _report_for(self, request: HttpRequest, object_id: int) -> DialogueReport:
+        conference = get_object_or_404(Conference, pk=object_id)
+        # Procurement staff: the report lists the participating companies.
+        if not (
+            self.has_view_permission(request, conference)
+            and request.user.has_perm("registrations.view_registration")
+        ):
+            raise PermissionDenied
+        return build_report(conference_id=conference.pk)
+
+    def report_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        """The dialogue report as a printable page (DOMAIN.md rule 8)."""
+        report = self._report_for(request, object_id)
+        return HttpResponse(render_report_html(report))
+
+    def report_pdf_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        report = self._report_for(request, object_id)
+        response = HttpResponse(render_report_pdf(report), content_type="application/pdf")
+        filename = f"dialogue-report-{report.conference.slug}.pdf"
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
 
     def change_view(
         self,
@@ -123,6 +163,10 @@ class ConferenceAdmin(admin.ModelAdmin):
     ) -> HttpResponse:
         extra_context = extra_context or {}
         conference = self.get_object(request, object_id)
+        if conference is not None and request.user.has_perm("registrations.view_registration"):
+            extra_context["report_url"] = reverse(
+                "admin:conferences_conference_report", args=[conference.pk]
+            )
         if conference is not None and self.has_change_permission(request, conference):
             extra_context["transitions"] = [
                 {

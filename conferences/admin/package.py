@@ -1,0 +1,443 @@
+"""Admin of the information package: recordings (with captions and chapters), presentation
+documents, written clarifications and the read-only changelog.
+
+Publishing and withdrawing go through ``conferences.services.package`` (buttons on each item's
+page, and list actions); published items are read-only, so what was published stays as it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Model, QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from dialogkonferanse.audit import AuditedAdminMixin
+
+from ..exceptions import ConferenceError
+from ..models import Caption, Chapter, Clarification, Document, PackageChange, Recording
+from ..services import (
+    publish_clarification,
+    publish_document,
+    publish_recording,
+    save_clarification,
+    save_document,
+    save_recording,
+    unpublish_clarification,
+    unpublish_document,
+    unpublish_recording,
+)
+
+
+class PublishedFilter(admin.SimpleListFilter):
+    title = _("published")
+    parameter_name = "published"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("yes", _("Published")), ("no", _("Not published"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() == "yes":
+            return queryset.filter(published_at__isnull=False)
+        if self.value() == "no":
+            return queryset.filter(published_at__isnull=True)
+        return queryset
+
+
+class PublishForm(forms.Form):
+    caption_override_reason = forms.CharField(
+        label=_("Reason for publishing without captions"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        help_text=_(
+            "Only when the recording has no captions (universal design: captions first). "
+            "The reason is recorded and shown with the recording."
+        ),
+    )
+
+
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason for withdrawing"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        help_text=_("Shown in the public changelog."),
+    )
+
+
+class PublishingAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    """Publish/withdraw buttons (with a confirmation page) and list actions."""
+
+    actions = ("publish_selected", "withdraw_selected")
+    change_form_template = "admin/conferences/package_change_form.html"
+    #: The fields that stay editable after publication.
+    editable_when_published: tuple[str, ...] = ()
+
+    def publish(self, request: HttpRequest, obj: Any, data: dict[str, Any]) -> Any:
+        raise NotImplementedError
+
+    def withdraw(self, request: HttpRequest, obj: Any, data: dict[str, Any]) -> Any:
+        raise NotImplementedError
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        readonly = list(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.published_at is not None:
+            for field in self.model._meta.get_fields():
+                name = getattr(field, "name", "")
+                editable = getattr(field, "editable", False) and not field.auto_created
+                if editable and name not in self.editable_when_published and name not in readonly:
+                    readonly.append(name)
+        return readonly
+
+    def get_urls(self) -> list[Any]:
+        info = self.model._meta.app_label, self.model._meta.model_name
+        custom = [
+            path(
+                "<int:object_id>/publish/",
+                self.admin_site.admin_view(self.publish_view),
+                name="{}_{}_publish".format(*info),
+            ),
+            path(
+                "<int:object_id>/withdraw/",
+                self.admin_site.admin_view(self.withdraw_view),
+                name="{}_{}_withdraw".format(*info),
+            ),
+        ]
+        return custom + super().get_urls()
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        extra_context = extra_context or {}
+        obj = self.get_object(request, object_id)
+        if obj is not None and self.has_change_permission(request, obj):
+            info = self.model._meta.app_label, self.model._meta.model_name
+            action = "withdraw" if obj.published_at is not None else "publish"
+            extra_context["publish_action"] = {
+                "label": gettext("Withdraw from the package…")
+                if action == "withdraw"
+                else gettext("Publish…"),
+                "url": reverse("admin:{}_{}_{}".format(*info, action), args=[obj.pk]),
+            }
+            extra_context["package_url"] = reverse(
+                "conferences:package", kwargs={"slug": obj.conference.slug}
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def _confirm_view(
+        self,
+        request: HttpRequest,
+        object_id: int,
+        *,
+        form_class: type[forms.Form],
+        run: Callable[[HttpRequest, Any, dict[str, Any]], Any],
+        title: str,
+        done: str,
+        publishing: bool,
+    ) -> HttpResponse:
+        obj = get_object_or_404(self.model, pk=object_id)
+        if not self.has_change_permission(request, obj):
+            raise PermissionDenied
+        info = self.model._meta.app_label, self.model._meta.model_name
+        change_url = reverse("admin:{}_{}_change".format(*info), args=[obj.pk])
+        form = form_class(request.POST if request.method == "POST" else None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                run(request, obj, form.cleaned_data)
+            except ConferenceError as exc:
+                self.message_user(request, str(exc), level=messages.ERROR)
+            else:
+                self.message_user(request, done % {"title": str(obj)}, level=messages.SUCCESS)
+                return HttpResponseRedirect(change_url)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "original": obj,
+            "form": form,
+            "change_url": change_url,
+            "publishing": publishing,
+            "needs_captions": publishing
+            and isinstance(obj, Recording)
+            and not obj.captions.exists(),
+            "title": title % {"title": str(obj)},
+        }
+        return TemplateResponse(request, "admin/conferences/publish.html", context)
+
+    def publish_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        return self._confirm_view(
+            request,
+            object_id,
+            form_class=PublishForm if self.model is Recording else forms.Form,
+            run=self.publish,
+            title=gettext("Publish “%(title)s” in the information package"),
+            done=gettext("“%(title)s” is published in the information package."),
+            publishing=True,
+        )
+
+    def withdraw_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        return self._confirm_view(
+            request,
+            object_id,
+            form_class=WithdrawForm,
+            run=self.withdraw,
+            title=gettext("Withdraw “%(title)s” from the information package"),
+            done=gettext("“%(title)s” is withdrawn; the withdrawal is in the changelog."),
+            publishing=False,
+        )
+
+    def _run_action(
+        self, request: HttpRequest, queryset: QuerySet, run: Callable[..., Any], done: str
+    ) -> None:
+        succeeded = 0
+        for obj in queryset.order_by("pk"):
+            try:
+                run(request, obj, {})
+            except ConferenceError as exc:
+                self.message_user(request, str(exc), level=messages.ERROR)
+            else:
+                succeeded += 1
+        if succeeded:
+            self.message_user(request, done % {"count": succeeded}, level=messages.SUCCESS)
+
+    @admin.action(description=_("Publish the selected items"))
+    def publish_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self._run_action(
+            request,
+            queryset.filter(published_at__isnull=True),
+            self.publish,
+            gettext("Published: %(count)d."),
+        )
+
+    @admin.action(description=_("Withdraw the selected items from the package"))
+    def withdraw_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self._run_action(
+            request,
+            queryset.filter(published_at__isnull=False),
+            self.withdraw,
+            gettext("Withdrawn: %(count)d."),
+        )
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # A published item is withdrawn, never deleted: the changelog refers to it.
+        if obj is not None and obj.published_at is not None:
+            return False
+        return super().has_delete_permission(request, obj)
+
+
+class _LockedWhenPublishedInline(admin.TabularInline):
+    extra = 0
+
+    def _parent_published(self, obj: Model | None) -> bool:
+        return obj is not None and getattr(obj, "published_at", None) is not None
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return not self._parent_published(obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return not self._parent_published(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return not self._parent_published(obj) and super().has_delete_permission(request, obj)
+
+
+class CaptionInline(_LockedWhenPublishedInline):
+    model = Caption
+    extra = 1
+    fields = ("language", "file")
+
+
+class ChapterInline(_LockedWhenPublishedInline):
+    model = Chapter
+    extra = 1
+    fields = ("start", "title")
+
+
+@admin.register(Recording)
+class RecordingAdmin(PublishingAdmin):
+    list_display = (
+        "title",
+        "conference",
+        "order",
+        "source",
+        "caption_languages",
+        "duration",
+        "published_at",
+    )
+    list_filter = (PublishedFilter, "conference", "provider")
+    list_select_related = ("conference",)
+    search_fields = ("title", "conference__title", "sha256")
+    ordering = ("conference", "order", "pk")
+    inlines = (CaptionInline, ChapterInline)
+    editable_when_published = ("order",)
+    readonly_fields = (
+        "content_type",
+        "size",
+        "sha256",
+        "published_at",
+        "published_by",
+        "caption_override_reason",
+        "created_at",
+        "updated_at",
+    )
+    fieldsets = (
+        (None, {"fields": ("conference", "title", "order")}),
+        (
+            _("Video"),
+            {
+                "fields": ("video_file", "external_url", "provider", "duration"),
+                "description": _(
+                    "Upload an MP4 or WebM file, or enter the address of the recording at "
+                    "YouTube, Vimeo or an HLS stream."
+                ),
+            },
+        ),
+        (_("Contents"), {"fields": ("recorded_started_at", "transcript")}),
+        (
+            _("Publication and evidence"),
+            {
+                "fields": (
+                    "published_at",
+                    "published_by",
+                    "caption_override_reason",
+                    "sha256",
+                    "size",
+                    "content_type",
+                    "created_at",
+                    "updated_at",
+                )
+            },
+        ),
+    )
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Recording]:
+        return super().get_queryset(request).prefetch_related("captions")
+
+    @admin.display(description=_("source"))
+    def source(self, obj: Recording) -> str:
+        return gettext("Uploaded file") if obj.is_uploaded else obj.get_provider_display()
+
+    @admin.display(description=_("captions"))
+    def caption_languages(self, obj: Recording) -> str:
+        return ", ".join(c.language for c in obj.captions.all()) or "—"
+
+    def save_model(self, request: HttpRequest, obj: Recording, form: Any, change: bool) -> None:
+        save_recording(recording=obj, changed_fields=set(form.changed_data))
+
+    def publish(self, request: HttpRequest, obj: Recording, data: dict[str, Any]) -> Recording:
+        return publish_recording(
+            recording_id=obj.pk,
+            actor=request.user,  # type: ignore[arg-type]
+            caption_override_reason=data.get("caption_override_reason", ""),
+        )
+
+    def withdraw(self, request: HttpRequest, obj: Recording, data: dict[str, Any]) -> Recording:
+        return unpublish_recording(
+            recording_id=obj.pk,
+            actor=request.user,  # type: ignore[arg-type]
+            reason=data.get("reason", ""),
+        )
+
+
+@admin.register(Document)
+class DocumentAdmin(PublishingAdmin):
+    list_display = ("title", "conference", "order", "size", "published_at")
+    list_filter = (PublishedFilter, "conference")
+    list_select_related = ("conference",)
+    search_fields = ("title", "conference__title", "sha256")
+    editable_when_published = ("order",)
+    readonly_fields = ("size", "sha256", "published_at", "published_by", "created_at")
+    fields = (
+        "conference",
+        "title",
+        "order",
+        "file",
+        "size",
+        "sha256",
+        "published_at",
+        "published_by",
+        "created_at",
+    )
+
+    def save_model(self, request: HttpRequest, obj: Document, form: Any, change: bool) -> None:
+        save_document(document=obj, changed_fields=set(form.changed_data))
+
+    def publish(self, request: HttpRequest, obj: Document, data: dict[str, Any]) -> Document:
+        return publish_document(document_id=obj.pk, actor=request.user)  # type: ignore[arg-type]
+
+    def withdraw(self, request: HttpRequest, obj: Document, data: dict[str, Any]) -> Document:
+        return unpublish_document(
+            document_id=obj.pk,
+            actor=request.user,  # type: ignore[arg-type]
+            reason=data.get("reason", ""),
+        )
+
+
+@admin.register(Clarification)
+class ClarificationAdmin(PublishingAdmin):
+    list_display = ("title", "conference", "published_at")
+    list_filter = (PublishedFilter, "conference")
+    list_select_related = ("conference",)
+    search_fields = ("title", "text", "conference__title")
+    readonly_fields = ("published_at", "published_by", "created_at", "updated_at")
+    fields = (
+        "conference",
+        "title",
+        "text",
+        "published_at",
+        "published_by",
+        "created_at",
+        "updated_at",
+    )
+
+    def save_model(self, request: HttpRequest, obj: Clarification, form: Any, change: bool) -> None:
+        save_clarification(clarification=obj)
+
+    def publish(
+        self, request: HttpRequest, obj: Clarification, data: dict[str, Any]
+    ) -> Clarification:
+        return publish_clarification(
+            clarification_id=obj.pk,
+            actor=request.user,  # type: ignore[arg-type]
+        )
+
+    def withdraw(
+        self, request: HttpRequest, obj: Clarification, data: dict[str, Any]
+    ) -> Clarification:
+        return unpublish_clarification(
+            clarification_id=obj.pk,
+            actor=request.user,  # type: ignore[arg-type]
+            reason=data.get("reason", ""),
+        )
+
+
+@admin.register(PackageChange)
+class PackageChangeAdmin(admin.ModelAdmin):
+    """The changelog: written only by the publish services, never edited."""
+
+    list_display = ("changed_at", "conference", "action", "item_kind", "title", "changed_by")
+    list_filter = ("action", "item_kind", "conference")
+    list_select_related = ("conference", "changed_by")
+    search_fields = ("title", "sha256", "note")
+    date_hierarchy = "changed_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
