@@ -11,3 +11,15 @@ class EmailStatus(models.TextChoices):
     SENDING = "sending", _("sending")
     SENT = "sent", _("sent")
     FAILED = "failed", _("failed")
+
+
+class AuditAction(models.TextChoices):
+    """The common verbs of the audit log; services may record other, more specific verbs."""
+
+    CREATE = "create", _("created")
+    UPDATE = "update", _("changed")
+    DELETE = "delete", _("deleted")
+    TRANSITION = "transition", _("status changed")
+    ACTION = "action", _("admin action")
+    ANONYMISE = "anonymise", _("anonymised")
+    EXPORT = "export", _("personal data exported")

@@ -9,6 +9,7 @@ Delivery (claim, send over one SMTP connection, sweep) lives in ``dialogkonferan
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from collections.abc import Iterable, Sequence
@@ -24,6 +25,7 @@ from django.template import Context
 from django.template.loader import get_template
 from django.utils import timezone, translation
 
+from .audit import record_change, snapshot
 from .choices import EmailStatus
 from .mime import build_message, mime_bytes
 from .models import OutboundAttachment, OutboundEmail
@@ -33,6 +35,8 @@ if TYPE_CHECKING:
     from registrations.models import Registration
 
 OSLO = "Europe/Oslo"
+logger = logging.getLogger(__name__)
+
 _BLANK_LINES = re.compile(r"\n[ \t]*\n(?:[ \t]*\n)+")
 
 
@@ -244,29 +248,47 @@ def emails_for_registration(registration_id: int) -> QuerySet[OutboundEmail]:
 
 
 def dispatch_email_tasks(email_ids: Sequence[int], *, countdown: float | None = None) -> None:
-    """Queue one send task per batch of ids (each task claims up to a batch of due rows)."""
+    """Queue one send task per batch of ids (each task claims up to a batch of due rows).
+
+    With the broker unreachable the rows simply stay queued: the periodic sweep hands them to
+    a worker once it is back, so the change that caused them (already committed) never fails.
+    """
     from .tasks import deliver_email
 
     size = max(1, settings.OUTBOX_BATCH_SIZE)
-    for start in range(0, len(email_ids), size):
-        deliver_email.apply_async((email_ids[start],), countdown=countdown)
+    try:
+        for start in range(0, len(email_ids), size):
+            deliver_email.apply_async((email_ids[start],), countdown=countdown)
+    except Exception:  # kombu/redis connection errors share no base class
+        logger.warning(
+            "Broker unreachable: %d queued email(s) wait for the sweep",
+            len(email_ids),
+            exc_info=True,
+        )
 
 
-def requeue_failed_emails(*, email_ids: Iterable[int]) -> int:
+def requeue_failed_emails(*, email_ids: Iterable[int], actor: Any = None) -> int:
     """Put failed emails back in the queue with a fresh attempt count; returns how many.
 
-    Lock: the failed rows (``FOR UPDATE``). Side effect: send tasks queued on commit.
+    Lock: the failed rows (``FOR UPDATE``). Side effects: one audit entry per email (by
+    ``actor``), send tasks queued on commit.
     """
     now = timezone.now()
     with transaction.atomic():
-        ids = list(
+        rows = list(
             OutboundEmail.objects.select_for_update()
             .filter(pk__in=list(email_ids), status=EmailStatus.FAILED)
-            .values_list("pk", flat=True)
+            .order_by("pk")
         )
+        ids = [row.pk for row in rows]
         OutboundEmail.objects.filter(pk__in=ids).update(
             status=EmailStatus.QUEUED, attempts=0, queued_at=now, next_attempt_at=now
         )
+        for row in rows:
+            before = snapshot(row)
+            row.status, row.attempts = EmailStatus.QUEUED, 0
+            row.queued_at = row.next_attempt_at = now
+            record_change(actor=actor, action="requeue", obj=row, before=before)
         if ids:
             transaction.on_commit(lambda: dispatch_email_tasks(ids))
     return len(ids)

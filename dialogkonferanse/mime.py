@@ -8,6 +8,7 @@ email and keeps what was sent byte-for-byte equal to what the outbox recorded.
 from __future__ import annotations
 
 import hashlib
+import secrets
 from collections.abc import Iterable
 from typing import Any
 
@@ -51,8 +52,18 @@ def build_message(
 
 
 def mime_bytes(message: EmailMessage) -> bytes:
-    """The wire form (CRLF line ends) that Django's SMTP backend would send."""
-    return message.message().as_bytes(linesep="\r\n")
+    """The wire form (CRLF line ends) that Django's SMTP backend would send.
+
+    Each multipart gets a random 128-bit boundary up front: left to itself, the ``email``
+    generator invents one and compiles a fresh regular expression per part to check it against
+    the body, which costs more than the rest of the serialisation. Nobody can put an unseen random
+    boundary into a body, so the check is not needed.
+    """
+    mime = message.message()
+    for part in mime.walk():
+        if part.is_multipart():
+            part.set_boundary(f"=_{secrets.token_hex(16)}")
+    return mime.as_bytes(linesep="\r\n")
 
 
 class _StoredMime:

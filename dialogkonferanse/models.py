@@ -7,6 +7,8 @@ nothing (the sweep finds the row again).
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -134,3 +136,69 @@ class OutboundAttachment(models.Model):
 
     def __str__(self) -> str:
         return self.filename
+
+
+class AuditEntry(models.Model):
+    """One change made by staff or a moderator: who, when, what, before and after.
+
+    Append-only: the admin only shows it, and on PostgreSQL a trigger (migration 0004) refuses
+    every UPDATE and DELETE, except the scrubbing of personal data inside an anonymisation
+    (``dialogkonferanse.retention``), which may rewrite ``object_repr``, ``changes`` and
+    ``note`` only. References are kept as plain ids (no database foreign keys), so deleting a
+    user or a draft conference never has to touch the log.
+    """
+
+    at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    actor_repr = models.CharField(_("by (name)"), max_length=150, blank=True)
+    action = models.CharField(_("action"), max_length=40, db_index=True)
+    content_type = models.ForeignKey(
+        ContentType,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("kind of object"),
+    )
+    object_id = models.CharField(_("object id"), max_length=64, blank=True)
+    object_repr = models.CharField(_("object"), max_length=300, blank=True)
+    conference = models.ForeignKey(
+        "conferences.Conference",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("conference"),
+    )
+    # The registration (person) the change concerns, if any: for access requests and scrubbing.
+    registration_id = models.BigIntegerField(_("registration"), null=True, blank=True)
+    changes = models.JSONField(
+        _("changes"),
+        default=dict,
+        blank=True,
+        help_text=_("Field: [before, after]. Secrets are shown only as changed."),
+    )
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        verbose_name = _("audit log entry")
+        verbose_name_plural = _("audit log")
+        ordering = ("-at", "-pk")
+        indexes = [
+            models.Index(fields=["conference", "at"], name="auditentry_conf_at"),
+            models.Index(fields=["content_type", "object_id"], name="auditentry_object"),
+            models.Index(fields=["registration_id"], name="auditentry_registration"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_repr} {self.action} {self.object_repr}"

@@ -20,10 +20,19 @@ ROLE_PERMISSIONS: dict[str, set[tuple[str, str]]] = {
             for action in _CRUD
         ),
         ("conferences", "view_statuschange"),
+        # The information package: staff upload and publish; the changelog is read-only.
+        *(
+            ("conferences", f"{action}_{model}")
+            for model in ("recording", "caption", "chapter", "document", "clarification")
+            for action in _CRUD
+        ),
+        ("conferences", "view_packagechange"),
         # The outbox is read-only in the admin; "change" allows re-queueing failed emails.
         ("dialogkonferanse", "view_outboundemail"),
         ("dialogkonferanse", "change_outboundemail"),
         ("dialogkonferanse", "view_outboundattachment"),
+        # The audit log: read and export only; nobody adds, changes or deletes entries.
+        ("dialogkonferanse", "view_auditentry"),
         # Registrations: staff correct details and re-issue links; suppliers' rows are never
         # added or deleted here (cancel or anonymise instead).
         ("registrations", "view_registration"),

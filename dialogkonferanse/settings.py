@@ -206,6 +206,39 @@ STORAGES = {
         )
     },
 }
+# Uploaded media (recordings, captions, documents): local files under MEDIA_ROOT by default, or
+# S3-compatible object storage with DJANGO_MEDIA_STORAGE=s3 (needs the "s3" extra, django-storages).
+# The files are never served from MEDIA_URL: the app serves what is published (see
+# conferences.ranged), or redirects to a short-lived signed address of the object storage.
+MEDIA_STORAGE = env_str("DJANGO_MEDIA_STORAGE", "local").strip().lower()
+if MEDIA_STORAGE == "s3":
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env_str("AWS_STORAGE_BUCKET_NAME"),
+            "endpoint_url": env_str("AWS_S3_ENDPOINT_URL") or None,
+            "region_name": env_str("AWS_S3_REGION_NAME") or None,
+            "access_key": env_str("AWS_ACCESS_KEY_ID") or None,
+            "secret_key": env_str("AWS_SECRET_ACCESS_KEY") or None,
+            "default_acl": None,
+            "querystring_auth": True,
+            "querystring_expire": env_int("AWS_QUERYSTRING_EXPIRE", 3600),
+            "file_overwrite": False,
+        },
+    }
+    if not STORAGES["default"]["OPTIONS"]["bucket_name"]:
+        raise ImproperlyConfigured("DJANGO_MEDIA_STORAGE=s3 needs AWS_STORAGE_BUCKET_NAME.")
+elif MEDIA_STORAGE != "local":
+    raise ImproperlyConfigured(f"DJANGO_MEDIA_STORAGE must be local or s3, not {MEDIA_STORAGE!r}.")
+# Request bodies and uploads over this size go to temporary files, never into memory (Django
+# streams multipart uploads in 64 KB chunks); a 10 GB recording needs disk, not RAM.
+FILE_UPLOAD_MAX_MEMORY_SIZE = env_int("DJANGO_FILE_UPLOAD_MAX_MEMORY_SIZE", 2_621_440)
+FILE_UPLOAD_TEMP_DIR = env_str("DJANGO_FILE_UPLOAD_TEMP_DIR") or None
+CAPTION_MAX_UPLOAD_BYTES = env_int("CAPTION_MAX_UPLOAD_BYTES", 2_000_000)
+# A two-hour 1080p recording is a few GB; uploads stream to a temporary file, never to memory.
+VIDEO_MAX_UPLOAD_BYTES = env_int("VIDEO_MAX_UPLOAD_BYTES", 8_000_000_000)
+DOCUMENT_MAX_UPLOAD_BYTES = env_int("DOCUMENT_MAX_UPLOAD_BYTES", 100_000_000)
+
 # Serve straight from the finders when files were not collected (development and tests).
 SERVESTATIC_USE_FINDERS = env_bool("SERVESTATIC_USE_FINDERS", default=DEBUG)
 SERVESTATIC_AUTOREFRESH = DEBUG
@@ -390,3 +423,13 @@ QA_SSE_RETRY_MS = env_int("QA_SSE_RETRY_MS", 2000)
 QA_SSE_QUEUE_SIZE = env_int("QA_SSE_QUEUE_SIZE", 1000)
 # At most one vote-count update per question in this window; the rest follow when it ends.
 QA_VOTE_COALESCE_MS = env_int("QA_VOTE_COALESCE_MS", 500)
+
+# --- Personal data and the audit log (dialogkonferanse/retention.py) ------------------------
+
+# Registrations of conferences closed longer ago than their retention period are anonymised.
+CELERY_BEAT_SCHEDULE["dialogkonferanse-anonymise-expired"] = {
+    "task": "dialogkonferanse.anonymise_expired",
+    "schedule": float(env_int("RETENTION_INTERVAL_SECONDS", 86_400)),
+}
+# The email provider named in the privacy notice; defaults to the configured SMTP host.
+PRIVACY_EMAIL_PROCESSOR = env_str("PRIVACY_EMAIL_PROCESSOR", EMAIL_HOST)

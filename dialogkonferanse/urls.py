@@ -11,7 +11,7 @@ admin.site.index_title = _("Procurement staff")
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("language/<str:code>/", views.switch_language, name="switch_language"),
     path("healthz", views.healthz, name="healthz"),
     path("privacy/", views.privacy_notice, name="privacy"),
     path("", include("registrations.urls")),

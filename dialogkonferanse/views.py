@@ -7,8 +7,9 @@ import logging
 import redis
 from django.conf import settings
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -56,4 +57,36 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 def privacy_notice(request: HttpRequest) -> HttpResponse:
-    return render(request, "privacy.html")
+    from .privacy import configured_processors
+
+    return render(request, "privacy.html", {"processors": configured_processors()})
+
+
+@never_cache
+@require_GET
+def switch_language(request: HttpRequest, code: str) -> HttpResponse:
+    """Remember the chosen language and go back to the page it was chosen on.
+
+    A plain link rather than Django's POST form, so pages carry no form and set no cookie
+    until the visitor asks for something (DOMAIN.md rule 12); the language cookie is set only
+    here, at the visitor's request.
+    """
+    if code not in dict(settings.LANGUAGES):
+        raise Http404("No such language.")
+    next_url = request.GET.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        next_url = "/"
+    response = HttpResponseRedirect(next_url)
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        code,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        path=settings.LANGUAGE_COOKIE_PATH,
+        domain=settings.LANGUAGE_COOKIE_DOMAIN,
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+    )
+    return response

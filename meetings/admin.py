@@ -16,6 +16,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from dialogkonferanse.audit import AuditedAdminMixin
 from dialogkonferanse.templatetags.dialog import utc_offset
 
 from .allocation import allocate_meetings
@@ -56,7 +57,7 @@ class TeamInline(admin.TabularInline):
 
 
 @admin.register(MeetingSettings)
-class MeetingSettingsAdmin(admin.ModelAdmin):
+class MeetingSettingsAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = (
         "conference",
         "allocation_mode",
@@ -169,7 +170,7 @@ class MeetingSettingsAdmin(admin.ModelAdmin):
 
 
 @admin.register(Slot)
-class SlotAdmin(admin.ModelAdmin):
+class SlotAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("starts", "ends", "team", "conference", "booked")
     list_filter = ("conference", "team")
     list_select_related = ("team", "conference")
@@ -214,7 +215,7 @@ class MinutesInline(admin.StackedInline):
 
 
 @admin.register(Meeting)
-class MeetingAdmin(admin.ModelAdmin):
+class MeetingAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("starts", "team", "supplier", "status", "sequence", "attendance")
     list_filter = ("status", "conference", "slot__team", "minutes__attendance")
     list_select_related = ("slot", "slot__team", "registration", "conference", "minutes")
@@ -338,7 +339,7 @@ class MeetingAdmin(admin.ModelAdmin):
 
 
 @admin.register(WaitingListEntry)
-class WaitingListEntryAdmin(admin.ModelAdmin):
+class WaitingListEntryAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("position", "supplier", "conference", "status", "offered", "expires")
     list_filter = ("status", "conference")
     list_select_related = ("registration", "conference", "offered_slot")

@@ -21,6 +21,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from dialogkonferanse.audit import record_audit
 from registrations.models import Registration
 
 from .choices import (
@@ -32,7 +33,7 @@ from .choices import (
 )
 from .exceptions import MeetingError
 from .models import Meeting, MeetingEvent, Slot, WaitingListEntry
-from .services._common import _actor, _lock_settings, video_link
+from .services._common import _actor, _lock_settings, ensure_dialogue_open, video_link
 from .services.waiting import _next_position
 
 MAX_SEED = 2**62
@@ -81,6 +82,7 @@ def allocate_meetings(
         seed = secrets.randbelow(MAX_SEED)
     with transaction.atomic():
         meeting_settings = _lock_settings(conference_id)
+        ensure_dialogue_open(meeting_settings.conference)
         booked = Meeting.objects.filter(registration=OuterRef("pk"), status=MeetingStatus.BOOKED)
         candidates = list(
             Registration.objects.select_for_update(of=("self",))
@@ -203,6 +205,18 @@ def allocate_meetings(
                 )
                 for i, reg_id in enumerate(new_waiting)
             ]
+        )
+        record_audit(
+            actor=actor,
+            action="allocate",
+            obj=meeting_settings,
+            changes={
+                "method": [None, method.value],
+                "seed": [None, seed],
+                "allocated": [None, len(result.allocated)],
+                "waitlisted": [None, len(result.waitlisted)],
+                "meeting_log_entry": [None, run.pk],
+            },
         )
         if meetings:
             from .tasks import send_pending_invitations_task  # tasks sit above services

@@ -6,6 +6,8 @@ from __future__ import annotations
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from dialogkonferanse.audit import AuditedAdminMixin
+
 from .models import Answer, AnswerDigest, Attendance, LiveEvent, Question
 
 
@@ -17,7 +19,7 @@ class AnswerInline(admin.StackedInline):
 
 
 @admin.register(Question)
-class QuestionAdmin(admin.ModelAdmin):
+class QuestionAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = (
         "pk",
         "conference",

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy
 from conferences.choices import ConferenceStatus
 from conferences.models import Conference
 from conferences.services import lock_conference_for_share
+from dialogkonferanse.audit import record_audit, record_change, snapshot
 from dialogkonferanse.emails import queue_email
 from registrations.models import Registration
 from registrations.ratelimit import is_limited
@@ -77,6 +78,14 @@ def _lock_conference_shared(conference_id: int) -> Conference:
 
 def ensure_accepts_questions(conference: Conference) -> None:
     """Questions and votes only while the conference is published or live (DOMAIN.md rule 1)."""
+    if conference.status == ConferenceStatus.CLOSED:
+        raise QaClosedError(
+            _(
+                "The dialogue is closed: the competition has been announced, so no new "
+                "questions or votes are taken. The questions and answers are published on the "
+                "conference page."
+            )
+        )
     if conference.status in AFTER_EVENT_STATUSES:
         raise QaClosedError(
             _(
@@ -338,6 +347,7 @@ def approve_question(
         question = _lock_question(
             conference_id=conference_id, question_id=question_id, expected_version=expected_version
         )
+        before = snapshot(question)
         _transition(question, QuestionStatus.PUBLISHED)
         if text.strip():
             question.text = clean_text(
@@ -345,6 +355,7 @@ def approve_question(
             )
         question.published_at = timezone.now()
         _save_moderated(question, moderator, ["status", "text", "published_at"])
+        record_change(actor=moderator, action="approve", obj=question, before=before)
         _publish_public(question)
         _publish_moderators(question)
     return question
@@ -367,9 +378,11 @@ def reject_question(
         question = _lock_question(
             conference_id=conference_id, question_id=question_id, expected_version=expected_version
         )
+        before = snapshot(question)
         _transition(question, QuestionStatus.REJECTED)
         question.rejection_reason = reason
         _save_moderated(question, moderator, ["status", "rejection_reason"])
+        record_change(actor=moderator, action="reject", obj=question, before=before)
         registration = question.registration
         if registration.cancelled_at is None and registration.anonymised_at is None:
             conference = Conference.objects.select_related("buyer").get(pk=conference_id)
@@ -422,10 +435,12 @@ def merge_question(
             # The duplicate's asker sees the question they now follow: it must be public.
             raise QaError(_("Merge into a published or answered question (publish it first)."))
         was_public = question.is_public
+        before = snapshot(question)
         _transition(question, QuestionStatus.MERGED)
         question.merged_into = target
         question.pinned = False
         _save_moderated(question, moderator, ["status", "merged_into", "pinned"])
+        record_change(actor=moderator, action="merge", obj=question, before=before)
         # Earlier duplicates follow the final question too (their askers stay informed).
         Question.objects.filter(merged_into=question).update(merged_into=target)
         if was_public:
@@ -452,8 +467,10 @@ def tag_question(
         question = _lock_question(
             conference_id=conference_id, question_id=question_id, expected_version=expected_version
         )
+        before = snapshot(question)
         question.topics = cleaned
         _save_moderated(question, moderator, ["topics"])
+        record_change(actor=moderator, action="tag", obj=question, before=before)
         if question.is_public:
             _publish_public(question)
         _publish_moderators(question)
@@ -488,10 +505,16 @@ def pin_question(
                 .order_by("pk")
             )
             for other in others:
+                other_before = snapshot(other)
                 other.pinned = False
                 _save_moderated(other, moderator, ["pinned"])
+                record_change(actor=moderator, action="unpin", obj=other, before=other_before)
+        before = snapshot(question)
         question.pinned = pinned
         _save_moderated(question, moderator, ["pinned"])
+        record_change(
+            actor=moderator, action="pin" if pinned else "unpin", obj=question, before=before
+        )
         for changed in [*others, question]:
             if changed.is_public:
                 _publish_public(changed)
@@ -514,6 +537,7 @@ def mark_answered_live(
         question = _lock_question(
             conference_id=conference_id, question_id=question_id, expected_version=expected_version
         )
+        before = snapshot(question)
         if question.status == QuestionStatus.PUBLISHED:
             _transition(question, QuestionStatus.ANSWERED)
         elif question.status != QuestionStatus.ANSWERED or question.answered_live:
@@ -522,6 +546,7 @@ def mark_answered_live(
         question.answered_at = question.answered_at or timezone.now()
         question.pinned = False
         _save_moderated(question, moderator, ["status", "answered_live", "answered_at", "pinned"])
+        record_change(actor=moderator, action="answer_live", obj=question, before=before)
         _publish_public(question)
         _publish_moderators(question)
     return question
@@ -548,6 +573,9 @@ def answer_question(
         )
         if question.status in (QuestionStatus.REJECTED, QuestionStatus.MERGED):
             raise StaleQuestionError(stale_message(question))
+        before = snapshot(question)
+        existing = Answer.objects.filter(question=question).first()
+        answer_before = snapshot(existing)
         if question.status == QuestionStatus.AWAITING:
             question.published_at = now
         if question.status != QuestionStatus.ANSWERED:
@@ -563,6 +591,14 @@ def answer_question(
             answer.save(update_fields=["text", "author", "updated_at"])
         question.answer = answer
         _save_moderated(question, moderator, ["status", "published_at", "answered_at", "pinned"])
+        record_audit(
+            actor=moderator,
+            action="answer" if created else "edit_answer",
+            obj=answer,
+            before=answer_before,
+            after=snapshot(answer),
+        )
+        record_change(actor=moderator, action="answer", obj=question, before=before)
         _publish_public(question)
         _publish_moderators(question)
     return question
@@ -610,4 +646,10 @@ def send_answer_digest(*, conference_id: int, moderator: AbstractBaseUser | None
             recipients += 1
         digest.recipients = recipients
         digest.save(update_fields=["recipients"])
+        record_audit(
+            actor=moderator,
+            action="send_answer_digest",
+            obj=digest,
+            changes={"answers": [None, len(answers)], "recipients": [None, recipients]},
+        )
     return digest

@@ -1,16 +1,22 @@
 from __future__ import annotations
 
+import json
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, ngettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
+from dialogkonferanse.audit import AuditedAdminMixin
 from dialogkonferanse.emails import emails_for_registration
+from dialogkonferanse.retention import RetentionError, anonymise_registration, export_personal_data
 from dialogkonferanse.templatetags.dialog import oslo_datetime
 
 from .exceptions import RegistrationError
@@ -34,8 +40,20 @@ class CancelledFilter(admin.SimpleListFilter):
         return queryset
 
 
+class AnonymiseForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_(
+            "For example: request from the person by email on 3 March. Kept in the audit log; "
+            "do not write the person's name or address here."
+        ),
+    )
+
+
 @admin.register(Registration)
-class RegistrationAdmin(admin.ModelAdmin):
+class RegistrationAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = (
         "organisation_name",
         "contact_name",
@@ -65,7 +83,13 @@ class RegistrationAdmin(admin.ModelAdmin):
         "national_id",
     )
     date_hierarchy = "created_at"
-    actions = ("resend_access_link", "revoke_link", "export_csv")
+    actions = (
+        "resend_access_link",
+        "revoke_link",
+        "export_csv",
+        "export_personal_data_json",
+        "anonymise_on_request",
+    )
     readonly_fields = (
         "conference",
         "token_state",
@@ -173,7 +197,7 @@ class RegistrationAdmin(admin.ModelAdmin):
         sent, failed = 0, []
         for registration_id in queryset.values_list("pk", flat=True):
             try:
-                reissue_access_link(registration_id=registration_id)
+                reissue_access_link(registration_id=registration_id, actor=request.user)
             except RegistrationError as exc:
                 failed.append(str(exc))
             else:
@@ -197,7 +221,7 @@ class RegistrationAdmin(admin.ModelAdmin):
         count = 0
         for registration_id in queryset.values_list("pk", flat=True):
             try:
-                revoke_access_link(registration_id=registration_id)
+                revoke_access_link(registration_id=registration_id, actor=request.user)
             except RegistrationError as exc:
                 self.message_user(request, str(exc), messages.ERROR)
             else:
@@ -223,3 +247,64 @@ class RegistrationAdmin(admin.ModelAdmin):
         stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
         response["Content-Disposition"] = f'attachment; filename="registrations-{stamp}.csv"'
         return response
+
+    @admin.action(
+        description=_("Export personal data (JSON, for an access request)"), permissions=["view"]
+    )
+    def export_personal_data_json(
+        self, request: HttpRequest, queryset: QuerySet[Registration]
+    ) -> HttpResponse:
+        """Everything about each selected person (matched by email across conferences)."""
+        addresses = sorted({email.lower() for email in queryset.values_list("email", flat=True)})
+        people = [export_personal_data(email=email, actor=request.user) for email in addresses]
+        payload = people[0] if len(people) == 1 else {"people": people}
+        response = HttpResponse(
+            json.dumps(payload, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2),
+            content_type="application/json; charset=utf-8",
+        )
+        stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+        response["Content-Disposition"] = f'attachment; filename="personal-data-{stamp}.json"'
+        return response
+
+    @admin.action(description=_("Anonymise now (on request)…"), permissions=["change"])
+    def anonymise_on_request(
+        self, request: HttpRequest, queryset: QuerySet[Registration]
+    ) -> HttpResponse | None:
+        form = AnonymiseForm(request.POST if "apply" in request.POST else None)
+        if "apply" in request.POST and form.is_valid():
+            done = 0
+            for registration_id in queryset.values_list("pk", flat=True):
+                try:
+                    if anonymise_registration(
+                        registration_id=registration_id,
+                        reason=form.cleaned_data["reason"],
+                        actor=request.user,
+                    ):
+                        done += 1
+                except RetentionError as exc:
+                    self.message_user(request, str(exc), messages.ERROR)
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d registration anonymised.",
+                    "%(count)d registrations anonymised.",
+                    done,
+                )
+                % {"count": done},
+                messages.SUCCESS,
+            )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Anonymise registrations"),
+            "intro": gettext(
+                "The person's name, email address, phone, free text, personal link and the "
+                "emails sent to them are removed for good. The company and all counts stay "
+                "in the procurement record."
+            ),
+            "form": form,
+            "queryset": queryset,
+            "action": "anonymise_on_request",
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "dialogkonferanse/admin_action.html", context)

@@ -8,6 +8,7 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Fieldset, Layout
 from django import forms
 from django.utils import translation
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from conferences.models import Conference
@@ -120,16 +121,20 @@ class RegistrationForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.conference = conference
         self.fields["language"].initial = current_language()
+        if not conference.offers_one_to_one:
+            del self.fields["wants_one_to_one"]
+            del self.fields["one_to_one_topics"]
+
+    @cached_property
+    def helper(self) -> FormHelper:
+        """The layout, built only when the form is rendered (not for a valid submission)."""
         one_to_one: list[Any] = []
-        if conference.offers_one_to_one:
+        if self.conference.offers_one_to_one:
             one_to_one = [
                 Fieldset(_("One-to-one meeting"), "wants_one_to_one", "one_to_one_topics")
             ]
-        else:
-            del self.fields["wants_one_to_one"]
-            del self.fields["one_to_one_topics"]
         # The privacy checkbox is rendered after the dialogue rules, by the template.
-        self.helper = _helper(
+        return _helper(
             Fieldset(
                 _("Organisation"),
                 "organisation_name",

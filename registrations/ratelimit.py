@@ -7,6 +7,7 @@ supported: use ``"20/m"``). An empty rate, or ``"0"``, turns the limit off.
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 
@@ -14,6 +15,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
+
+logger = logging.getLogger(__name__)
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -57,7 +60,9 @@ def is_limited(*, scope: str, key: str, rate: str) -> tuple[bool, int]:
     """Count one hit for ``key`` in ``scope``; ``(True, retry_after_seconds)`` once over the rate.
 
     ``cache.add`` creates the window's counter atomically (only the first caller wins) and
-    ``cache.incr`` is atomic in Redis, so concurrent processes never lose a hit.
+    ``cache.incr`` is atomic in Redis, so concurrent processes never lose a hit. With the cache
+    unreachable the limit lets the request through (logged): a supplier's registration must
+    not fail because Redis is down.
     """
     parsed = parse_rate(rate)
     if parsed is None:
@@ -65,11 +70,15 @@ def is_limited(*, scope: str, key: str, rate: str) -> tuple[bool, int]:
     now = int(time.time())
     window = now // parsed.period
     cache_key = f"ratelimit:{scope}:{key}:{window}"
-    cache.add(cache_key, 0, timeout=parsed.period + 5)
     try:
-        hits = cache.incr(cache_key)
-    except ValueError:  # expired between add and incr: start a new count
-        cache.add(cache_key, 1, timeout=parsed.period + 5)
-        hits = 1
+        cache.add(cache_key, 0, timeout=parsed.period + 5)
+        try:
+            hits = cache.incr(cache_key)
+        except ValueError:  # expired between add and incr: start a new count
+            cache.add(cache_key, 1, timeout=parsed.period + 5)
+            hits = 1
+    except Exception:  # the cache backend's connection errors have no common base class
+        logger.warning("Rate limit %s not counted: the cache is unreachable", scope, exc_info=True)
+        return False, 0
     retry_after = parsed.period - (now % parsed.period)
     return hits > parsed.count, retry_after

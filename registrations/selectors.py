@@ -125,3 +125,11 @@ def conferences_starting_between(*, start: dt.datetime, end: dt.datetime) -> Que
         starts_at__gt=start,
         starts_at__lte=end,
     ).select_related("buyer")
+
+
+def registrations_for_report(*, conference_id: int) -> QuerySet[Registration]:
+    """Every registration of the conference (cancelled and anonymised too), for the dialogue
+    report: the company-level facts stay after anonymisation, so the counts do too."""
+    return Registration.objects.filter(conference_id=conference_id).order_by(
+        "organisation_name", "created_at", "pk"
+    )

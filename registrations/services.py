@@ -11,9 +11,8 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass, field
 
-from django.db import IntegrityError, transaction
-from django.db.models import Value
-from django.db.models.functions import Lower
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -21,6 +20,8 @@ from django.utils.translation import gettext as _
 from conferences.choices import ConferenceStatus
 from conferences.models import Conference
 from conferences.services import lock_conference_for_share
+from dialogkonferanse.audit import record_change, snapshot
+from dialogkonferanse.db import fetch_instances, lock_clause, select_columns, upsert
 from dialogkonferanse.templatetags.dialog import utc_offset
 
 from . import emails
@@ -96,14 +97,21 @@ def _lock_conference_shared(conference_id: int) -> Conference:
     return conference
 
 
-def _lock_by_email(*, conference_id: int, email: str) -> Registration | None:
-    return (
-        Registration.objects.select_for_update(of=("self",))
-        .select_related("conference", "conference__buyer")
-        .alias(email_lower=Lower("email"))
-        .filter(conference_id=conference_id, email_lower=Lower(Value(email)))
-        .first()
+def _lock_by_email(*, conference: Conference, email: str) -> Registration | None:
+    """The registration of ``email`` (case-insensitive) at ``conference``, FOR UPDATE; its
+    ``conference`` is the given (locked) instance."""
+    table = connection.ops.quote_name(Registration._meta.db_table)
+    # Identifiers come from model metadata; values are parameters.
+    sql = (
+        f"SELECT {select_columns(Registration, 'r')} FROM {table} r "  # noqa: S608
+        f"WHERE r.conference_id = %s AND LOWER(r.email) = LOWER(%s){lock_clause()}"
     )
+    found = fetch_instances(sql, [conference.pk, email], [Registration])
+    if found is None:
+        return None
+    registration = found[0]
+    registration.conference = conference
+    return registration
 
 
 def _issue_token(registration: Registration, *, now: dt.datetime) -> str:
@@ -122,53 +130,56 @@ def register_supplier(
 ) -> RegistrationReceipt:
     """Register a supplier, or, if the address is already registered, email its owner a fresh link.
 
-    Invariant: one registration per email (case-insensitive) per conference, guarded last by the
-    constraint ``registration_unique_email_per_conference`` (the insert runs in a savepoint).
-    Locks: the conference row FOR SHARE (registrations run side by side, but a closing
-    conference cannot slip one in), then the registration row FOR UPDATE. Both outcomes do
-    the same work (insert attempt, locking read, one rendered outbox email), so neither the
-    page nor its timing tells whether the address was known. Side effects: a confirmation or
-    "already registered" email, sent after commit. Raises ``RegistrationClosedError`` (nothing
-    stored).
+    Invariant: one registration per email (case-insensitive) per conference, guarded by the
+    constraint ``registration_unique_email_per_conference``. One statement does both outcomes:
+    an insert that, when the address is already registered, only gives the existing row the new
+    link (``ON CONFLICT … DO UPDATE``), so concurrent submissions of one address never fail and
+    never make a second row. Locks: the conference row FOR SHARE (registrations run side by
+    side, but a closing conference cannot slip one in), then the registration row (by that
+    statement). Both outcomes do the same work (that statement, one rendered outbox email), so
+    neither the page nor its timing tells whether the address was known. Side effects: a
+    confirmation or "already registered" email, sent after commit. Raises
+    ``RegistrationClosedError`` (nothing stored).
     """
     now = now or timezone.now()
-    email = details.email.strip()
     token, digest = new_token()
     with transaction.atomic():
         conference = _lock_conference_shared(conference_id)
         ensure_registration_open(conference=conference, now=now)
         one_to_one = bool(conference.offers_one_to_one and details.wants_one_to_one)
-        created = True
+        candidate = Registration(
+            conference=conference,
+            organisation_name=details.organisation_name.strip(),
+            country=details.country,
+            organisation_number=details.organisation_number,
+            national_id=details.national_id.strip(),
+            contact_name=details.contact_name.strip(),
+            email=details.email.strip(),
+            phone=details.phone.strip(),
+            language=details.language,
+            wants_one_to_one=one_to_one,
+            one_to_one_topics=details.one_to_one_topics.strip() if one_to_one else "",
+            listed_publicly=details.listed_publicly,
+            open_to_partnering=details.open_to_partnering,
+            privacy_acknowledged_at=now,
+            token_hash=digest,
+            token_issued_at=now,
+        )
         try:
-            with transaction.atomic():
-                Registration.objects.create(
-                    conference=conference,
-                    organisation_name=details.organisation_name.strip(),
-                    country=details.country,
-                    organisation_number=details.organisation_number,
-                    national_id=details.national_id.strip(),
-                    contact_name=details.contact_name.strip(),
-                    email=email,
-                    phone=details.phone.strip(),
-                    language=details.language,
-                    wants_one_to_one=one_to_one,
-                    one_to_one_topics=details.one_to_one_topics.strip() if one_to_one else "",
-                    listed_publicly=details.listed_publicly,
-                    open_to_partnering=details.open_to_partnering,
-                    privacy_acknowledged_at=now,
-                    token_hash=digest,
-                    token_issued_at=now,
-                )
-        except IntegrityError:
-            created = False
-        # The same locking read on both paths; it also loads the conference and buyer.
-        registration = _lock_by_email(conference_id=conference.pk, email=email)
-        if registration is None:  # the IntegrityError was not the duplicate address
-            raise RegistrationError(_("The registration could not be saved. Please try again."))
+            registration, created = upsert(
+                candidate,
+                conflict="LOWER(email), conference_id",
+                update=("token_hash", "token_issued_at", "updated_at"),
+                marker="created_at",
+            )
+        except IntegrityError as exc:  # any other constraint: nothing is stored
+            raise RegistrationError(
+                _("The registration could not be saved. Please try again.")
+            ) from exc
+        registration.conference = conference
         if created:
             emails.queue_confirmation(registration, token=token)
-        else:
-            token = _issue_token(registration, now=now)
+        else:  # the statement gave the existing registration this new link
             emails.queue_already_registered(registration, token=token)
     return RegistrationReceipt(registration_id=registration.pk, created=created, token=token)
 
@@ -197,7 +208,8 @@ def send_access_link(
     """
     now = now or timezone.now()
     with transaction.atomic():
-        registration = _lock_by_email(conference_id=conference_id, email=email)
+        conference = lock_conference_for_share(conference_id)
+        registration = conference and _lock_by_email(conference=conference, email=email)
         if registration is None or registration.anonymised_at is not None:
             return None
         if request_id and emails.access_link_already_sent(registration, request_id=request_id):
@@ -228,29 +240,38 @@ def _lock(registration_id: int) -> Registration:
     return registration
 
 
-def reissue_access_link(*, registration_id: int, now: dt.datetime | None = None) -> str:
+def reissue_access_link(
+    *, registration_id: int, actor: AbstractBaseUser | None = None, now: dt.datetime | None = None
+) -> str:
     """Staff: replace the personal link and email the new one. Locks the registration row.
 
-    Returns the new token for in-process callers (the demo); never log or store it.
+    Audited (by ``actor``). Returns the new token for in-process callers (the demo); never
+    log or store it.
     """
     now = now or timezone.now()
     with transaction.atomic():
         registration = _lock(registration_id)
+        before = snapshot(registration)
         token = _issue_token(registration, now=now)
         emails.queue_access_link(registration, token=token)
+        record_change(actor=actor, action="reissue_link", obj=registration, before=before)
     return token
 
 
-def revoke_access_link(*, registration_id: int) -> None:
-    """Staff: the personal link and every session opened with any link stop working; no email."""
+def revoke_access_link(*, registration_id: int, actor: AbstractBaseUser | None = None) -> None:
+    """Staff: the personal link and every session opened with any link stop working; no email.
+
+    Locks the registration row; audited (by ``actor``)."""
     with transaction.atomic():
         registration = _lock(registration_id)
+        before = snapshot(registration)
         registration.token_hash = None
         registration.token_issued_at = None
         registration.session_secret = new_session_secret()
         registration.save(
             update_fields=["token_hash", "token_issued_at", "session_secret", "updated_at"]
         )
+        record_change(actor=actor, action="revoke_link", obj=registration, before=before)
 
 
 def update_registration_details(
@@ -293,13 +314,22 @@ def cancel_registration(*, registration_id: int, now: dt.datetime | None = None)
 
     Locks the registration row; cancelling twice changes nothing. In the same transaction the
     supplier's one-to-one meeting is cancelled (METHOD:CANCEL email, slot offered on) and any
-    waiting-list place is given up.
+    waiting-list place is given up. Once the dialogue is closed the registration is part of
+    the procurement record and cannot be cancelled.
     """
     from meetings.services import release_meeting_for_registration  # meetings builds on us
 
     now = now or timezone.now()
     with transaction.atomic():
         registration = _lock(registration_id)
+        if registration.cancelled_at is None and registration.conference.is_closed:
+            raise RegistrationClosedError(
+                _(
+                    "The dialogue is closed: your registration is part of the procurement "
+                    "record and can no longer be cancelled. To have your personal data "
+                    "removed, write to the buyer."
+                )
+            )
         if registration.cancelled_at is None:
             registration.cancelled_at = now
             registration.save(update_fields=["cancelled_at", "updated_at"])

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from conferences.choices import ConferenceStatus
+from conferences.models import Conference
 from registrations.models import Registration
 from registrations.services import lock_registration
 
@@ -93,10 +94,8 @@ def _lock_booked_meeting(registration_id: int) -> Meeting | None:
     )
 
 
-def _ensure_supplier_may_act(
-    registration: Registration, meeting_settings: MeetingSettings, *, now: dt.datetime
-) -> None:
-    conference = registration.conference
+def ensure_dialogue_open(conference: Conference) -> None:
+    """Staff too: no meeting is booked, moved or allocated once the dialogue is closed."""
     if conference.status == ConferenceStatus.CLOSED:
         raise MeetingError(
             _(
@@ -104,6 +103,13 @@ def _ensure_supplier_may_act(
                 "longer be booked or changed."
             )
         )
+
+
+def _ensure_supplier_may_act(
+    registration: Registration, meeting_settings: MeetingSettings, *, now: dt.datetime
+) -> None:
+    conference = registration.conference
+    ensure_dialogue_open(conference)
     if conference.status not in BOOKABLE_STATUSES or not conference.offers_one_to_one:
         raise MeetingError(_("This conference does not offer one-to-one meetings now."))
     if not registration.is_active:

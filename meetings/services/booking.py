@@ -8,6 +8,8 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from dialogkonferanse.audit import record_change, snapshot
+
 from .. import emails
 from ..choices import (
     ACTIVE_WAITING,
@@ -35,6 +37,7 @@ from ._common import (
     _record,
     _save_or_taken,
     _settings,
+    ensure_dialogue_open,
     video_link,
 )
 from .waiting import _offer_freed_slot
@@ -110,6 +113,7 @@ def _move(
     old_slot = meeting.slot
     if old_slot.pk == to_slot.pk:
         raise MeetingError(_("The meeting is already at that time."))
+    before = snapshot(meeting)
     _ensure_slot_free(to_slot, registration_id=meeting.registration_id, now=now)
     meeting.slot = to_slot
     meeting.sequence += 1
@@ -124,6 +128,8 @@ def _move(
         details={"from_slot": old_slot.pk, "to_slot": to_slot.pk, "sequence": meeting.sequence},
         now=now,
     )
+    if actor is not None:
+        record_change(actor=actor, action="move", obj=meeting, before=before)
     _notify_request(meeting)
     _offer_freed_slot(old_slot, meeting_settings=meeting_settings, now=now)
     return meeting
@@ -175,6 +181,7 @@ def move_meeting(
         meeting = _lock_booked_meeting(registration_id)
         if meeting is None or meeting.pk != meeting_id:
             raise MeetingError(_("Only a booked meeting can be moved."))
+        ensure_dialogue_open(meeting.conference)
         meeting_settings = _settings(meeting.conference_id)
         to_slot = _lock_slot(to_slot_id, conference_id=meeting.conference_id)
         return _move(
@@ -218,6 +225,8 @@ def swap_meetings(
         a, b = locked[meeting_a_id], locked[meeting_b_id]
         if a.conference_id != b.conference_id:
             raise MeetingError(_("Only meetings of the same conference can be swapped."))
+        ensure_dialogue_open(a.conference)
+        before = {a.pk: snapshot(a), b.pk: snapshot(b)}
         list(Slot.objects.select_for_update().filter(pk__in=[a.slot_id, b.slot_id]).order_by("pk"))
         meeting_settings = _settings(a.conference_id)
         slot_a, slot_b = a.slot, b.slot
@@ -241,6 +250,7 @@ def swap_meetings(
                 details={"with_meeting": other.pk, "sequence": meeting.sequence},
                 now=now,
             )
+            record_change(actor=actor, action="swap", obj=meeting, before=before[meeting.pk])
             _notify_request(meeting)
     return a, b
 
@@ -255,6 +265,7 @@ def _cancel(
     reason: str,
     now: dt.datetime,
 ) -> Meeting:
+    before = snapshot(meeting)
     meeting.status = MeetingStatus.CANCELLED
     meeting.cancelled_at = now
     meeting.sequence += 1
@@ -267,6 +278,8 @@ def _cancel(
         details={"reason": reason, "sequence": meeting.sequence, "by_staff": actor is not None},
         now=now,
     )
+    if actor is not None:
+        record_change(actor=actor, action="cancel", obj=meeting, before=before, note=reason)
     emails.queue_cancellation(meeting, reason=reason)
     Meeting.objects.filter(pk=meeting.pk).update(notified_sequence=meeting.sequence)
     meeting_settings = MeetingSettings.objects.filter(conference_id=meeting.conference_id).first()

@@ -10,6 +10,8 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext as _
 
+from dialogkonferanse.audit import record_audit
+
 from ..choices import (
     EventKind,
 )
@@ -124,5 +126,11 @@ def generate_slots(
             kind=EventKind.SLOTS_GENERATED,
             actor=actor,
             details=result.__dict__,
+        )
+        record_audit(
+            actor=actor,
+            action="generate_slots",
+            obj=meeting_settings,
+            changes={name: [None, value] for name, value in result.__dict__.items()},
         )
     return result

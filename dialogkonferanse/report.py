@@ -1,0 +1,259 @@
+"""The dialogue report for the procurement record (DOMAIN.md rule 8): one document with the
+conference and its invitation, the participating companies, the Q&A and how each question was
+handled, the recordings with hashes and publication times, the one-to-one meetings held, the
+emails sent per kind, and the equal-treatment measures (what was published to all, and when).
+
+Reads only; built from each app's selectors. Rendered as printable HTML and as PDF.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.apps import apps
+from django.db import connection
+from django.db.models import Count, Q
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .choices import EmailStatus
+from .models import OutboundEmail
+
+
+@dataclass(frozen=True)
+class EmailCount:
+    kind: str
+    label: str
+    total: int
+    sent: int
+    failed: int
+    pending: int
+
+
+@dataclass(frozen=True)
+class Measure:
+    at: dt.datetime
+    what: str
+    detail: str = ""
+
+
+@dataclass
+class DialogueReport:
+    conference: Any
+    generated_at: dt.datetime
+    notices: list[Any]
+    status_changes: list[Any]
+    participants: list[Any]
+    participant_counts: dict[str, int]
+    questions: list[Any]
+    question_counts: dict[str, int]
+    handling_counts: list[tuple[str, int]]
+    recordings: list[Any] | None  # None: this installation has no recordings
+    meetings: list[Any]
+    meeting_counts: dict[str, int]
+    emails: list[EmailCount]
+    email_totals: dict[str, int]
+    measures: list[Measure] = field(default_factory=list)
+
+
+def _optional_model(label: str) -> Any:
+    """A model that another part of the product may not have (yet): ``None`` if absent."""
+    try:
+        model = apps.get_model(label)
+    except LookupError:
+        return None
+    if model._meta.db_table not in connection.introspection.table_names():
+        return None
+    return model
+
+
+def _email_labels() -> dict[str, str]:
+    from meetings.choices import EmailKind as MeetingEmailKind
+    from registrations.choices import EmailKind as RegistrationEmailKind
+
+    labels = {k.value: str(k.label) for k in (*RegistrationEmailKind, *MeetingEmailKind)}
+    labels.update(
+        qa_rejected=_("Question not published"), qa_answer_digest=_("Written answers (digest)")
+    )
+    return labels
+
+
+def email_counts(*, conference_id: int) -> list[EmailCount]:
+    """Emails of the conference per kind: total, sent, failed, still pending."""
+    labels = _email_labels()
+    rows = (
+        OutboundEmail.objects.filter(conference_id=conference_id)
+        .values("kind")
+        .annotate(
+            total=Count("pk"),
+            sent=Count("pk", filter=Q(status=EmailStatus.SENT)),
+            failed=Count("pk", filter=Q(status=EmailStatus.FAILED)),
+        )
+        .order_by("kind")
+    )
+    return [
+        EmailCount(
+            kind=row["kind"],
+            label=labels.get(row["kind"], row["kind"]),
+            total=row["total"],
+            sent=row["sent"],
+            failed=row["failed"],
+            pending=row["total"] - row["sent"] - row["failed"],
+        )
+        for row in rows
+    ]
+
+
+def build_report(*, conference_id: int, now: dt.datetime | None = None) -> DialogueReport:
+    """Everything the report shows, read once per section."""
+    from conferences.models import Conference
+    from meetings.selectors import meetings_for_report
+    from qa.selectors import answer_digests_for_report, questions_for_report
+    from registrations.selectors import registrations_for_report
+
+    now = now or timezone.now()
+    conference = Conference.objects.select_related("buyer").get(pk=conference_id)
+    notices = list(conference.notice_references.order_by("created_at", "pk"))
+    status_changes = list(
+        conference.status_changes.select_related("changed_by").order_by("changed_at", "pk")
+    )
+
+    participants = list(registrations_for_report(conference_id=conference_id))
+    participant_counts = {
+        "registered": len(participants),
+        "active": sum(1 for r in participants if r.cancelled_at is None),
+        "cancelled": sum(1 for r in participants if r.cancelled_at is not None),
+        "companies": len({r.organisation_name.strip().lower() for r in participants}),
+        "one_to_one": sum(1 for r in participants if r.wants_one_to_one),
+    }
+
+    questions = list(questions_for_report(conference_id=conference_id))
+    handling = Counter(str(q.handling.label) for q in questions)
+    question_counts = {
+        "total": len(questions),
+        "published": sum(1 for q in questions if q.published_at is not None),
+        "answered_live": sum(1 for q in questions if q.answered_live),
+        "answered_in_writing": sum(1 for q in questions if getattr(q, "answer", None) is not None),
+        "not_published": sum(1 for q in questions if q.status == "rejected"),
+        "merged": sum(1 for q in questions if q.status == "merged"),
+    }
+
+    recording_model = _optional_model("conferences.Recording")
+    recordings = (
+        list(
+            recording_model.objects.filter(
+                conference_id=conference_id, published_at__isnull=False
+            ).order_by("published_at", "pk")
+        )
+        if recording_model is not None
+        else None
+    )
+
+    meetings = list(meetings_for_report(conference_id=conference_id))
+    meeting_counts = {
+        "booked": len(meetings),
+        "held": sum(1 for m in meetings if m.slot.ends_at <= now),
+        "with_minutes": sum(1 for m in meetings if getattr(m, "minutes", None) is not None),
+    }
+
+    emails = email_counts(conference_id=conference_id)
+    email_totals = {
+        "total": sum(e.total for e in emails),
+        "sent": sum(e.sent for e in emails),
+        "failed": sum(e.failed for e in emails),
+        "pending": sum(e.pending for e in emails),
+    }
+
+    measures: list[Measure] = [
+        Measure(
+            at=change.changed_at,
+            what=_("Conference status: %(status)s") % {"status": change.get_to_status_display()},
+            detail=change.notice_reference,
+        )
+        for change in status_changes
+    ]
+    for q in questions:
+        if q.published_at:
+            measures.append(
+                Measure(at=q.published_at, what=_("Question published to all"), detail=q.text)
+            )
+        answer = getattr(q, "answer", None)
+        if answer is not None:
+            measures.append(
+                Measure(
+                    at=answer.published_at, what=_("Written answer published to all"), detail=q.text
+                )
+            )
+        elif q.answered_live and q.answered_at:
+            measures.append(
+                Measure(at=q.answered_at, what=_("Answered live in the broadcast"), detail=q.text)
+            )
+    for digest in answer_digests_for_report(conference_id=conference_id):
+        measures.append(
+            Measure(
+                at=digest.created_at,
+                what=_("Written answers emailed to every registered supplier"),
+                detail=_("%(count)d recipients") % {"count": digest.recipients},
+            )
+        )
+    for label, what in (
+        ("conferences.Recording", _("Recording published")),
+        ("conferences.Document", _("Document published")),
+        ("conferences.Clarification", _("Written clarification published")),
+    ):
+        model = _optional_model(label)
+        if model is None:
+            continue
+        for item in model.objects.filter(
+            conference_id=conference_id, published_at__isnull=False
+        ).order_by("published_at", "pk"):
+            measures.append(Measure(at=item.published_at, what=what, detail=item.title))
+    measures.sort(key=lambda m: m.at)
+
+    return DialogueReport(
+        conference=conference,
+        generated_at=now,
+        notices=notices,
+        status_changes=status_changes,
+        participants=participants,
+        participant_counts=participant_counts,
+        questions=questions,
+        question_counts=question_counts,
+        handling_counts=sorted(handling.items()),
+        recordings=recordings,
+        meetings=meetings,
+        meeting_counts=meeting_counts,
+        emails=emails,
+        email_totals=email_totals,
+        measures=measures,
+    )
+
+
+# --- Rendering ------------------------------------------------------------------------------
+
+TEMPLATE = "dialogkonferanse/report.html"
+STYLESHEET = "dialogkonferanse/report.css"
+
+
+def render_report_html(report: DialogueReport, *, for_pdf: bool = False) -> str:
+    return render_to_string(TEMPLATE, {"report": report, "for_pdf": for_pdf})
+
+
+def _refuse_fetch(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
+    # The PDF is built from our own HTML and stylesheet only: no request leaves the server.
+    raise ValueError(f"The report does not load external resources ({url}).")
+
+
+def render_report_pdf(report: DialogueReport) -> bytes:
+    """The same document as PDF (WeasyPrint; needs the Pango libraries of the system)."""
+    from django.contrib.staticfiles import finders
+    from weasyprint import CSS, HTML
+
+    css_path = finders.find(STYLESHEET)
+    stylesheets = [CSS(filename=css_path, url_fetcher=_refuse_fetch)] if css_path else []
+    html = HTML(string=render_report_html(report, for_pdf=True), url_fetcher=_refuse_fetch)
+    return html.write_pdf(stylesheets=stylesheets)
