@@ -10,13 +10,14 @@ STAMP := $(VENV)/.installed
 # Embedded defaults for `make run`: SQLite, eager tasks, mail to files and the console.
 RUN_ENV := DJANGO_DEBUG=1 SITE_URL=$(or $(SITE_URL),http://127.0.0.1:$(PORT))
 
-.PHONY: help install messages run test lint format bench worker beat \
+.PHONY: help install messages run test lint format bench faults worker beat \
 	makemessages compose-check clean
 
 help:
 	@echo "make run      - install, migrate, load demo data, serve on http://127.0.0.1:$(PORT)"
 	@echo "make test     - the whole test suite against PostgreSQL and Redis"
 	@echo "make bench    - the benchmarks (BENCH lines, bench/results/latest.json)"
+	@echo "make faults   - the fault suite: worker kills, Redis and PostgreSQL outages (FAULT lines)"
 	@echo "make worker   - a Celery worker with beat (needs CELERY_BROKER_URL)"
 	@echo "make lint     - ruff check and format check"
 	@echo "make makemessages - update locale/*/LC_MESSAGES/django.po from the sources"
@@ -67,6 +68,10 @@ makemessages: $(STAMP)
 
 bench: messages
 	$(BIN)/python bench/run.py
+
+# Private PostgreSQL cluster and redis-server on free ports; nothing shared is touched.
+faults: messages
+	$(BIN)/python bench/faults.py
 
 worker: $(STAMP)
 	$(BIN)/celery -A dialogkonferanse worker --beat --loglevel=INFO

@@ -1,0 +1,882 @@
+"""The fault suite (``make faults``): the email outbox and the app under the faults of a real day.
+
+Three cases, each against real processes the suite starts and stops itself:
+
+``email``     1,000 emails queued in one transaction through the outbox; while a Celery worker
+              (prefork) delivers them to an SMTP server, the worker's process group is
+              SIGKILLed three times (and restarted), Redis is flushed once (FLUSHDB on the broker
+              and cache databases) and every PostgreSQL connection of the app is terminated
+              once. Proof: every one of the 1,000 Message-IDs arrives, none more than twice, at
+              most one duplicate per fault that can interrupt a send (a SIGKILL or the
+              connection kill), and every outbox row ends ``sent``.
+``redis``     Redis stopped: a supplier still registers through the real HTTP view (gunicorn
+              with uvicorn workers, the production server) and the row is stored; Redis
+              started again: the confirmation email arrives (the beat sweep re-dispatches it).
+``postgres``  PostgreSQL stopped under the running app: ``/healthz`` answers 503 and pages
+              answer an error within a bound instead of hanging; PostgreSQL started again:
+              ``/healthz`` answers 200 again without restarting the app.
+
+Isolation: nothing shared is touched. The suite runs its own throw-away PostgreSQL cluster
+(``initdb`` on a free port in a temporary directory, as the ``postgres`` user when run as
+root) and its own ``redis-server`` on a free port, so flushing, stopping and killing affect
+nobody else on the machine. Everything is stopped on exit, failures included.
+
+Prints one line per figure::
+
+    FAULT <name> <value> <unit> target <op><target> PASS|FAIL
+
+writes them to bench/results/faults.json and exits 1 when a figure FAILs or a case crashes.
+
+    .venv/bin/python bench/faults.py              # all cases (about 3-5 minutes)
+    .venv/bin/python bench/faults.py -k email     # a subset (email, redis, postgres)
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import dataclasses
+import datetime as dt
+import json
+import operator
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if sys.path and Path(sys.path[0]).resolve() == ROOT / "bench":
+    sys.path[0] = str(ROOT)
+elif str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+WORK_DIR = ROOT / "var" / "faults"
+RESULTS_FILE = ROOT / "bench" / "results" / "faults.json"
+TEST_TEMPLATES = ROOT / "tests" / "dialogkonferanse" / "templates"
+# Not a secret: only the throw-away fault-suite server on loopback uses it.
+SECRET_KEY = "faults-only-secret-key-0d9e8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a3f2e1d0c9b8a7f"  # noqa: S105
+TOTAL_SECONDS = 9 * 60  # `make faults` must finish in under 10 minutes
+
+MESSAGES = 1000
+KILLS = 3
+# Faults, by how many messages the SMTP server has received when they strike.
+SCHEDULE = [(100, "kill"), (250, "flush"), (400, "kill"), (550, "terminate"), (700, "kill")]
+SMTP_DELAY_MS = 25  # per message, before MAIL FROM is accepted: spreads the batch over ~40 s
+
+_OPS: dict[str, Callable[[float, float], bool]] = {
+    ">=": operator.ge,
+    "<=": operator.le,
+    "==": operator.eq,
+    "<": operator.lt,
+    ">": operator.gt,
+}
+
+
+class FaultError(RuntimeError):
+    """A case could not be run (a process did not start, a bound was hit)."""
+
+
+@dataclasses.dataclass
+class Figure:
+    name: str
+    value: float
+    unit: str
+    op: str
+    target: float
+    details: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        return _OPS[self.op](self.value, self.target)
+
+    def line(self) -> str:
+        verdict = "PASS" if self.passed else "FAIL"
+        value = int(self.value) if float(self.value).is_integer() else round(self.value, 2)
+        target = int(self.target) if float(self.target).is_integer() else self.target
+        return f"FAULT {self.name} {value} {self.unit} target {self.op}{target} {verdict}"
+
+
+def say(message: str) -> None:
+    print(f"faults: {message}", flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def tail(path: Path, chars: int = 3000) -> str:
+    try:
+        return path.read_text(errors="replace")[-chars:]
+    except OSError:
+        return ""
+
+
+def wait_for(
+    predicate: Callable[[], Any], *, timeout: float, what: str, interval: float = 0.2
+) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise FaultError(f"timed out after {timeout:.0f}s waiting for {what}")
+        time.sleep(interval)
+
+
+def stop_process(process: subprocess.Popen[bytes] | None, *, group: bool = True) -> None:
+    """SIGTERM (the whole process group when it has one of its own), then SIGKILL."""
+    if process is None or process.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        if group:
+            os.killpg(process.pid, signal.SIGTERM)
+        else:
+            process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            if group:
+                os.killpg(process.pid, signal.SIGKILL)
+            else:
+                process.kill()
+        process.wait(timeout=10)
+
+
+# --- Private services -------------------------------------------------------------------------
+
+
+def _pg_bindir() -> Path:
+    found = shutil.which("initdb")
+    if found:
+        return Path(found).parent
+    candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), reverse=True)
+    if not candidates:
+        raise FaultError("initdb not found: install the PostgreSQL server package")
+    return candidates[0].parent
+
+
+class PrivatePostgres:
+    """A throw-away PostgreSQL cluster on a free loopback port; never the machine's own."""
+
+    def __init__(self) -> None:
+        self.bindir = _pg_bindir()
+        self.port = free_port()
+        self.as_root = os.geteuid() == 0
+        self.base = Path(tempfile.mkdtemp(prefix="dk-faults-pg-"))
+        self.data = self.base / "data"
+        self.log = self.base / "server.log"
+        if self.as_root:  # initdb refuses root: the cluster belongs to the postgres user
+            shutil.chown(self.base, user="postgres", group="postgres")
+
+    def _run(self, *args: str, timeout: float = 120) -> None:
+        cmd = [str(self.bindir / args[0]), *args[1:]]
+        if self.as_root:
+            cmd = ["runuser", "-u", "postgres", "--", *cmd]
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+        if done.returncode != 0:
+            raise FaultError(
+                f"{' '.join(args[:1])} failed:\n{done.stdout}{done.stderr}\n{tail(self.log)}"
+            )
+
+    def init(self) -> None:
+        self._run(
+            "initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8",
+            "--locale=C", "--no-sync",
+        )  # fmt: skip
+
+    def start(self) -> None:
+        options = (
+            f"-p {self.port} -k {self.base} -c listen_addresses=127.0.0.1 -c fsync=off "
+            "-c full_page_writes=off -c max_connections=200"
+        )
+        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-o", options, "-w",
+                  "-t", "60", "start")  # fmt: skip
+
+    def stop(self) -> None:
+        self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "-t", "60", "stop")
+
+    def running(self) -> bool:
+        return (self.data / "postmaster.pid").exists()
+
+    def url(self, database: str) -> str:
+        return f"postgres://postgres@127.0.0.1:{self.port}/{database}"
+
+    def execute(
+        self, sql: str, params: tuple[Any, ...] = (), *, database: str = "postgres"
+    ) -> list[tuple[Any, ...]]:
+        import psycopg
+
+        with psycopg.connect(self.url(database), autocommit=True, connect_timeout=5) as conn:
+            cursor = conn.execute(sql, params or None)
+            return cursor.fetchall() if cursor.description else []
+
+    def destroy(self) -> None:
+        if self.running():
+            with contextlib.suppress(FaultError, subprocess.TimeoutExpired):
+                self.stop()
+        shutil.rmtree(self.base, ignore_errors=True)
+
+
+class PrivateRedis:
+    """A redis-server of our own on a free port (no persistence), stopped and started at will."""
+
+    def __init__(self, work_dir: Path) -> None:
+        binary = shutil.which("redis-server")
+        if not binary:
+            raise FaultError("redis-server not found: install redis-server")
+        self.binary = binary
+        self.port = free_port()
+        self.log = work_dir / f"redis-{self.port}.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def url(self, db: int) -> str:
+        return f"redis://127.0.0.1:{self.port}/{db}"
+
+    def start(self) -> None:
+        cmd = [
+            self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+            "--appendonly", "no", "--daemonize", "no", "--logfile", str(self.log),
+        ]  # fmt: skip
+        self.process = subprocess.Popen(cmd, cwd=WORK_DIR, start_new_session=True)
+        wait_for(self.ping, timeout=20, what=f"redis-server on port {self.port}")
+
+    def ping(self) -> bool:
+        import redis
+
+        try:
+            client = redis.Redis(port=self.port, socket_connect_timeout=1)
+            try:
+                return bool(client.ping())
+            finally:
+                client.close()
+        except redis.RedisError:
+            return False
+
+    def flushdb(self, *dbs: int) -> None:
+        """FLUSHDB on the given databases only; this server is ours, but never FLUSHALL."""
+        import redis
+
+        for db in dbs:
+            client = redis.Redis(port=self.port, db=db, socket_connect_timeout=2)
+            client.flushdb()
+            client.close()
+
+    def stop(self) -> None:
+        stop_process(self.process)
+        self.process = None
+
+
+# --- The SMTP server: a process of its own that logs every message it accepts ---------------
+
+
+def serve_smtp(port: int, log_path: str, delay_ms: int) -> None:
+    """aiosmtpd on 127.0.0.1:port; one line per accepted message: ``<Message-ID> <rcpt>``.
+
+    The delay sits before MAIL FROM is accepted, not before the reply to DATA, so a worker
+    killed while waiting never leaves a message the server counted but the worker did not
+    see accepted (that would be a duplicate of the server's making, not the outbox's).
+    """
+    import asyncio
+
+    from aiosmtpd.controller import Controller
+
+    header = re.compile(rb"^Message-ID:\s*(\S+)", re.IGNORECASE | re.MULTILINE)
+    log = open(log_path, "a", buffering=1)  # noqa: SIM115 - open until SIGTERM
+
+    class Handler:
+        async def handle_MAIL(self, server: Any, session: Any, envelope: Any, address: str,
+                              options: list[str]) -> str:  # fmt: skip
+            await asyncio.sleep(delay_ms / 1000)
+            envelope.mail_from = address
+            return "250 OK"
+
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+            match = header.search(envelope.content.split(b"\r\n\r\n", 1)[0])
+            message_id = match.group(1).decode() if match else "-"
+            log.write(f"{message_id} {','.join(envelope.rcpt_tos)}\n")
+            return "250 Message accepted"
+
+    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
+    controller.start()
+    Path(log_path + ".ready").touch()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    stop.wait()
+    controller.stop()
+    log.close()
+
+
+class SmtpServer:
+    def __init__(self, work_dir: Path, *, delay_ms: int) -> None:
+        self.port = free_port()
+        self.log = work_dir / f"smtp-{self.port}.log"
+        self.log.write_text("")
+        self.delay_ms = delay_ms
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        ready = Path(f"{self.log}.ready")
+        ready.unlink(missing_ok=True)
+        cmd = [sys.executable, str(Path(__file__).resolve()), "--smtp", str(self.port),
+               str(self.log), str(self.delay_ms)]  # fmt: skip
+        self.process = subprocess.Popen(cmd, cwd=ROOT, start_new_session=True)
+        wait_for(ready.exists, timeout=20, what="the SMTP server")
+
+    def stop(self) -> None:
+        stop_process(self.process)
+
+    def received(self) -> list[tuple[str, str]]:
+        lines = self.log.read_text().splitlines()
+        return [tuple(line.split(" ", 1)) for line in lines if " " in line]  # type: ignore[misc]
+
+
+# --- The app's processes ----------------------------------------------------------------------
+
+_STRIP = ("DJANGO_", "DATABASE_", "REDIS_URL", "CELERY_", "EMAIL_", "SERVESTATIC_", "OUTBOX_",
+          "QA_", "REGISTRATION_", "CACHE_")  # fmt: skip
+
+
+@dataclasses.dataclass
+class Stack:
+    """The services of one run and the app's environment pointing at them."""
+
+    work_dir: Path
+    postgres: PrivatePostgres
+    redis: PrivateRedis
+    smtp: SmtpServer
+    env: dict[str, str]
+    processes: list[subprocess.Popen[bytes]] = dataclasses.field(default_factory=list)
+
+    def spawn(self, name: str, *args: str) -> tuple[subprocess.Popen[bytes], Path]:
+        log_path = self.work_dir / f"{name}.log"
+        with log_path.open("ab") as log:
+            process = subprocess.Popen(
+                [sys.executable, *args], cwd=ROOT, env=self.env, stdout=log, stderr=log,
+                start_new_session=True,
+            )  # fmt: skip
+        self.processes.append(process)
+        return process, log_path
+
+    def django(self, *args: str, timeout: float = 300) -> str:
+        done = subprocess.run(
+            [sys.executable, str(Path(__file__).resolve()), "--django", *args],
+            cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=timeout, check=False,
+        )  # fmt: skip
+        if done.returncode != 0:
+            raise FaultError(f"{args[0]} failed:\n{done.stdout[-2000:]}{done.stderr[-3000:]}")
+        return done.stdout
+
+    def manage(self, *args: str, timeout: float = 300) -> None:
+        done = subprocess.run(
+            [sys.executable, "manage.py", *args], cwd=ROOT, env=self.env, capture_output=True,
+            text=True, timeout=timeout, check=False,
+        )  # fmt: skip
+        if done.returncode != 0:
+            raise FaultError(f"manage.py {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
+
+    def start_worker(self, n: int) -> subprocess.Popen[bytes]:
+        """A Celery worker as deployed: prefork, acks late; one pool process (see --help)."""
+        process, log_path = self.spawn(
+            f"worker-{n}",
+            "-m", "celery", "-A", "dialogkonferanse", "worker", "--queues",
+            self.env["CELERY_TASK_DEFAULT_QUEUE"], "--pool", "prefork", "--concurrency",
+            self.env["FAULTS_WORKER_CONCURRENCY"], "--loglevel", "INFO", "--without-gossip",
+            "--without-mingle", "--without-heartbeat", "--hostname", f"faults-{n}-{os.getpid()}@%h",
+        )  # fmt: skip
+        wait_for(
+            lambda: " ready." in tail(log_path, 20000) or process.poll() is not None,
+            timeout=60,
+            what=f"Celery worker {n}",
+        )
+        if process.poll() is not None:
+            raise FaultError(f"worker {n} exited:\n{tail(log_path)}")
+        return process
+
+    def start_beat(self) -> subprocess.Popen[bytes]:
+        process, _ = self.spawn(
+            "beat", "-m", "celery", "-A", "dialogkonferanse", "beat", "--loglevel", "INFO",
+            "--schedule", str(self.work_dir / "beat-schedule"),
+        )  # fmt: skip
+        return process
+
+    def start_server(self) -> tuple[subprocess.Popen[bytes], str]:
+        """gunicorn with uvicorn workers, as in production; returns (process, base URL)."""
+        port = free_port()
+        process, log_path = self.spawn(
+            "server", "-m", "gunicorn", "dialogkonferanse.asgi:application", "--worker-class",
+            "uvicorn_worker.UvicornWorker", "--workers", "1", "--bind", f"127.0.0.1:{port}",
+            "--graceful-timeout", "5", "--timeout", "60", "--log-level", "warning",
+        )  # fmt: skip
+        base = f"http://127.0.0.1:{port}"
+
+        def healthy() -> bool:
+            import httpx
+
+            if process.poll() is not None:
+                raise FaultError(f"server exited:\n{tail(log_path)}")
+            try:
+                return httpx.get(base + "/healthz", timeout=5).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        wait_for(healthy, timeout=60, what="the app server's /healthz")
+        return process, base
+
+    def outbox_status(self, prefix: str) -> dict[str, int]:
+        rows = self.postgres.execute(
+            "SELECT status, count(*) FROM dialogkonferanse_outboundemail "
+            "WHERE idempotency_key LIKE %s GROUP BY status",
+            (prefix + "%",),
+            database="dk_faults",
+        )
+        return {status: count for status, count in rows}
+
+    def terminate_app_connections(self) -> int:
+        rows = self.postgres.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = 'dk_faults' AND pid <> pg_backend_pid()"
+        )
+        return int(rows[0][0])
+
+    def close(self) -> None:
+        for process in reversed(self.processes):
+            stop_process(process)
+
+
+@contextlib.contextmanager
+def stack(concurrency: int) -> Iterator[Stack]:
+    WORK_DIR.mkdir(parents=True, exist_ok=True)
+    work_dir = Path(tempfile.mkdtemp(prefix="run-", dir=WORK_DIR))
+    with contextlib.ExitStack() as cleanup:
+        say(f"logs in {work_dir.relative_to(ROOT)}")
+        postgres = PrivatePostgres()
+        cleanup.callback(postgres.destroy)
+        postgres.init()
+        postgres.start()
+        postgres.execute("CREATE DATABASE dk_faults")
+        redis = PrivateRedis(work_dir)
+        cleanup.callback(redis.stop)
+        redis.start()
+        smtp = SmtpServer(work_dir, delay_ms=SMTP_DELAY_MS)
+        cleanup.callback(smtp.stop)
+        smtp.start()
+        base_env = {k: v for k, v in os.environ.items() if not k.startswith(_STRIP)}
+        env = {
+            **base_env,
+            "DJANGO_SETTINGS_MODULE": "dialogkonferanse.settings",
+            "DJANGO_DEBUG": "0",
+            "DJANGO_SECRET_KEY": SECRET_KEY,
+            "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "DJANGO_SECURE_SSL_REDIRECT": "0",
+            "DJANGO_SECURE_COOKIES": "0",
+            "DJANGO_STATIC_MANIFEST": "0",
+            "SERVESTATIC_USE_FINDERS": "1",
+            "DATABASE_URL": postgres.url("dk_faults"),
+            "REDIS_URL": redis.url(0),
+            "CELERY_BROKER_URL": redis.url(1),
+            "CELERY_TASK_DEFAULT_QUEUE": f"faults-{os.getpid()}",
+            "CACHE_KEY_PREFIX": f"faults-{os.getpid()}",
+            "EMAIL_HOST": "127.0.0.1",
+            "EMAIL_PORT": str(smtp.port),
+            "EMAIL_TIMEOUT": "10",
+            # The sweep as deployed, on a shorter clock so the suite ends in minutes: a row a
+            # killed worker left in "sending" is re-queued after 20 s, a queued row whose task
+            # was lost is re-dispatched after 5 s; the sweep runs every 3 s.
+            "OUTBOX_SWEEP_INTERVAL_SECONDS": "3",
+            "OUTBOX_REQUEUE_AFTER_SECONDS": "5",
+            "OUTBOX_SENDING_TIMEOUT_SECONDS": "20",
+            "OUTBOX_RETRY_BASE_SECONDS": "2",
+            "OUTBOX_RETRY_MAX_SECONDS": "10",
+            "LOG_LEVEL": "WARNING",
+            "SITE_URL": "http://127.0.0.1:8000",
+            "FAULTS_WORKER_CONCURRENCY": str(concurrency),
+        }
+        run = Stack(work_dir, postgres, redis, smtp, env)
+        cleanup.callback(run.close)
+        say(f"private PostgreSQL on :{postgres.port}, Redis on :{redis.port}, "
+            f"SMTP on :{smtp.port}; migrating")  # fmt: skip
+        run.manage("migrate", "--no-input", "-v0")
+        yield run
+
+
+# --- Case: a 1,000-email batch under kills, a Redis flush and a connection kill ---------------
+
+
+def case_email(run: Stack, *, deadline: float) -> list[Figure]:
+    prefix = f"faults-{os.getpid()}-{int(time.time())}:"
+    expected = set(json.loads(run.django("queue", prefix, str(MESSAGES))))
+    say(f"queued {len(expected)} emails in one transaction")
+    beat = run.start_beat()
+    n = 1
+    worker = run.start_worker(n)
+    started = time.monotonic()
+    done_faults: list[dict[str, Any]] = []
+    schedule = list(SCHEDULE)
+    while schedule:
+        threshold, fault = schedule[0]
+        count = len(run.smtp.received())
+        if count >= threshold:
+            schedule.pop(0)
+            moment = {
+                "fault": fault,
+                "received": count,
+                "second": round(time.monotonic() - started, 1),
+            }
+            if fault == "kill":
+                os.killpg(worker.pid, signal.SIGKILL)
+                worker.wait(timeout=10)
+                time.sleep(1)
+                n += 1
+                worker = run.start_worker(n)
+            elif fault == "flush":
+                run.redis.flushdb(0, 1)
+            elif fault == "terminate":
+                moment["terminated"] = run.terminate_app_connections()
+            done_faults.append(moment)
+            say(f"{fault} at {count} received ({moment['second']} s)")
+            continue
+        if time.monotonic() > min(deadline, started + 240):
+            raise FaultError(f"stalled at {count} received before the {fault} fault")
+        if worker.poll() is not None:
+            raise FaultError(
+                f"worker {n} died by itself:\n{tail(run.work_dir / f'worker-{n}.log')}"
+            )
+        time.sleep(0.05)
+
+    def all_sent() -> bool:
+        return run.outbox_status(prefix).get("sent", 0) == MESSAGES and expected <= {
+            message_id for message_id, _ in run.smtp.received()
+        }
+
+    try:
+        wait_for(all_sent, timeout=min(300, deadline - time.monotonic()), what="every email",
+                 interval=1)  # fmt: skip
+    except FaultError as exc:
+        say(f"{exc}; outbox {run.outbox_status(prefix)}")
+    elapsed = time.monotonic() - started
+    time.sleep(2)  # a late duplicate would arrive now
+    stop_process(worker)
+    stop_process(beat)
+    counts = Counter(message_id for message_id, _ in run.smtp.received() if message_id in expected)
+    delivered = len(counts)
+    duplicates = sum(c - 1 for c in counts.values())
+    worst = max(counts.values(), default=0)
+    interrupting = sum(1 for f in done_faults if f["fault"] in ("kill", "terminate"))
+    status = run.outbox_status(prefix)
+    details = {
+        "faults": done_faults,
+        "outbox_status": status,
+        "seconds_to_all_delivered": round(elapsed, 1),
+        "smtp_messages_received": sum(counts.values()),
+        "duplicate_message_ids": sorted(k for k, c in counts.items() if c > 1),
+        "worker": f"celery prefork, concurrency {run.env['FAULTS_WORKER_CONCURRENCY']}",
+        "smtp_delay_ms": SMTP_DELAY_MS,
+    }
+    say(json.dumps(details, default=str))
+    return [
+        Figure("email_delivered", delivered, "emails", "==", MESSAGES, details),
+        Figure("email_rows_sent", status.get("sent", 0), "rows", "==", MESSAGES),
+        Figure("email_max_copies_per_message", worst, "copies", "<=", 2),
+        Figure(
+            "email_duplicates",
+            duplicates,
+            "emails",
+            "<=",
+            interrupting,
+            {"kills": KILLS, "connection_kills": interrupting - KILLS},
+        ),
+        Figure("email_recovery_seconds", round(elapsed, 1), "s", "<=", 240),
+    ]
+
+
+# --- Case: registration while Redis is down ---------------------------------------------------
+
+REGISTRATION_FORM = {
+    "organisation_name": "Feilsikker AS",
+    "country": "NO",
+    "organisation_number": "974760673",
+    "contact_name": "Kari Nordmann",
+    "phone": "",
+    "language": "nb",
+    "privacy_acknowledged": "on",
+}
+
+
+def _csrf(client: Any, url: str) -> str:
+    response = client.get(url)
+    match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', response.text)
+    if response.status_code != 200 or not match:
+        raise FaultError(f"no registration form at {url} ({response.status_code})")
+    return match.group(1)
+
+
+def case_redis(run: Stack, *, deadline: float) -> list[Figure]:
+    import httpx
+
+    slug = run.django("conference", "faults-redis-down").strip()
+    beat = run.start_beat()
+    worker = run.start_worker(100)
+    server, base = run.start_server()
+    email = f"redis-down-{os.getpid()}@example.no"
+    url = f"{base}/conferences/{slug}/register/"
+    figures: list[Figure] = []
+    try:
+        with httpx.Client(timeout=30, headers={"Accept-Language": "en"}) as client:
+            token = _csrf(client, url)
+            run.redis.stop()
+            say("Redis stopped; registering")
+            started = time.monotonic()
+            response = client.post(
+                url, data={**REGISTRATION_FORM, "email": email, "csrfmiddlewaretoken": token}
+            )
+            took = time.monotonic() - started
+        stored = run.postgres.execute(
+            "SELECT count(*) FROM registrations_registration WHERE email = %s",
+            (email,),
+            database="dk_faults",
+        )[0][0]
+        ok = response.status_code == 302 and response.headers.get("location", "").endswith(
+            f"/conferences/{slug}/register/thanks/"
+        )
+        figures.append(
+            Figure(
+                "redis_down_registration_status",
+                response.status_code,
+                "http",
+                "==",
+                302,
+                {
+                    "location": response.headers.get("location"),
+                    "seconds": round(took, 2),
+                    "redirect_to_thanks": ok,
+                },
+            )
+        )
+        figures.append(Figure("redis_down_registration_stored", stored, "rows", "==", 1))
+        figures.append(Figure("redis_down_registration_seconds", round(took, 2), "s", "<=", 10))
+        time.sleep(3)
+        run.redis.start()
+        say("Redis started again; waiting for the confirmation email")
+        started = time.monotonic()
+
+        def arrived() -> bool:
+            return any(rcpt == email for _, rcpt in run.smtp.received())
+
+        try:
+            wait_for(arrived, timeout=min(120, deadline - time.monotonic()), what="the email",
+                     interval=0.5)  # fmt: skip
+            seconds = time.monotonic() - started
+        except FaultError as exc:
+            say(str(exc))
+            seconds = float("inf")
+        copies = sum(1 for _, rcpt in run.smtp.received() if rcpt == email)
+        figures.append(
+            Figure(
+                "redis_back_email_delivered",
+                copies,
+                "emails",
+                "==",
+                1,
+                {"seconds_after_redis_back": round(seconds, 1)},
+            )
+        )
+    finally:
+        if not run.redis.ping():
+            run.redis.start()
+        for process in (server, worker, beat):
+            stop_process(process)
+    return figures
+
+
+# --- Case: PostgreSQL restarted under the running app -----------------------------------------
+
+
+def case_postgres(run: Stack, *, deadline: float) -> list[Figure]:
+    import httpx
+
+    server, base = run.start_server()
+    figures: list[Figure] = []
+    try:
+        with httpx.Client(timeout=30) as client:
+            before = client.get(base + "/").status_code
+            run.postgres.stop()
+            say("PostgreSQL stopped")
+            started = time.monotonic()
+            health = client.get(base + "/healthz")
+            health_seconds = time.monotonic() - started
+            started = time.monotonic()
+            page = client.get(base + "/")
+            page_seconds = time.monotonic() - started
+            figures += [
+                Figure("postgres_down_healthz_status", health.status_code, "http", "==", 503,
+                       {"body": health.text[:200], "seconds": round(health_seconds, 2)}),
+                Figure("postgres_down_healthz_seconds", round(health_seconds, 2), "s", "<=", 15),
+                Figure("postgres_down_page_status", page.status_code, "http", ">=", 500,
+                       {"seconds": round(page_seconds, 2), "status_before": before}),
+                Figure("postgres_down_page_seconds", round(page_seconds, 2), "s", "<=", 15),
+            ]  # fmt: skip
+            time.sleep(2)
+            run.postgres.start()
+            say("PostgreSQL started again; polling /healthz")
+            started = time.monotonic()
+
+            def healthy() -> bool:
+                try:
+                    return client.get(base + "/healthz", timeout=15).status_code == 200
+                except httpx.HTTPError:
+                    return False
+
+            try:
+                wait_for(healthy, timeout=min(120, deadline - time.monotonic()),
+                         what="/healthz 200", interval=0.5)  # fmt: skip
+                recovered = time.monotonic() - started
+            except FaultError as exc:
+                say(str(exc))
+                recovered = float("inf")
+            page_after = client.get(base + "/").status_code
+        figures += [
+            Figure("postgres_back_healthz_seconds", round(recovered, 1), "s", "<=", 60,
+                   {"server_pid_unchanged": server.poll() is None}),
+            Figure("postgres_back_page_status", page_after, "http", "==", 200),
+            Figure("postgres_back_without_restart", int(server.poll() is None), "bool", "==", 1),
+        ]  # fmt: skip
+    finally:
+        if not run.postgres.running():
+            with contextlib.suppress(FaultError):
+                run.postgres.start()
+        stop_process(server)
+    return figures
+
+
+CASES: dict[str, Callable[..., list[Figure]]] = {
+    "email": case_email,
+    "redis": case_redis,
+    "postgres": case_postgres,
+}
+
+
+# --- Django-side helpers, run in a child process with the app's environment -------------------
+
+
+def django_command(args: list[str]) -> None:
+    import django
+
+    django.setup()
+    from django.conf import settings
+
+    if args[0] == "queue":
+        from django.db import transaction
+
+        from dialogkonferanse.emails import queue_email
+        from dialogkonferanse.mime import message_id
+
+        settings.TEMPLATES[0]["DIRS"] = [*settings.TEMPLATES[0]["DIRS"], TEST_TEMPLATES]
+        prefix, count = args[1], int(args[2])
+        keys = [f"{prefix}{i}" for i in range(count)]
+        with transaction.atomic():  # the send tasks go out when this commits
+            for i, key in enumerate(keys):
+                queue_email(
+                    kind="faults",
+                    to=f"leverandor-{i}@example.no",
+                    language=("nb", "nn", "en")[i % 3],
+                    template="outbox_test",
+                    context={"headline": f"Melding {i}", "token": f"t{i}"},
+                    idempotency_key=key,
+                )
+        print(json.dumps([message_id(key) for key in keys]))
+    elif args[0] == "conference":
+        from tests.factories import make_conference
+
+        slug = f"{args[1]}-{os.getpid()}"
+        make_conference(slug=slug, title="Feiltest")
+        print(slug)
+    else:
+        raise SystemExit(f"unknown command {args[0]!r}")
+
+
+# --- Main -------------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("-k", "--only", help="comma-separated cases: email, redis, postgres")
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=1,
+        help="worker pool processes (default 1: a kill then interrupts at most one send, "
+        "which the one-duplicate-per-kill target assumes; with N the bound is N per kill)",
+    )
+    parser.add_argument("--smtp", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--django", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.smtp:
+        serve_smtp(int(args.smtp[0]), args.smtp[1], int(args.smtp[2]))
+        return 0
+    if args.django:
+        django_command(args.django)
+        return 0
+
+    names = args.only.split(",") if args.only else list(CASES)
+    unknown = set(names) - set(CASES)
+    if unknown:
+        parser.error(f"unknown cases: {', '.join(sorted(unknown))}")
+    begin = time.monotonic()
+    deadline = begin + TOTAL_SECONDS
+    figures: list[Figure] = []
+    crashed: list[str] = []
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the clean-ups
+    try:
+        with stack(args.concurrency) as run:
+            for name in names:
+                say(f"case {name}")
+                try:
+                    result = CASES[name](run, deadline=deadline)
+                except FaultError as exc:
+                    say(f"case {name} crashed: {exc}")
+                    crashed.append(name)
+                    continue
+                for figure in result:
+                    print(figure.line(), flush=True)
+                figures += result
+    except FaultError as exc:
+        say(f"setup failed: {exc}")
+        return 1
+    total = time.monotonic() - begin
+    RESULTS_FILE.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS_FILE.write_text(
+        json.dumps(
+            {
+                "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                "cores": os.cpu_count(),
+                "total_seconds": round(total, 1),
+                "crashed": crashed,
+                "figures": [{**dataclasses.asdict(f), "passed": f.passed} for f in figures],
+                "lines": [f.line() for f in figures],
+            },
+            indent=2,
+            default=str,
+        )
+        + "\n"
+    )
+    failed = [f.name for f in figures if not f.passed]
+    say(f"{len(figures)} figures, {len(failed)} FAIL, {len(crashed)} crashed, {total:.0f} s")
+    return 1 if failed or crashed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
