@@ -67,7 +67,7 @@ def test_language_switcher_by_keyboard_keeps_the_page(live_asgi, new_page, confe
     page = new_page(lang="nb")
     page.goto(live_asgi.url + conference.get_absolute_url())
 
-    page.get_by_role("button", name="Norsk (nynorsk)").focus()
+    page.get_by_role("link", name="Norsk (nynorsk)").focus()
     with page.expect_navigation():
         page.keyboard.press("Enter")
 
