@@ -725,7 +725,7 @@ def case_postgres(run: Stack, *, deadline: float) -> list[Figure]:
                 Figure("postgres_down_healthz_status", health.status_code, "http", "==", 503,
                        {"body": health.text[:200], "seconds": round(health_seconds, 2)}),
                 Figure("postgres_down_healthz_seconds", round(health_seconds, 2), "s", "<=", 15),
-                Figure("postgres_down_page_status", page.status_code, "http", ">=", 500,
+                Figure("postgres_down_page_status", page.status_code, "http", "==", 503,
                        {"seconds": round(page_seconds, 2), "status_before": before}),
                 Figure("postgres_down_page_seconds", round(page_seconds, 2), "s", "<=", 15),
             ]  # fmt: skip

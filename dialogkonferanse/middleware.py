@@ -1,13 +1,22 @@
-"""Security headers that Django 5.2 does not set by itself."""
+"""Security headers that Django 5.2 does not set by itself, and a clear 503 when the database
+is out of reach."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from inspect import iscoroutinefunction
 
 from asgiref.sync import markcoroutinefunction
 from django.conf import settings
-from django.http import HttpRequest, HttpResponseBase
+from django.db import InterfaceError, OperationalError
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import render
+from django.utils.deprecation import MiddlewareMixin
+
+logger = logging.getLogger(__name__)
+
+RETRY_AFTER_SECONDS = 30
 
 
 class ContentSecurityPolicyMiddleware:
@@ -58,4 +67,18 @@ class ContentSecurityPolicyMiddleware:
             response["Content-Security-Policy"] = self.admin_policy if admin else self.policy
         if "Permissions-Policy" not in response:
             response["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+        return response
+
+
+class DatabaseUnavailableMiddleware(MiddlewareMixin):
+    """A view that cannot reach the database (server down or restarting, pool exhausted) answers
+    503 with a translated "try again shortly" page and ``Retry-After``, not a 500: nothing was
+    saved, and the visitor should simply retry. The page is rendered without the database."""
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, (OperationalError, InterfaceError)):
+            return None
+        logger.error("Database unavailable on %s", request.path, exc_info=exception)
+        response = render(request, "503.html", {"retry_after": RETRY_AFTER_SECONDS}, status=503)
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Iterable
+from email.header import Header
 from typing import Any
 
 from django.conf import settings
@@ -60,6 +61,11 @@ def mime_bytes(message: EmailMessage) -> bytes:
     boundary into a body, so the check is not needed.
     """
     mime = message.message()
+    if not message.subject.isascii():
+        # Django folds the encoded subject without counting "Subject: ", so the generator moves
+        # all of it to a continuation line and readers show a leading space. Encoded with the
+        # header name, the first encoded word stays on the Subject line.
+        mime.replace_header("Subject", Header(message.subject, "utf-8", header_name="Subject"))
     for part in mime.walk():
         if part.is_multipart():
             part.set_boundary(f"=_{secrets.token_hex(16)}")

@@ -107,6 +107,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "dialogkonferanse.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "dialogkonferanse.urls"

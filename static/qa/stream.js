@@ -184,7 +184,25 @@
   function once(handler) {
     return function (event) { handler(JSON.parse(event.data)); };
   }
+  // The viewer's own questions (listed apart, with their state) follow the public events too.
+  var ownLabels = document.getElementById("own-status-labels");
+  function ownLabel(status) {
+    var span = ownLabels && ownLabels.content.querySelector('[data-status="' + status + '"]');
+    return span ? span.textContent : status;
+  }
+  function updateOwn(q) {
+    var item = document.getElementById("own-" + q.id);
+    var status = item && item.querySelector(".qa-own-status");
+    if (!status) return;
+    status.textContent = ownLabel(q.status) + (q.answered_live ? " (" + ownLabel("live") + ")" : "");
+    var answer = item.querySelector(".qa-own-answer");
+    if (answer) {
+      answer.querySelector(".qa-own-answer-text").textContent = q.answer || "";
+      setHidden(answer, !q.answer);
+    }
+  }
   source.addEventListener("question", once(function (q) {
+    updateOwn(q);
     var before = document.getElementById("q-" + q.id);
     var wasAnswered = before && before.getAttribute("data-status") === "answered";
     var isNew = upsert(q);

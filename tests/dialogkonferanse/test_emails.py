@@ -218,3 +218,33 @@ def test_queue_email_secret_is_only_in_the_mime_and_gone_after_sending(smtp_serv
     assert secret not in row.body_text + row.body_html + row.subject
     assert "[…]" in row.body_text
     assert bytes(row.mime) == b""
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        "Dette gjekk du glipp av: Kystverket \N{EN DASH} marknadsdialog om sensorar på bøyer",
+        "Kort emne med æøå",
+        "A plain ASCII subject that is long enough to need folding across two header lines",
+    ],
+)
+def test_mime_subject_reads_back_exactly(subject):
+    import email
+    import email.policy
+
+    from dialogkonferanse.mime import build_message, mime_bytes
+
+    data = mime_bytes(
+        build_message(
+            subject=subject,
+            body_text="Tekst",
+            body_html="<p>Tekst</p>",
+            to_email="kari@leverandor.example",
+            reply_to="",
+            idempotency_key="subject-test",
+        )
+    )
+
+    parsed = email.message_from_bytes(data, policy=email.policy.default)
+    assert parsed["Subject"] == subject
+    assert all(len(line) <= 78 for line in data.split(b"\r\n\r\n")[0].split(b"\r\n"))
