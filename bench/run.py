@@ -12,7 +12,7 @@ and writes the figures with the machine's facts to bench/results/latest.json.
 
 Exit status: 0 when every benchmark ran, even if figures FAIL (a FAIL is a finding to read,
 not a broken run; ``--strict`` makes FAILs exit 2); 1 when preparation failed or a benchmark
-crashed or overran its budget. The whole run stays under ``--max-total`` seconds (18 minutes):
+crashed or overran its budget. The whole run stays under ``--max-total`` seconds (19.5 minutes):
 a module whose budget no longer fits is skipped and reported.
 """
 
@@ -190,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
         default=float(os.environ.get("BENCH_SCALE", "1")),
         help="multiply every load duration (0.3 for a quick smoke run; figures get noisier)",
     )
-    parser.add_argument("--max-total", type=float, default=18 * 60, help="seconds for the run")
+    parser.add_argument("--max-total", type=float, default=19.5 * 60, help="seconds for the run")
     parser.add_argument("--strict", action="store_true", help="exit 2 when a figure FAILs")
     parser.add_argument(
         "--lock-wait", type=float, default=20 * 60, help="seconds to wait for another run"
