@@ -25,6 +25,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET, require_POST
 
 from conferences.choices import ConferenceStatus
@@ -332,6 +333,7 @@ def moderator_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpR
 
 @moderator_required
 @require_GET
+@ensure_csrf_cookie  # the cards arrive later (live) with their forms; the cookie is there first
 def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
     conference = selectors.get_conference_for_moderation(slug=slug)
     cursor = live.latest_event_id(conference_id=conference.pk, channel=Channel.MODERATORS)
