@@ -26,7 +26,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from dialogkonferanse.db import fetch_instances, select_columns
+from dialogkonferanse.db import instances_from_row, select_columns
 
 from .choices import PUBLIC_STATUSES, ConferenceStatus
 from .models import (
@@ -77,7 +77,9 @@ def get_conference_for_viewer(
     Raises ``Http404`` otherwise.
     """
     statuses = None if can_preview_drafts(user) else PUBLIC_STATUSES
-    conference = _conference_with_buyer(slug=slug, statuses=statuses)
+    conference = _conference_with_buyer(
+        slug=slug, statuses=statuses, with_package_flag=with_programme
+    )
     if conference is None:
         raise Http404("No such conference.")
     if with_programme:
@@ -89,11 +91,16 @@ def get_conference_for_viewer(
     return conference
 
 
-def _conference_with_buyer(*, slug: str, statuses: Sequence[str] | None) -> Conference | None:
+def _conference_with_buyer(
+    *, slug: str, statuses: Sequence[str] | None, with_package_flag: bool = False
+) -> Conference | None:
     """One statement for the read behind nearly every page (the ORM spent more time building
-    this join than the database spent answering it)."""
+    this join than the database spent answering it). ``with_package_flag`` also answers
+    ``has_published_material`` in the same statement."""
     quote = connection.ops.quote_name
     columns = f"{select_columns(Conference, 'c')}, {select_columns(BuyerOrganisation, 'b')}"
+    if with_package_flag:
+        columns += f", ({_published_material_sql()})"
     where, params = "c.slug = %s", [slug]
     if statuses is not None:
         where += f" AND c.status IN ({', '.join(['%s'] * len(statuses))})"
@@ -103,12 +110,25 @@ def _conference_with_buyer(*, slug: str, statuses: Sequence[str] | None) -> Conf
         f"SELECT {columns} FROM {quote(Conference._meta.db_table)} c "  # noqa: S608
         f"JOIN {quote(BuyerOrganisation._meta.db_table)} b ON b.id = c.buyer_id WHERE {where}"
     )
-    found = fetch_instances(sql, params, [Conference, BuyerOrganisation])
-    if found is None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
         return None
-    conference, buyer = found
+    (conference, buyer), extra = instances_from_row(row, [Conference, BuyerOrganisation])
     conference.buyer = buyer
+    if with_package_flag:
+        conference._has_published_material = bool(extra[0])
     return conference
+
+
+def _published_material_sql() -> str:
+    quote = connection.ops.quote_name
+    return " OR ".join(
+        f"EXISTS (SELECT 1 FROM {quote(model._meta.db_table)} p "  # noqa: S608
+        "WHERE p.conference_id = c.id AND p.published_at IS NOT NULL)"
+        for model in (Recording, Document, Clarification)
+    )
 
 
 # --- The information package (DOMAIN.md rule 2) ---------------------------------------------
@@ -151,6 +171,12 @@ def archive_conferences() -> list[Conference]:
 
 
 def has_published_material(*, conference: Conference) -> bool:
+    """Whether any recording, document or clarification of the conference is published
+    (already known, without a query, when the conference came from
+    ``get_conference_for_viewer`` with its programme)."""
+    known = getattr(conference, "_has_published_material", None)
+    if known is not None:
+        return known
     published = Q(published_at__isnull=False)
     return (
         Conference.objects.filter(pk=conference.pk)

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.views.decorators.http import require_safe
 
+from dialogkonferanse.caching import public_page_cache
 from qa.player import Player, player_for
 from registrations.selectors import public_participants
 
@@ -27,11 +28,13 @@ from .selectors import (
 )
 
 
+@public_page_cache
 def conference_list(request: HttpRequest) -> HttpResponse:
     upcoming, past = upcoming_and_past_conferences()
     return render(request, "conferences/list.html", {"upcoming": upcoming, "past": past})
 
 
+@public_page_cache
 def conference_detail(request: HttpRequest, slug: str) -> HttpResponse:
     conference = get_conference_for_viewer(slug=slug, user=request.user)
     now = timezone.now()

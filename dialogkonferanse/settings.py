@@ -167,6 +167,10 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# Seconds a public page (conference list and landing page) is shared between visitors without a
+# session; 0 turns it off (dialogkonferanse/caching.py).
+PUBLIC_PAGE_CACHE_SECONDS = env_int("PUBLIC_PAGE_CACHE_SECONDS", 5)
+
 # --- Auth -----------------------------------------------------------------------------------
 
 AUTH_PASSWORD_VALIDATORS = [
