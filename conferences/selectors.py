@@ -11,7 +11,6 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import connection
 from django.db.models import (
     Count,
-    Exists,
     IntegerField,
     Max,
     OuterRef,
@@ -76,10 +75,11 @@ def get_conference_for_viewer(
     The public sees only published conferences; staff with view permission may preview drafts.
     Raises ``Http404`` otherwise.
     """
-    statuses = None if can_preview_drafts(user) else PUBLIC_STATUSES
-    conference = _conference_with_buyer(
-        slug=slug, statuses=statuses, with_package_flag=with_programme
-    )
+    where, params = "c.slug = %s", [slug]
+    if not can_preview_drafts(user):
+        where += f" AND c.status IN ({', '.join(['%s'] * len(PUBLIC_STATUSES))})"
+        params += list(PUBLIC_STATUSES)
+    conference = conference_with_buyer(where=where, params=params, with_package_flag=with_programme)
     if conference is None:
         raise Http404("No such conference.")
     if with_programme:
@@ -91,24 +91,23 @@ def get_conference_for_viewer(
     return conference
 
 
-def _conference_with_buyer(
-    *, slug: str, statuses: Sequence[str] | None, with_package_flag: bool = False
+def conference_with_buyer(
+    *, where: str, params: Sequence[Any], with_package_flag: bool = False, lock: str = ""
 ) -> Conference | None:
-    """One statement for the read behind nearly every page (the ORM spent more time building
-    this join than the database spent answering it). ``with_package_flag`` also answers
-    ``has_published_material`` in the same statement."""
+    """The conference matching ``where`` (SQL on alias ``c``) with its buyer, in one statement
+    (the ORM spent more time building this join than the database spent answering it); the
+    read behind nearly every page and every registration, question and vote.
+    ``with_package_flag`` also answers ``has_published_material``; ``lock`` is a row-lock clause
+    (``dialogkonferanse.db.lock_clause``)."""
     quote = connection.ops.quote_name
     columns = f"{select_columns(Conference, 'c')}, {select_columns(BuyerOrganisation, 'b')}"
     if with_package_flag:
         columns += f", ({_published_material_sql()})"
-    where, params = "c.slug = %s", [slug]
-    if statuses is not None:
-        where += f" AND c.status IN ({', '.join(['%s'] * len(statuses))})"
-        params += list(statuses)
     # Identifiers come from model metadata; values are parameters.
     sql = (
         f"SELECT {columns} FROM {quote(Conference._meta.db_table)} c "  # noqa: S608
-        f"JOIN {quote(BuyerOrganisation._meta.db_table)} b ON b.id = c.buyer_id WHERE {where}"
+        f"JOIN {quote(BuyerOrganisation._meta.db_table)} b ON b.id = c.buyer_id "
+        f"WHERE {where}{lock}"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -177,16 +176,41 @@ def has_published_material(*, conference: Conference) -> bool:
     known = getattr(conference, "_has_published_material", None)
     if known is not None:
         return known
-    published = Q(published_at__isnull=False)
-    return (
-        Conference.objects.filter(pk=conference.pk)
-        .filter(
-            Exists(Recording.objects.filter(published, conference=OuterRef("pk")))
-            | Exists(Document.objects.filter(published, conference=OuterRef("pk")))
-            | Exists(Clarification.objects.filter(published, conference=OuterRef("pk")))
-        )
-        .exists()
+    quote = connection.ops.quote_name
+    sql = (
+        f"SELECT ({_published_material_sql()}) "  # noqa: S608 - identifiers from metadata
+        f"FROM {quote(Conference._meta.db_table)} c WHERE c.id = %s"
     )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [conference.pk])
+        row = cursor.fetchone()
+    return bool(row and row[0])
+
+
+def published_recordings(*, conference_id: int) -> list[Recording]:
+    """The conference's published recordings, in publication order (the dialogue report)."""
+    return list(
+        Recording.objects.filter(conference_id=conference_id, published_at__isnull=False).order_by(
+            "published_at", "pk"
+        )
+    )
+
+
+def published_package_items(*, conference_id: int) -> list[tuple[dt.datetime, str, str]]:
+    """``(published_at, kind, title)`` of every published recording, document and
+    clarification (kind: ``recording``, ``document``, ``clarification``), oldest first."""
+    items = [
+        (item.published_at, kind, item.title)
+        for kind, model in (
+            ("recording", Recording),
+            ("document", Document),
+            ("clarification", Clarification),
+        )
+        for item in model.objects.filter(
+            conference_id=conference_id, published_at__isnull=False
+        ).only("published_at", "title")
+    ]
+    return sorted(items, key=lambda item: item[0])
 
 
 @dataclass(frozen=True)

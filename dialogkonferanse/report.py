@@ -13,8 +13,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.apps import apps
-from django.db import connection
 from django.db.models import Count, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -52,23 +50,12 @@ class DialogueReport:
     questions: list[Any]
     question_counts: dict[str, int]
     handling_counts: list[tuple[str, int]]
-    recordings: list[Any] | None  # None: this installation has no recordings
+    recordings: list[Any]
     meetings: list[Any]
     meeting_counts: dict[str, int]
     emails: list[EmailCount]
     email_totals: dict[str, int]
     measures: list[Measure] = field(default_factory=list)
-
-
-def _optional_model(label: str) -> Any:
-    """A model that another part of the product may not have (yet): ``None`` if absent."""
-    try:
-        model = apps.get_model(label)
-    except LookupError:
-        return None
-    if model._meta.db_table not in connection.introspection.table_names():
-        return None
-    return model
 
 
 def _email_labels() -> dict[str, str]:
@@ -111,6 +98,7 @@ def email_counts(*, conference_id: int) -> list[EmailCount]:
 def build_report(*, conference_id: int, now: dt.datetime | None = None) -> DialogueReport:
     """Everything the report shows, read once per section."""
     from conferences.models import Conference
+    from conferences.selectors import published_package_items, published_recordings
     from meetings.selectors import meetings_for_report
     from qa.selectors import answer_digests_for_report, questions_for_report
     from registrations.selectors import registrations_for_report
@@ -142,16 +130,7 @@ def build_report(*, conference_id: int, now: dt.datetime | None = None) -> Dialo
         "merged": sum(1 for q in questions if q.status == "merged"),
     }
 
-    recording_model = _optional_model("conferences.Recording")
-    recordings = (
-        list(
-            recording_model.objects.filter(
-                conference_id=conference_id, published_at__isnull=False
-            ).order_by("published_at", "pk")
-        )
-        if recording_model is not None
-        else None
-    )
+    recordings = published_recordings(conference_id=conference_id)
 
     meetings = list(meetings_for_report(conference_id=conference_id))
     meeting_counts = {
@@ -200,18 +179,13 @@ def build_report(*, conference_id: int, now: dt.datetime | None = None) -> Dialo
                 detail=_("%(count)d recipients") % {"count": digest.recipients},
             )
         )
-    for label, what in (
-        ("conferences.Recording", _("Recording published")),
-        ("conferences.Document", _("Document published")),
-        ("conferences.Clarification", _("Written clarification published")),
-    ):
-        model = _optional_model(label)
-        if model is None:
-            continue
-        for item in model.objects.filter(
-            conference_id=conference_id, published_at__isnull=False
-        ).order_by("published_at", "pk"):
-            measures.append(Measure(at=item.published_at, what=what, detail=item.title))
+    published_what = {
+        "recording": _("Recording published"),
+        "document": _("Document published"),
+        "clarification": _("Written clarification published"),
+    }
+    for published_at, kind, title in published_package_items(conference_id=conference_id):
+        measures.append(Measure(at=published_at, what=published_what[kind], detail=title))
     measures.sort(key=lambda m: m.at)
 
     return DialogueReport(

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dialogkonferanse.audit import record_change, snapshot
-from dialogkonferanse.db import fetch_instances, lock_clause, select_columns
+from dialogkonferanse.db import lock_clause
 
 from ..choices import ALLOWED_TRANSITIONS, ConferenceStatus
 from ..exceptions import ConferenceError
-from ..models import BuyerOrganisation, Conference, NoticeReference, StatusChange
+from ..models import Conference, NoticeReference, StatusChange
+from ..selectors import conference_with_buyer
 from ..validators import validate_notice_reference
 
 
@@ -122,17 +123,6 @@ def lock_conference_for_share(conference_id: int) -> Conference | None:
     slips in after the dialogue closes. SQLite (the embedded default) serialises writers anyway.
     Returns ``None`` when there is no such conference.
     """
-    quote = connection.ops.quote_name
-    columns = f"{select_columns(Conference, 'c')}, {select_columns(BuyerOrganisation, 'b')}"
-    # Identifiers come from model metadata; the only value is a parameter.
-    sql = (
-        f"SELECT {columns} FROM {quote(Conference._meta.db_table)} c "  # noqa: S608
-        f"JOIN {quote(BuyerOrganisation._meta.db_table)} b ON b.id = c.buyer_id "
-        f"WHERE c.id = %s{lock_clause(share=True, of='c')}"
+    return conference_with_buyer(
+        where="c.id = %s", params=[conference_id], lock=lock_clause(share=True, of="c")
     )
-    found = fetch_instances(sql, [conference_id], [Conference, BuyerOrganisation])
-    if found is None:
-        return None
-    conference, buyer = found
-    conference.buyer = buyer
-    return conference
