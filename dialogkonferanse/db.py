@@ -122,3 +122,72 @@ def upsert(
         row = cursor.fetchone()
     (stored,), (inserted,) = instances_from_row(row, [model])
     return stored, bool(inserted)
+
+
+def _insert_values(obj: models.Model) -> tuple[list[str], list[Any]]:
+    """Quoted columns and prepared values for inserting ``obj`` (auto primary key left out)."""
+    quote = connection.ops.quote_name
+    fields = [f for f in obj._meta.concrete_fields if not (f.primary_key and obj.pk is None)]
+    values = [f.get_db_prep_save(f.pre_save(obj, add=True), connection) for f in fields]
+    return [quote(f.column) for f in fields], values
+
+
+def insert_unless_conflict(
+    obj: models.Model,
+    *,
+    conflict: str,
+    children: Sequence[models.Model] = (),
+    parent_field: str = "",
+) -> int | None:
+    """``INSERT obj … ON CONFLICT (conflict) DO NOTHING`` and, if it was inserted, its
+    ``children`` (rows whose ``parent_field`` points at it). Returns the new primary key, or
+    ``None`` when a row with the same ``conflict`` key exists (and nothing was written).
+
+    No savepoint is needed: a conflict is not an error, so the caller's transaction stays
+    usable. On PostgreSQL the parent and its children go in one statement (data-modifying CTE).
+    """
+    meta = obj._meta
+    quote = connection.ops.quote_name
+    columns, values = _insert_values(obj)
+    pk_column = quote(meta.pk.column)
+    # Identifiers come from model metadata; values are parameters.
+    parent_sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(columns)}) "  # noqa: S608
+        f"VALUES ({', '.join(['%s'] * len(values))}) "
+        f"ON CONFLICT ({conflict}) DO NOTHING RETURNING {pk_column}"
+    )
+    rows: list[tuple[list[str], list[Any]]] = []
+    child_meta = children[0]._meta if children else None
+    if child_meta is not None:
+        link = quote(child_meta.get_field(parent_field).column)
+        for child in children:
+            child_columns, child_values = _insert_values(child)
+            keep = [i for i, c in enumerate(child_columns) if c != link]
+            rows.append(([child_columns[i] for i in keep], [child_values[i] for i in keep]))
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql" and child_meta is not None:
+            child_columns = rows[0][0]
+            tuples = ", ".join(f"({', '.join(['%s'] * len(c))})" for c, _v in rows)
+            sql = (
+                f"WITH parent AS ({parent_sql}), "  # noqa: S608
+                f"children AS (INSERT INTO {quote(child_meta.db_table)} "
+                f"({link}, {', '.join(child_columns)}) "
+                f"SELECT parent.{pk_column}, v.* FROM parent, (VALUES {tuples}) "
+                f"AS v({', '.join(child_columns)})) "
+                f"SELECT {pk_column} FROM parent"
+            )
+            cursor.execute(sql, [*values, *(v for _c, vals in rows for v in vals)])
+            row = cursor.fetchone()
+            return None if row is None else row[0]
+        cursor.execute(parent_sql, values)
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        for child_columns, child_values in rows:
+            cursor.execute(
+                f"INSERT INTO {quote(child_meta.db_table)} "  # type: ignore[union-attr]  # noqa: S608
+                f"({link}, {', '.join(child_columns)}) "
+                f"VALUES (%s, {', '.join(['%s'] * len(child_values))})",
+                [row[0], *child_values],
+            )
+        return row[0]

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import QuerySet
 from django.template import Context
 from django.template.loader import get_template
@@ -27,7 +27,8 @@ from django.utils import timezone, translation
 
 from .audit import record_change, snapshot
 from .choices import EmailStatus
-from .mime import build_message, mime_bytes
+from .db import insert_unless_conflict
+from .mime import message_bytes
 from .models import OutboundAttachment, OutboundEmail
 
 if TYPE_CHECKING:
@@ -134,7 +135,7 @@ def queue_email(
     cleared once the email has been sent, so no credential outlives its delivery.
 
     Invariant: one row per ``idempotency_key`` (unique constraint; an insert that loses the race
-    returns the existing row and queues nothing). Lock: none beyond the unique index.
+    writes nothing and returns the existing row). Lock: none beyond the unique index.
     Side effect: the send task is queued on commit, so a rolled-back caller sends nothing.
     """
     to = _check_recipient(to)
@@ -147,47 +148,45 @@ def queue_email(
         template=template, context=context, language=language, conference=conference
     )
     now = timezone.now()
-    mime = mime_bytes(
-        build_message(
-            subject=single_line(rendered.subject),
-            body_text=rendered.body_text,
-            body_html=rendered.body_html,
-            to_email=to,
-            reply_to=reply_to,
-            idempotency_key=idempotency_key,
-            attachments=[(a.filename, a.content, a.mimetype) for a in attachments],
-        )
+    mime = message_bytes(
+        subject=single_line(rendered.subject),
+        body_text=rendered.body_text,
+        body_html=rendered.body_html,
+        to_email=to,
+        reply_to=reply_to,
+        idempotency_key=idempotency_key,
+        attachments=[(a.filename, a.content, a.mimetype) for a in attachments],
     )
-    try:
-        with transaction.atomic():  # a savepoint: a duplicate key leaves the caller intact
-            email = OutboundEmail.objects.create(
-                mime=mime,
-                kind=kind,
-                to_email=to,
-                reply_to=reply_to,
-                language=language,
-                subject=redact(rendered.subject, secrets),
-                body_text=redact(rendered.body_text, secrets),
-                body_html=redact(rendered.body_html, secrets),
-                idempotency_key=idempotency_key,
-                queued_at=now,
-                next_attempt_at=now,
-                conference=conference,
-                registration=registration,
+    email = OutboundEmail(
+        mime=mime,
+        kind=kind,
+        to_email=to,
+        reply_to=reply_to,
+        language=language,
+        subject=redact(rendered.subject, secrets),
+        body_text=redact(rendered.body_text, secrets),
+        body_html=redact(rendered.body_html, secrets),
+        idempotency_key=idempotency_key,
+        queued_at=now,
+        next_attempt_at=now,
+        conference=conference,
+        registration=registration,
+    )
+    # One statement for the row and its attachments; a key already queued writes nothing.
+    email.pk = insert_unless_conflict(
+        email,
+        conflict="idempotency_key",
+        children=[
+            OutboundAttachment(
+                position=i, filename=a.filename, mimetype=a.mimetype, content=bytes(a.content)
             )
-            OutboundAttachment.objects.bulk_create(
-                OutboundAttachment(
-                    email=email,
-                    position=i,
-                    filename=a.filename,
-                    mimetype=a.mimetype,
-                    content=bytes(a.content),
-                )
-                for i, a in enumerate(attachments)
-            )
-    except IntegrityError:
+            for i, a in enumerate(attachments)
+        ],
+        parent_field="email",
+    )
+    if email.pk is None:
         return OutboundEmail.objects.get(idempotency_key=idempotency_key)
-
+    email._state.adding = False
     _dispatch_on_commit(email.pk)
     return email
 

@@ -3,14 +3,25 @@
 Sending then writes the stored bytes to the SMTP connection instead of rebuilding the message
 for every attempt (the approach of django-mailer), which roughly halves the worker's work per
 email and keeps what was sent byte-for-byte equal to what the outbox recorded.
+
+``message_bytes`` writes that form directly: the outbox's emails have one fixed shape (text,
+optional HTML alternative, optional attachments), and writing it is several times cheaper than
+building ``email.message`` objects and running the generator over them, which matters because
+it happens inside the request that queues the email. It writes what Django's SMTP backend would
+send for the same message (the same parts, headers and transfer encodings); the tests parse
+both and compare them.
 """
 
 from __future__ import annotations
 
+import base64
+import functools
 import hashlib
 import secrets
 from collections.abc import Iterable
+from email import quoprimime
 from email.header import Header
+from email.utils import encode_rfc2231, formataddr, formatdate, parseaddr
 from typing import Any
 
 from django.conf import settings
@@ -70,6 +81,111 @@ def mime_bytes(message: EmailMessage) -> bytes:
         if part.is_multipart():
             part.set_boundary(f"=_{secrets.token_hex(16)}")
     return mime.as_bytes(linesep="\r\n")
+
+
+# RFC 5322 caps a line at 998 octets; longer body lines are sent quoted-printable (as Django does).
+_MAX_LINE = 998
+_CRLF = "\r\n"
+
+
+def _lines(text: str) -> list[str]:
+    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+
+
+def _text_part(text: str, subtype: str, *, disposition: str = "") -> str:
+    """A ``text/*`` part in UTF-8: 7bit or 8bit, or quoted-printable when a line is too long."""
+    lines = _lines(text)
+    if any(len(line.encode()) > _MAX_LINE for line in lines):
+        encoding = "quoted-printable"
+        body = quoprimime.body_encode(text.encode().decode("latin-1"), eol=_CRLF)
+    else:
+        encoding = "7bit" if text.isascii() else "8bit"
+        body = _CRLF.join(lines)
+    head = f'Content-Type: text/{subtype}; charset="utf-8"{_CRLF}'
+    head += f"Content-Transfer-Encoding: {encoding}{_CRLF}"
+    if disposition:
+        head += f"Content-Disposition: {disposition}{_CRLF}"
+    return f"{head}{_CRLF}{body}"
+
+
+def _attachment_disposition(filename: str) -> str:
+    if filename.isascii() and not any(c in filename for c in '"\\\r\n'):
+        return f'attachment; filename="{filename}"'
+    return f"attachment; filename*={encode_rfc2231(filename, 'utf-8')}"
+
+
+def _attachment_part(filename: str, content: bytes, mimetype: str) -> str:
+    disposition = _attachment_disposition(filename)
+    maintype, _, subtype = (mimetype or "application/octet-stream").partition("/")
+    if maintype == "text":
+        try:
+            return _text_part(bytes(content).decode(), subtype, disposition=disposition)
+        except UnicodeDecodeError:
+            pass  # not UTF-8 text after all: send it as it is, base64-encoded
+    encoded = base64.encodebytes(bytes(content)).decode("ascii").replace("\n", _CRLF)
+    return (
+        f"Content-Type: {maintype}/{subtype}{_CRLF}"
+        f"Content-Transfer-Encoding: base64{_CRLF}"
+        f"Content-Disposition: {disposition}{_CRLF}{_CRLF}{encoded}"
+    )
+
+
+def _multipart(subtype: str, parts: list[str]) -> str:
+    # A random 128-bit boundary cannot occur in any part, so nothing needs checking.
+    boundary = f"=_{secrets.token_hex(16)}"
+    body = "".join(f"--{boundary}{_CRLF}{part}{_CRLF}" for part in parts)
+    return (
+        f'Content-Type: multipart/{subtype};{_CRLF} boundary="{boundary}"{_CRLF}{_CRLF}'
+        f"{body}--{boundary}--{_CRLF}"
+    )
+
+
+@functools.lru_cache(maxsize=8)
+def _address_header(address: str) -> str:
+    name, addr = parseaddr(address)
+    return formataddr((name, addr), charset="utf-8")
+
+
+def _header(name: str, value: str) -> str:
+    if value.isascii() and len(name) + 2 + len(value) <= 78:
+        return f"{name}: {value}{_CRLF}"
+    charset = "us-ascii" if value.isascii() else "utf-8"
+    folded = Header(value, charset, header_name=name).encode(linesep=_CRLF)
+    return f"{name}: {folded}{_CRLF}"
+
+
+def message_bytes(
+    *,
+    subject: str,
+    body_text: str,
+    body_html: str,
+    to_email: str,
+    reply_to: str,
+    idempotency_key: str,
+    attachments: Iterable[tuple[str, bytes, str]] = (),
+) -> bytes:
+    """The wire form (CRLF line ends) of an outbox email, as Django's SMTP backend would send
+    ``build_message`` with the same arguments. ``subject`` must be one line, ``to_email`` and
+    ``reply_to`` checked single addresses."""
+    if "\r" in subject or "\n" in subject:
+        raise ValueError("The subject must be a single line.")
+    body = _text_part(body_text, "plain")
+    if body_html:
+        body = _multipart("alternative", [body, _text_part(body_html, "html")])
+    files = [_attachment_part(*attachment) for attachment in attachments]
+    if files:
+        body = _multipart("mixed", [body, *files])
+    head = (
+        "MIME-Version: 1.0" + _CRLF
+        + _header("Subject", subject)
+        + f"From: {_address_header(settings.DEFAULT_FROM_EMAIL)}{_CRLF}"
+        + f"To: {to_email}{_CRLF}"
+        + (f"Reply-To: {reply_to}{_CRLF}" if reply_to else "")
+        + f"Date: {formatdate(localtime=settings.EMAIL_USE_LOCALTIME)}{_CRLF}"
+        + f"Message-ID: {message_id(idempotency_key)}{_CRLF}"
+        + f"Auto-Submitted: auto-generated{_CRLF}"
+    )  # fmt: skip
+    return (head + body).encode()
 
 
 class _StoredMime:
