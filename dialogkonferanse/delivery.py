@@ -44,6 +44,7 @@ class DeliveryResult:
     failed: list[int] = field(default_factory=list)
     retry: list[int] = field(default_factory=list)
     connections: int = 0
+    claimed: int = 0
 
 
 def build_message(
@@ -244,6 +245,7 @@ def deliver_queued_emails(
     result = DeliveryResult()
     limit = limit or settings.OUTBOX_BATCH_SIZE
     claimed, token = claim_emails(email_id=email_id, limit=limit)
+    result.claimed = len(claimed)
     if not claimed:
         return result
     attachments = OutboundAttachment.objects.filter(

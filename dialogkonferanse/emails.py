@@ -210,7 +210,7 @@ class _PendingDispatch:
 
     def __call__(self) -> None:
         ids, self.ids = self.ids, []
-        dispatch_email_tasks(ids)
+        wake_worker(ids)
 
 
 _local = threading.local()
@@ -246,7 +246,9 @@ def emails_for_registration(registration_id: int) -> QuerySet[OutboundEmail]:
     )
 
 
-def dispatch_email_tasks(email_ids: Sequence[int], *, countdown: float | None = None) -> None:
+def dispatch_email_tasks(
+    email_ids: Sequence[int | None], *, countdown: float | None = None
+) -> None:
     """Queue one send task per batch of ids (each task claims up to a batch of due rows).
 
     With the broker unreachable the rows simply stay queued: the periodic sweep hands them to
@@ -264,6 +266,72 @@ def dispatch_email_tasks(email_ids: Sequence[int], *, countdown: float | None = 
             len(email_ids),
             exc_info=True,
         )
+
+
+# --- Waking the worker ----------------------------------------------------------------------
+# A send task claims its own row and every other due row (up to a batch), so when one is already
+# on its way, newly committed emails need no task of their own. A short-lived Redis key on the
+# broker marks "a send task is on its way": the first commit sets it and publishes a task, the
+# commits that follow find it set and publish nothing, and the task clears it before it claims
+# rows. A registration then costs one SET instead of a task message, and a burst of them
+# becomes a few tasks that each send a full batch over one connection.
+#
+# Correctness does not rest on the key: an email committed while the key is set is committed
+# before the task clears the key, and the task claims after clearing it, so the task sees the
+# email; a task that claims a full batch publishes another. If the key outlives a lost task, it
+# expires (``OUTBOX_WAKE_TTL_MS``), and the outbox sweep re-dispatches anything overdue.
+
+_wake_client: tuple[str, Any] | None = None
+
+
+def _broker_redis() -> Any:
+    """A Redis client on the broker, or ``None`` (tasks run eagerly, or the broker is not Redis)."""
+    global _wake_client
+    from .celery import app
+
+    url = str(app.conf.broker_url or "")
+    if app.conf.task_always_eager or not url.startswith(("redis://", "rediss://")):
+        return None
+    if _wake_client is None or _wake_client[0] != url:
+        import redis
+
+        _wake_client = (
+            url,
+            redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2),
+        )
+    return _wake_client[1]
+
+
+def wake_key() -> str:
+    """Per task queue, so test runs and benchmarks sharing a Redis never silence each other."""
+    from .celery import app
+
+    return f"dialogkonferanse:outbox-wake:{app.conf.task_default_queue}"
+
+
+def wake_worker(email_ids: Sequence[int]) -> None:
+    """After commit: make sure a send task will claim ``email_ids`` (see above)."""
+    if not email_ids:
+        return
+    client = _broker_redis()
+    if client is not None and len(email_ids) <= max(1, settings.OUTBOX_BATCH_SIZE):
+        try:
+            if not client.set(wake_key(), "1", nx=True, px=settings.OUTBOX_WAKE_TTL_MS):
+                return  # a send task is on its way and will claim these rows too
+        except Exception:  # Redis unreachable: publish as usual (or leave it to the sweep)
+            logger.debug("Could not check the outbox wake-up key", exc_info=True)
+    dispatch_email_tasks(email_ids)
+
+
+def worker_woken() -> None:
+    """A send task is starting: commits from now on must wake a worker again."""
+    client = _broker_redis()
+    if client is None:
+        return
+    try:
+        client.delete(wake_key())
+    except Exception:  # the key expires by itself
+        logger.warning("Could not clear the outbox wake-up key", exc_info=True)
 
 
 def requeue_failed_emails(*, email_ids: Iterable[int], actor: Any = None) -> int:

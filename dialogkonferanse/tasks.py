@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 from celery import shared_task
+from django.conf import settings
 
-from . import delivery
+from . import delivery, emails
 
 
 @shared_task(name="dialogkonferanse.deliver_email", acks_late=True, ignore_result=True)
-def deliver_email(email_id: int) -> dict[str, int]:
+def deliver_email(email_id: int | None) -> dict[str, int]:
     """Send outbox row ``email_id`` (if still queued) with other due rows on one connection.
 
     Idempotent: a row already claimed, sent or failed is skipped. Transient SMTP errors put
     rows back in the queue and schedule a later run; nothing is retried here.
     """
+    emails.worker_woken()  # before claiming: see dialogkonferanse.emails, "Waking the worker"
     result = delivery.deliver_queued_emails(email_id=email_id)
+    if result.claimed >= settings.OUTBOX_BATCH_SIZE:
+        # A full batch: more may be waiting for this task, and nothing else would wake for them.
+        emails.dispatch_email_tasks([None])
     return {
         "sent": len(result.sent),
         "failed": len(result.failed),

@@ -87,7 +87,10 @@ def roles(db) -> None:
 def _clean_cache() -> None:
     from django.core.cache import cache
 
+    from dialogkonferanse.emails import worker_woken
+
     cache.clear()
+    worker_woken()  # no "send task on its way" left over from an earlier test
 
 
 # --- Email and Celery: a real SMTP server (aiosmtpd) and a real worker on Redis ---------------
@@ -273,6 +276,9 @@ def purge_celery_queue(_celery_test_queue):
     """Returns ``purge()``: drop every task waiting in this process's queue (Redis lost it)."""
 
     def purge() -> int:
+        from dialogkonferanse.emails import worker_woken
+
+        worker_woken()  # Redis lost the wake-up mark along with the tasks
         with celery_app.connection_for_write() as conn:
             return conn.default_channel.queue_purge(_celery_test_queue) or 0
 
