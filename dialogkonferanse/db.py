@@ -72,27 +72,62 @@ def instances_from_row(
     instances: list[models.Model] = []
     start = 0
     for model in model_classes:
-        fields = model._meta.concrete_fields
-        values = []
-        for field, value in zip(fields, row[start : start + len(fields)], strict=True):
-            col = field.get_col(model._meta.db_table)
-            converters = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
-            for converter in converters:
-                value = converter(value, col, connection)
-            values.append(value)
-        instances.append(model.from_db(connection.alias, [f.attname for f in fields], values))
-        start += len(fields)
+        attnames, converters = _row_converters(model, connection.vendor)
+        end = start + len(attnames)
+        values = list(row[start:end])
+        ops = connection.ops
+        for index, col, functions in converters:
+            value = values[index]
+            for converter, of_ops in functions:
+                # The backend's converters are bound to this thread's connection here.
+                value = (
+                    converter(ops, value, col, connection)
+                    if of_ops
+                    else converter(value, col, connection)
+                )
+            values[index] = value
+        instances.append(model.from_db(connection.alias, attnames, values))
+        start = end
     return instances, list(row[start:])
 
 
+@functools.cache
+def _row_converters(
+    model: type[models.Model], vendor: str
+) -> tuple[list[str], list[tuple[int, Any, list[tuple[Any, bool]]]]]:
+    """The model's attribute names and, for the columns that need any, Django's converters
+    (what a compiled queryset applies), worked out once per model and database vendor."""
+    fields = model._meta.concrete_fields
+    converters = []
+    for index, field in enumerate(fields):
+        col = field.get_col(model._meta.db_table)
+        functions = [
+            (f.__func__, True) if getattr(f, "__self__", None) is connection.ops else (f, False)
+            for f in connection.ops.get_db_converters(col)
+        ]
+        functions += [(f, False) for f in col.get_db_converters(connection)]
+        if functions:
+            converters.append((index, col, functions))
+    return [f.attname for f in fields], converters
+
+
 def upsert(
-    obj: models.Model, *, conflict: str, update: Sequence[str], marker: str
-) -> tuple[models.Model, bool]:
+    obj: models.Model,
+    *,
+    conflict: str,
+    update: Sequence[str],
+    marker: str,
+    guard: tuple[str, Sequence[Any]] | None = None,
+) -> tuple[models.Model, bool] | None:
     """``INSERT obj``, or, when the row exists under the unique index ``conflict`` (its SQL
     column/expression list), update just the ``update`` fields: one statement either way, and
     the row is locked until the transaction ends. Returns the row as stored and whether it was
     inserted (PostgreSQL's ``xmax = 0``; elsewhere: the row holds this call's value of
     ``marker``, a field the update leaves alone).
+
+    ``guard`` is an SQL condition with its parameters (it may take row locks, such as
+    ``EXISTS (SELECT … FOR SHARE)``): when it is false, the statement writes nothing and the
+    result is ``None``.
     """
     model = type(obj)
     meta = model._meta
@@ -110,16 +145,21 @@ def upsert(
         inserted_sql = f"({quote(marker_field.column)} = %s)"
         inserted_params = [marker_field.get_db_prep_save(getattr(obj, marker), connection)]
     # Identifiers come from model metadata; values are parameters.
+    placeholders = ", ".join(["%s"] * len(fields))
+    source, guard_params = f"VALUES ({placeholders})", []
+    if guard is not None:
+        source, guard_params = f"SELECT {placeholders} WHERE {guard[0]}", list(guard[1])
     sql = (
-        f"INSERT INTO {quote(meta.db_table)} "  # noqa: S608
-        f"({', '.join(quote(f.column) for f in fields)}) "
-        f"VALUES ({', '.join(['%s'] * len(fields))}) "
+        f"INSERT INTO {quote(meta.db_table)} "
+        f"({', '.join(quote(f.column) for f in fields)}) {source} "
         f"ON CONFLICT ({conflict}) DO UPDATE SET {assignments} "
         f"RETURNING {select_columns(model)}, {inserted_sql}"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*values, *inserted_params])
+        cursor.execute(sql, [*values, *guard_params, *inserted_params])
         row = cursor.fetchone()
+    if row is None:
+        return None
     (stored,), (inserted,) = instances_from_row(row, [model])
     return stored, bool(inserted)
 

@@ -33,6 +33,16 @@ def _helper(*layout: Any) -> FormHelper:
     return helper
 
 
+# Choices given as functions: every form instance deep-copies its fields, and copying a
+# function is free where copying thirty translated labels is not.
+def _country_choices() -> list[tuple[str, str]]:
+    return Country.choices
+
+
+def _language_choices() -> list[tuple[str, str]]:
+    return Language.choices
+
+
 class RegistrationForm(forms.Form):
     organisation_name = forms.CharField(
         label=_("Organisation name"),
@@ -42,7 +52,7 @@ class RegistrationForm(forms.Form):
     )
     country = forms.ChoiceField(
         label=_("Country"),
-        choices=Country.choices,
+        choices=_country_choices,
         initial=Country.NO,
         help_text=_("Suppliers from the whole EEA and Switzerland can take part."),
     )
@@ -81,7 +91,7 @@ class RegistrationForm(forms.Form):
     )
     language = forms.ChoiceField(
         label=_("Language of our emails"),
-        choices=Language.choices,
+        choices=_language_choices,
     )
     wants_one_to_one = forms.BooleanField(
         label=_("I want a one-to-one meeting"),

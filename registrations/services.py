@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from conferences.choices import ConferenceStatus
 from conferences.models import Conference
+from conferences.selectors import conference_with_buyer
 from conferences.services import lock_conference_for_share
 from dialogkonferanse.audit import record_change, snapshot
 from dialogkonferanse.db import fetch_instances, lock_clause, select_columns, upsert
@@ -125,8 +126,26 @@ def _issue_token(registration: Registration, *, now: dt.datetime) -> str:
     return token
 
 
+def _open_guard(conference_id: int, now: dt.datetime) -> tuple[str, list[object]]:
+    """SQL that is true while the conference takes registrations, taking its row FOR SHARE
+    (``lock_conference_for_share``): the same rule as ``ensure_registration_open``."""
+    table = connection.ops.quote_name(Conference._meta.db_table)
+    # Identifiers come from model metadata; values are parameters.
+    sql = (
+        f"EXISTS (SELECT 1 FROM {table} c WHERE c.id = %s "  # noqa: S608
+        f"AND c.status IN ({', '.join(['%s'] * len(OPEN_STATUSES))}) "
+        f"AND c.registration_opens_at <= %s AND c.registration_closes_at > %s"
+        f"{lock_clause(share=True, of='c')})"
+    )
+    return sql, [conference_id, *OPEN_STATUSES, now, now]
+
+
 def register_supplier(
-    *, conference_id: int, details: SupplierDetails, now: dt.datetime | None = None
+    *,
+    conference_id: int,
+    details: SupplierDetails,
+    now: dt.datetime | None = None,
+    conference: Conference | None = None,
 ) -> RegistrationReceipt:
     """Register a supplier, or, if the address is already registered, email its owner a fresh link.
 
@@ -134,48 +153,57 @@ def register_supplier(
     constraint ``registration_unique_email_per_conference``. One statement does both outcomes:
     an insert that, when the address is already registered, only gives the existing row the new
     link (``ON CONFLICT … DO UPDATE``), so concurrent submissions of one address never fail and
-    never make a second row. Locks: the conference row FOR SHARE (registrations run side by
-    side, but a closing conference cannot slip one in), then the registration row (by that
-    statement). Both outcomes do the same work (that statement, one rendered outbox email), so
-    neither the page nor its timing tells whether the address was known. Side effects: a
-    confirmation or "already registered" email, sent after commit. Raises
-    ``RegistrationClosedError`` (nothing stored).
+    never make a second row. The same statement checks that registration is still open and
+    takes the conference row FOR SHARE (registrations run side by side, but a closing conference
+    cannot slip one in: see ``lock_conference_for_share``), then the registration row is locked
+    by the write. Both outcomes do the same work (that statement, one rendered outbox email), so
+    neither the page nor its timing tells whether the address was known. ``conference`` is the
+    caller's read of the conference (with its buyer), used for the message and the email;
+    without it, it is read here. Side effects: a confirmation or "already registered" email,
+    sent after commit. Raises ``RegistrationClosedError`` (nothing stored).
     """
     now = now or timezone.now()
+    if conference is None:
+        conference = conference_with_buyer(where="c.id = %s", params=[conference_id])
+        if conference is None:
+            raise RegistrationClosedError(_("This conference is not open for registration."))
+    ensure_registration_open(conference=conference, now=now)
     token, digest = new_token()
+    one_to_one = bool(conference.offers_one_to_one and details.wants_one_to_one)
+    candidate = Registration(
+        conference=conference,
+        organisation_name=details.organisation_name.strip(),
+        country=details.country,
+        organisation_number=details.organisation_number,
+        national_id=details.national_id.strip(),
+        contact_name=details.contact_name.strip(),
+        email=details.email.strip(),
+        phone=details.phone.strip(),
+        language=details.language,
+        wants_one_to_one=one_to_one,
+        one_to_one_topics=details.one_to_one_topics.strip() if one_to_one else "",
+        listed_publicly=details.listed_publicly,
+        open_to_partnering=details.open_to_partnering,
+        privacy_acknowledged_at=now,
+        token_hash=digest,
+        token_issued_at=now,
+    )
     with transaction.atomic():
-        conference = _lock_conference_shared(conference_id)
-        ensure_registration_open(conference=conference, now=now)
-        one_to_one = bool(conference.offers_one_to_one and details.wants_one_to_one)
-        candidate = Registration(
-            conference=conference,
-            organisation_name=details.organisation_name.strip(),
-            country=details.country,
-            organisation_number=details.organisation_number,
-            national_id=details.national_id.strip(),
-            contact_name=details.contact_name.strip(),
-            email=details.email.strip(),
-            phone=details.phone.strip(),
-            language=details.language,
-            wants_one_to_one=one_to_one,
-            one_to_one_topics=details.one_to_one_topics.strip() if one_to_one else "",
-            listed_publicly=details.listed_publicly,
-            open_to_partnering=details.open_to_partnering,
-            privacy_acknowledged_at=now,
-            token_hash=digest,
-            token_issued_at=now,
-        )
         try:
-            registration, created = upsert(
+            stored = upsert(
                 candidate,
                 conflict="LOWER(email), conference_id",
                 update=("token_hash", "token_issued_at", "updated_at"),
                 marker="created_at",
+                guard=_open_guard(conference.pk, now),
             )
         except IntegrityError as exc:  # any other constraint: nothing is stored
             raise RegistrationError(
                 _("The registration could not be saved. Please try again.")
             ) from exc
+        if stored is None:  # closed (or unpublished) since the caller read the conference
+            raise RegistrationClosedError(_("This conference is not open for registration."))
+        registration, created = stored
         registration.conference = conference
         if created:
             emails.queue_confirmation(registration, token=token)

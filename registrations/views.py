@@ -111,7 +111,9 @@ def register(request: HttpRequest, slug: str) -> HttpResponse:
             if limited:
                 return limited
             try:
-                register_supplier(conference_id=conference.pk, details=form.to_details())
+                register_supplier(
+                    conference_id=conference.pk, details=form.to_details(), conference=conference
+                )
             except RegistrationError as exc:
                 closed_message = str(exc)
             else:

@@ -30,6 +30,38 @@ def test_register_supplier_refused_when_closed():
     assert not Registration.objects.filter(conference=conference).exists()
 
 
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"status": ConferenceStatus.CLOSED},
+        {"status": ConferenceStatus.DRAFT},
+        {
+            "registration_opens_at": "1999-12-01T00:00:00Z",
+            "registration_closes_at": "2000-01-01T00:00:00Z",
+        },
+    ],
+)
+def test_register_supplier_refused_when_closed_after_the_page_read_it(change):
+    """The page's read of the conference is not trusted: the writing statement checks again."""
+    from conferences.models import Conference
+    from conferences.selectors import conference_with_buyer
+
+    conference = make_conference(status=ConferenceStatus.PUBLISHED)
+    read_by_the_page = conference_with_buyer(where="c.id = %s", params=[conference.pk])
+    Conference.objects.filter(pk=conference.pk).update(**change)  # staff, a moment later
+
+    with pytest.raises(RegistrationClosedError, match="not open for registration"):
+        register_supplier(
+            conference_id=conference.pk,
+            conference=read_by_the_page,
+            details=SupplierDetails(
+                organisation_name="Sen AS", contact_name="Per Sen", email="per@sen.example"
+            ),
+        )
+
+    assert not Registration.objects.filter(conference=conference).exists()
+
+
 def test_register_page_says_closed(client):
     conference = make_conference(status=ConferenceStatus.CLOSED)
 
