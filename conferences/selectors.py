@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import connection
 from django.db.models import (
@@ -89,6 +92,39 @@ def get_conference_for_viewer(
             "notice_references",
         )
     return conference
+
+
+# A public conference as read for registration pages, kept by this process for
+# ``CONFERENCE_READ_CACHE_SECONDS`` (0: off). Every request for the registration form reads the
+# conference; between changes they would all read the same row. A write that depends on the
+# conference's state does not trust this copy: it checks the state, and this copy's
+# ``updated_at``, again in its own statement (registrations.services._open_guard).
+_public_reads: dict[str, tuple[float, Conference]] = {}
+_public_reads_lock = threading.Lock()
+
+
+def public_conference_for_registration(*, slug: str) -> Conference:
+    """The published conference at ``slug`` with its buyer (no programme), possibly a copy a
+    few seconds old. Callers must not modify it. Raises ``Http404``."""
+    seconds = float(getattr(settings, "CONFERENCE_READ_CACHE_SECONDS", 0))
+    now = time.monotonic()
+    if seconds > 0:
+        cached = _public_reads.get(slug)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+    conference = get_conference_for_viewer(slug=slug, user=None, with_programme=False)
+    if seconds > 0:
+        with _public_reads_lock:
+            if len(_public_reads) > 256:  # slugs come from the address bar: keep it bounded
+                _public_reads.clear()
+            _public_reads[slug] = (now + seconds, conference)
+    return conference
+
+
+def forget_public_conference_reads() -> None:
+    """Drop this process's copies (tests, and staff changes made in this process)."""
+    with _public_reads_lock:
+        _public_reads.clear()
 
 
 def conference_with_buyer(

@@ -118,6 +118,7 @@ class OutboundAttachment(models.Model):
         on_delete=models.CASCADE,
         related_name="attachments",
         verbose_name=_("email"),
+        db_index=False,  # the unique (email, position) index serves it
     )
     position = models.PositiveSmallIntegerField(_("position"), default=0)
     filename = models.CharField(_("file name"), max_length=255)

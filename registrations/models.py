@@ -23,6 +23,7 @@ class Registration(TimeStampedModel):
         on_delete=models.PROTECT,
         related_name="registrations",
         verbose_name=_("conference"),
+        db_index=False,  # the index on (conference, created_at) serves it
     )
     organisation_name = models.CharField(_("organisation"), max_length=200)
     country = models.CharField(

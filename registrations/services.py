@@ -126,51 +126,26 @@ def _issue_token(registration: Registration, *, now: dt.datetime) -> str:
     return token
 
 
-def _open_guard(conference_id: int, now: dt.datetime) -> tuple[str, list[object]]:
-    """SQL that is true while the conference takes registrations, taking its row FOR SHARE
-    (``lock_conference_for_share``): the same rule as ``ensure_registration_open``."""
+def _open_guard(conference: Conference, now: dt.datetime) -> tuple[str, list[object]]:
+    """SQL that is true while the conference takes registrations and is still the version the
+    caller read (same ``updated_at``), taking its row FOR SHARE (``lock_conference_for_share``):
+    the rule of ``ensure_registration_open``, checked where the registration is written."""
     table = connection.ops.quote_name(Conference._meta.db_table)
     # Identifiers come from model metadata; values are parameters.
     sql = (
-        f"EXISTS (SELECT 1 FROM {table} c WHERE c.id = %s "  # noqa: S608
+        f"EXISTS (SELECT 1 FROM {table} c WHERE c.id = %s AND c.updated_at = %s "  # noqa: S608
         f"AND c.status IN ({', '.join(['%s'] * len(OPEN_STATUSES))}) "
         f"AND c.registration_opens_at <= %s AND c.registration_closes_at > %s"
         f"{lock_clause(share=True, of='c')})"
     )
-    return sql, [conference_id, *OPEN_STATUSES, now, now]
+    return sql, [conference.pk, conference.updated_at, *OPEN_STATUSES, now, now]
 
 
-def register_supplier(
-    *,
-    conference_id: int,
-    details: SupplierDetails,
-    now: dt.datetime | None = None,
-    conference: Conference | None = None,
-) -> RegistrationReceipt:
-    """Register a supplier, or, if the address is already registered, email its owner a fresh link.
-
-    Invariant: one registration per email (case-insensitive) per conference, guarded by the
-    constraint ``registration_unique_email_per_conference``. One statement does both outcomes:
-    an insert that, when the address is already registered, only gives the existing row the new
-    link (``ON CONFLICT … DO UPDATE``), so concurrent submissions of one address never fail and
-    never make a second row. The same statement checks that registration is still open and
-    takes the conference row FOR SHARE (registrations run side by side, but a closing conference
-    cannot slip one in: see ``lock_conference_for_share``), then the registration row is locked
-    by the write. Both outcomes do the same work (that statement, one rendered outbox email), so
-    neither the page nor its timing tells whether the address was known. ``conference`` is the
-    caller's read of the conference (with its buyer), used for the message and the email;
-    without it, it is read here. Side effects: a confirmation or "already registered" email,
-    sent after commit. Raises ``RegistrationClosedError`` (nothing stored).
-    """
-    now = now or timezone.now()
-    if conference is None:
-        conference = conference_with_buyer(where="c.id = %s", params=[conference_id])
-        if conference is None:
-            raise RegistrationClosedError(_("This conference is not open for registration."))
-    ensure_registration_open(conference=conference, now=now)
-    token, digest = new_token()
+def _candidate(
+    conference: Conference, details: SupplierDetails, *, digest: str, now: dt.datetime
+) -> Registration:
     one_to_one = bool(conference.offers_one_to_one and details.wants_one_to_one)
-    candidate = Registration(
+    return Registration(
         conference=conference,
         organisation_name=details.organisation_name.strip(),
         country=details.country,
@@ -188,21 +163,63 @@ def register_supplier(
         token_hash=digest,
         token_issued_at=now,
     )
+
+
+def register_supplier(
+    *,
+    conference_id: int,
+    details: SupplierDetails,
+    now: dt.datetime | None = None,
+    conference: Conference | None = None,
+) -> RegistrationReceipt:
+    """Register a supplier, or, if the address is already registered, email its owner a fresh link.
+
+    Invariant: one registration per email (case-insensitive) per conference, guarded by the
+    constraint ``registration_unique_email_per_conference``. One statement does both outcomes:
+    an insert that, when the address is already registered, only gives the existing row the new
+    link (``ON CONFLICT … DO UPDATE``), so concurrent submissions of one address never fail and
+    never make a second row. The same statement checks that registration is still open and
+    that the conference is the version read, and takes the conference row FOR SHARE
+    (registrations run side by side, but a closing conference cannot slip one in: see
+    ``lock_conference_for_share``); the registration row is locked by the write. Both outcomes do
+    the same work (that statement, one rendered outbox email), so neither the page nor its
+    timing tells whether the address was known.
+
+    ``conference`` is the caller's read of the conference with its buyer (it may be a few
+    seconds old: ``public_conference_for_registration``); if the conference has changed since,
+    it is read again and the write retried, so the email always shows the stored version.
+    Side effects: a confirmation or "already registered" email, sent after commit. Raises
+    ``RegistrationClosedError`` (nothing stored).
+    """
+    now = now or timezone.now()
+    token, digest = new_token()
     with transaction.atomic():
-        try:
-            stored = upsert(
-                candidate,
-                conflict="LOWER(email), conference_id",
-                update=("token_hash", "token_issued_at", "updated_at"),
-                marker="created_at",
-                guard=_open_guard(conference.pk, now),
-            )
-        except IntegrityError as exc:  # any other constraint: nothing is stored
-            raise RegistrationError(
-                _("The registration could not be saved. Please try again.")
-            ) from exc
-        if stored is None:  # closed (or unpublished) since the caller read the conference
-            raise RegistrationClosedError(_("This conference is not open for registration."))
+        stored = None
+        for _attempt in range(3):
+            if conference is None:
+                conference = conference_with_buyer(where="c.id = %s", params=[conference_id])
+                if conference is None:
+                    raise RegistrationClosedError(
+                        _("This conference is not open for registration.")
+                    )
+            ensure_registration_open(conference=conference, now=now)
+            try:
+                stored = upsert(
+                    _candidate(conference, details, digest=digest, now=now),
+                    conflict="LOWER(email), conference_id",
+                    update=("token_hash", "token_issued_at", "updated_at"),
+                    marker="created_at",
+                    guard=_open_guard(conference, now),
+                )
+            except IntegrityError as exc:  # any other constraint: nothing is stored
+                raise RegistrationError(
+                    _("The registration could not be saved. Please try again.")
+                ) from exc
+            if stored is not None:
+                break
+            conference = None  # changed or closed since it was read: read it again
+        if stored is None:  # changed on every attempt (staff editing right now): give up
+            raise RegistrationError(_("The registration could not be saved. Please try again."))
         registration, created = stored
         registration.conference = conference
         if created:

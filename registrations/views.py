@@ -18,7 +18,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from conferences.models import Conference
-from conferences.selectors import get_conference_for_viewer
+from conferences.selectors import (
+    can_preview_drafts,
+    get_conference_for_viewer,
+    public_conference_for_registration,
+)
 
 from .access import forget_access, grant_access, registration_for_request
 from .exceptions import RegistrationError
@@ -90,7 +94,9 @@ def _address_limited(
 
 
 def _conference(request: HttpRequest, slug: str) -> Conference:
-    return get_conference_for_viewer(slug=slug, user=request.user, with_programme=False)
+    if can_preview_drafts(request.user):  # staff may look at drafts: always read afresh
+        return get_conference_for_viewer(slug=slug, user=request.user, with_programme=False)
+    return public_conference_for_registration(slug=slug)
 
 
 @require_http_methods(["GET", "POST"])
