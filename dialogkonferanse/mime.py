@@ -95,7 +95,9 @@ def _lines(text: str) -> list[str]:
 def _text_part(text: str, subtype: str, *, disposition: str = "") -> str:
     """A ``text/*`` part in UTF-8: 7bit or 8bit, or quoted-printable when a line is too long."""
     lines = _lines(text)
-    if any(len(line.encode()) > _MAX_LINE for line in lines):
+    # A character is at most four bytes: only lines longer than a quarter of the limit need
+    # their encoded length counted.
+    if any(len(line) * 4 > _MAX_LINE and len(line.encode()) > _MAX_LINE for line in lines):
         encoding = "quoted-printable"
         body = quoprimime.body_encode(text.encode().decode("latin-1"), eol=_CRLF)
     else:
@@ -146,12 +148,30 @@ def _address_header(address: str) -> str:
     return formataddr((name, addr), charset="utf-8")
 
 
+def _encoded_words(value: str, first_room: int) -> str:
+    """``value`` as RFC 2047 base64 encoded words (UTF-8), each line within 78 characters and
+    no character split between two words."""
+    words: list[str] = []
+    room, chunk, size = first_room, [], 0
+    for char in value:
+        width = len(char.encode())
+        # An encoded word is "=?utf-8?b?" + base64 + "?=": 12 characters around 4 per 3 bytes.
+        if chunk and 12 + 4 * ((size + width + 2) // 3) > room:
+            words.append(base64.b64encode("".join(chunk).encode()).decode("ascii"))
+            room, chunk, size = 77, [], 0  # continuation lines start with a space
+        chunk.append(char)
+        size += width
+    words.append(base64.b64encode("".join(chunk).encode()).decode("ascii"))
+    return f"{_CRLF} ".join(f"=?utf-8?b?{word}?=" for word in words)
+
+
 def _header(name: str, value: str) -> str:
-    if value.isascii() and len(name) + 2 + len(value) <= 78:
-        return f"{name}: {value}{_CRLF}"
-    charset = "us-ascii" if value.isascii() else "utf-8"
-    folded = Header(value, charset, header_name=name).encode(linesep=_CRLF)
-    return f"{name}: {folded}{_CRLF}"
+    if value.isascii():
+        if len(name) + 2 + len(value) <= 78:
+            return f"{name}: {value}{_CRLF}"
+        folded = Header(value, "us-ascii", header_name=name).encode(linesep=_CRLF)
+        return f"{name}: {folded}{_CRLF}"
+    return f"{name}: {_encoded_words(value, 78 - len(name) - 2)}{_CRLF}"
 
 
 def message_bytes(

@@ -48,7 +48,9 @@ LONG_SUBJECT = "Dette gjekk du glipp av: sensorar på bøyer " * 3
 
 
 @pytest.mark.parametrize("name", CASES)
-@pytest.mark.parametrize("subject", ["Kort emne", LONG_SUBJECT])
+@pytest.mark.parametrize(
+    "subject", ["Kort emne", LONG_SUBJECT, "Påmelding 🎉 mottatt " * 6, "æ" * 150, "ø"]
+)
 def test_same_message_as_django(settings, name, subject):
     settings.DEFAULT_FROM_EMAIL = "Innkjøp Kystverket <noreply@kystverket.example>"
     arguments = {
