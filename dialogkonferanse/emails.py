@@ -316,11 +316,25 @@ def wake_worker(email_ids: Sequence[int]) -> None:
     client = _broker_redis()
     if client is not None and len(email_ids) <= max(1, settings.OUTBOX_BATCH_SIZE):
         try:
-            if not client.set(wake_key(), "1", nx=True, px=settings.OUTBOX_WAKE_TTL_MS):
-                return  # a send task is on its way and will claim these rows too
+            marked = client.set(wake_key(), "1", nx=True, px=settings.OUTBOX_WAKE_TTL_MS)
         except Exception:  # Redis unreachable: publish as usual (or leave it to the sweep)
             logger.debug("Could not check the outbox wake-up key", exc_info=True)
-    dispatch_email_tasks(email_ids)
+        else:
+            if marked:
+                dispatch_wake_task(email_ids[0])
+            return  # otherwise a send task is on its way and will claim these rows too
+    dispatch_email_tasks(email_ids)  # a batch of its own (or more): one task per batch
+
+
+def dispatch_wake_task(email_id: int | None) -> None:
+    """Publish the send task that clears the wake-up mark (and, after a full batch, hands on
+    to another, since the rows that rode along have no task of their own)."""
+    from .tasks import deliver_email
+
+    try:
+        deliver_email.apply_async((email_id,), {"wake": True})
+    except Exception:  # the mark expires; the sweep has the rows
+        logger.warning("Broker unreachable: queued email(s) wait for the sweep", exc_info=True)
 
 
 def worker_woken() -> None:

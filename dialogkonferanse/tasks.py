@@ -9,17 +9,20 @@ from . import delivery, emails
 
 
 @shared_task(name="dialogkonferanse.deliver_email", acks_late=True, ignore_result=True)
-def deliver_email(email_id: int | None) -> dict[str, int]:
+def deliver_email(email_id: int | None, wake: bool = False) -> dict[str, int]:
     """Send outbox row ``email_id`` (if still queued) with other due rows on one connection.
 
     Idempotent: a row already claimed, sent or failed is skipped. Transient SMTP errors put
-    rows back in the queue and schedule a later run; nothing is retried here.
+    rows back in the queue and schedule a later run; nothing is retried here. A ``wake`` task
+    (dialogkonferanse.emails, "Waking the worker") clears the wake-up mark before it claims,
+    and after a full batch publishes the next one: rows committed while the mark was set have
+    no task of their own.
     """
-    emails.worker_woken()  # before claiming: see dialogkonferanse.emails, "Waking the worker"
+    if wake:
+        emails.worker_woken()
     result = delivery.deliver_queued_emails(email_id=email_id)
-    if result.claimed >= settings.OUTBOX_BATCH_SIZE:
-        # A full batch: more may be waiting for this task, and nothing else would wake for them.
-        emails.dispatch_email_tasks([None])
+    if wake and result.claimed >= settings.OUTBOX_BATCH_SIZE:
+        emails.dispatch_wake_task(None)
     return {
         "sent": len(result.sent),
         "failed": len(result.failed),
