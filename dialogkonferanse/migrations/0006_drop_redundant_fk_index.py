@@ -5,15 +5,20 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('dialogkonferanse', '0005_audit_roles'),
+        ("dialogkonferanse", "0005_audit_roles"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='outboundattachment',
-            name='email',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='attachments', to='dialogkonferanse.outboundemail', verbose_name='email'),
+            model_name="outboundattachment",
+            name="email",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="attachments",
+                to="dialogkonferanse.outboundemail",
+                verbose_name="email",
+            ),
         ),
     ]

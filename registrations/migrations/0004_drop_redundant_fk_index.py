@@ -5,16 +5,21 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('conferences', '0006_package_roles'),
-        ('registrations', '0003_session_secret'),
+        ("conferences", "0006_package_roles"),
+        ("registrations", "0003_session_secret"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='registration',
-            name='conference',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='registrations', to='conferences.conference', verbose_name='conference'),
+            model_name="registration",
+            name="conference",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="registrations",
+                to="conferences.conference",
+                verbose_name="conference",
+            ),
         ),
     ]
