@@ -22,7 +22,7 @@ from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import connection as db_connection
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from . import mime
@@ -123,7 +123,10 @@ def claim_emails(*, email_id: int | None, limit: int) -> tuple[list[OutboundEmai
             )
         others = (
             OutboundEmail.objects.select_for_update(skip_locked=True)
-            .filter(status=EmailStatus.QUEUED, next_attempt_at__lte=now)
+            # Due by this worker's clock, or never deferred (queued_at == next_attempt_at): a
+            # row queued a moment ago by a web process whose clock runs ahead is still taken.
+            .filter(Q(next_attempt_at__lte=now) | Q(next_attempt_at=F("queued_at")))
+            .filter(status=EmailStatus.QUEUED)
             .exclude(pk=email_id)
             .order_by("next_attempt_at", "pk")[: max(0, limit - len(claimed))]
         )

@@ -318,7 +318,7 @@ def wake_worker(email_ids: Sequence[int]) -> None:
         try:
             marked = client.set(wake_key(), "1", nx=True, px=settings.OUTBOX_WAKE_TTL_MS)
         except Exception:  # Redis unreachable: publish as usual (or leave it to the sweep)
-            logger.debug("Could not check the outbox wake-up key", exc_info=True)
+            logger.warning("Could not check the outbox wake-up mark", exc_info=True)
         else:
             if marked:
                 dispatch_wake_task(email_ids[0])
@@ -326,13 +326,13 @@ def wake_worker(email_ids: Sequence[int]) -> None:
     dispatch_email_tasks(email_ids)  # a batch of its own (or more): one task per batch
 
 
-def dispatch_wake_task(email_id: int | None) -> None:
+def dispatch_wake_task(email_id: int | None, *, countdown: float | None = None) -> None:
     """Publish the send task that clears the wake-up mark (and, after a full batch, hands on
     to another, since the rows that rode along have no task of their own)."""
     from .tasks import deliver_email
 
     try:
-        deliver_email.apply_async((email_id,), {"wake": True})
+        deliver_email.apply_async((email_id,), {"wake": True}, countdown=countdown)
     except Exception:  # the mark expires; the sweep has the rows
         logger.warning("Broker unreachable: queued email(s) wait for the sweep", exc_info=True)
 
@@ -344,8 +344,11 @@ def worker_woken() -> None:
         return
     try:
         client.delete(wake_key())
-    except Exception:  # the key expires by itself
-        logger.warning("Could not clear the outbox wake-up key", exc_info=True)
+    except Exception:
+        # Commits until the mark expires publish nothing: one more task, once it has expired,
+        # claims what they queued.
+        logger.warning("Could not clear the outbox wake-up mark", exc_info=True)
+        dispatch_wake_task(None, countdown=settings.OUTBOX_WAKE_TTL_MS / 1000)
 
 
 def requeue_failed_emails(*, email_ids: Iterable[int], actor: Any = None) -> int:

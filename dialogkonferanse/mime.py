@@ -26,6 +26,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMessage, EmailMultiAlternatives
+from django.core.mail.message import sanitize_address
 
 
 def message_id(idempotency_key: str) -> str:
@@ -142,23 +143,28 @@ def _multipart(subtype: str, parts: list[str]) -> str:
     )
 
 
-@functools.lru_cache(maxsize=8)
+@functools.lru_cache(maxsize=64)
 def _address_header(address: str) -> str:
-    name, addr = parseaddr(address)
-    return formataddr((name, addr), charset="utf-8")
+    """An address as Django's backend writes it: the display name encoded, an international
+    domain in punycode."""
+    if address.isascii():
+        name, addr = parseaddr(address)
+        return formataddr((name, addr))
+    return sanitize_address(address, "utf-8")
 
 
 def _encoded_words(value: str, first_room: int) -> str:
     """``value`` as RFC 2047 base64 encoded words (UTF-8), each line within 78 characters and
     no character split between two words."""
     words: list[str] = []
-    room, chunk, size = first_room, [], 0
+    # RFC 2047: an encoded word is at most 75 characters.
+    room, chunk, size = min(first_room, 75), [], 0
     for char in value:
         width = len(char.encode())
         # An encoded word is "=?utf-8?b?" + base64 + "?=": 12 characters around 4 per 3 bytes.
         if chunk and 12 + 4 * ((size + width + 2) // 3) > room:
             words.append(base64.b64encode("".join(chunk).encode()).decode("ascii"))
-            room, chunk, size = 77, [], 0  # continuation lines start with a space
+            room, chunk, size = 75, [], 0  # on a continuation line after one space
         chunk.append(char)
         size += width
     words.append(base64.b64encode("".join(chunk).encode()).decode("ascii"))
@@ -199,8 +205,8 @@ def message_bytes(
         "MIME-Version: 1.0" + _CRLF
         + _header("Subject", subject)
         + f"From: {_address_header(settings.DEFAULT_FROM_EMAIL)}{_CRLF}"
-        + f"To: {to_email}{_CRLF}"
-        + (f"Reply-To: {reply_to}{_CRLF}" if reply_to else "")
+        + f"To: {_address_header(to_email)}{_CRLF}"
+        + (f"Reply-To: {_address_header(reply_to)}{_CRLF}" if reply_to else "")
         + f"Date: {formatdate(localtime=settings.EMAIL_USE_LOCALTIME)}{_CRLF}"
         + f"Message-ID: {message_id(idempotency_key)}{_CRLF}"
         + f"Auto-Submitted: auto-generated{_CRLF}"

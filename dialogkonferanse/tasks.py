@@ -21,7 +21,7 @@ def deliver_email(email_id: int | None, wake: bool = False) -> dict[str, int]:
     if wake:
         emails.worker_woken()
     result = delivery.deliver_queued_emails(email_id=email_id)
-    if wake and result.claimed >= settings.OUTBOX_BATCH_SIZE:
+    if wake and result.claimed >= max(1, settings.OUTBOX_BATCH_SIZE):
         emails.dispatch_wake_task(None)
     return {
         "sent": len(result.sent),

@@ -138,7 +138,14 @@ def _open_guard(conference: Conference, now: dt.datetime) -> tuple[str, list[obj
         f"AND c.registration_opens_at <= %s AND c.registration_closes_at > %s"
         f"{lock_clause(share=True, of='c')})"
     )
-    return sql, [conference.pk, conference.updated_at, *OPEN_STATUSES, now, now]
+    stamp = connection.ops.adapt_datetimefield_value  # as the ORM writes them (SQLite: text)
+    return sql, [
+        conference.pk,
+        stamp(conference.updated_at),
+        *OPEN_STATUSES,
+        stamp(now),
+        stamp(now),
+    ]
 
 
 def _candidate(
@@ -195,6 +202,7 @@ def register_supplier(
     token, digest = new_token()
     with transaction.atomic():
         stored = None
+        from_caller = conference is not None
         for _attempt in range(3):
             if conference is None:
                 conference = conference_with_buyer(where="c.id = %s", params=[conference_id])
@@ -202,7 +210,15 @@ def register_supplier(
                     raise RegistrationClosedError(
                         _("This conference is not open for registration.")
                     )
-            ensure_registration_open(conference=conference, now=now)
+            try:
+                ensure_registration_open(conference=conference, now=now)
+            except RegistrationClosedError:
+                if not from_caller:
+                    raise
+                from_caller = False  # the caller's read may predate a reopening: read it again
+                conference = None
+                continue
+            from_caller = False
             try:
                 stored = upsert(
                     _candidate(conference, details, digest=digest, now=now),

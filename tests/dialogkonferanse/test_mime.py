@@ -81,6 +81,28 @@ def test_same_message_as_django(settings, name, subject):
     assert b"\n" not in ours.replace(b"\r\n", b"")  # CRLF line ends only
 
 
+def test_international_domain_and_display_name_as_django_writes_them(settings):
+    settings.DEFAULT_FROM_EMAIL = "Innkjøp Kystverket <noreply@kystverket.example>"
+    arguments = {
+        "subject": "Emne",
+        "body_text": "Tekst",
+        "body_html": "",
+        "to_email": "kari@leverandør.example",
+        "reply_to": "innkjop@kystverket-øst.example",
+        "idempotency_key": "idn",
+    }
+    ours = message_bytes(**arguments)
+    django = mime_bytes(build_message(**arguments))
+
+    head = ours.split(b"\r\n\r\n", 1)[0]
+    assert head.isascii()  # sent without SMTPUTF8: every header in ASCII
+    assert b"To: kari@xn--leverandr-s8a.example" in head
+    mine = email.message_from_bytes(ours, policy=email.policy.default)
+    theirs = email.message_from_bytes(django, policy=email.policy.default)
+    for header in ("From", "To", "Reply-To"):
+        assert mine[header] == theirs[header], header
+
+
 def test_boundaries_differ_per_message():
     arguments = {
         "subject": "Emne",

@@ -90,3 +90,22 @@ def test_a_mark_left_by_a_lost_task_expires(
     with celery_worker_factory():
         smtp_server.wait_for(3)
         wait_until(_all_sent)
+
+
+def test_a_row_queued_by_a_clock_running_ahead_is_still_claimed() -> None:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from dialogkonferanse.delivery import claim_emails
+
+    ahead = timezone.now() + dt.timedelta(seconds=30)
+    fresh, deferred = _queue(1), _queue(2)
+    # Queued by a web process whose clock is 30 s ahead of this worker's ...
+    OutboundEmail.objects.filter(pk=fresh.pk).update(queued_at=ahead, next_attempt_at=ahead)
+    # ... and one put back with a backoff that has not run out.
+    OutboundEmail.objects.filter(pk=deferred.pk).update(next_attempt_at=ahead)
+
+    claimed, _token = claim_emails(email_id=None, limit=10)
+
+    assert [e.pk for e in claimed] == [fresh.pk]
