@@ -122,7 +122,7 @@ def public_conference_for_registration(*, slug: str) -> Conference:
 
 
 def forget_public_conference_reads() -> None:
-    """Drop this process's copies (tests, and staff changes made in this process)."""
+    """Drop this process's copies (tests; other processes let theirs expire)."""
     with _public_reads_lock:
         _public_reads.clear()
 

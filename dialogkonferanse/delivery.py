@@ -20,6 +20,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
+from django.core.mail.message import sanitize_address
 from django.db import connection as db_connection
 from django.db import transaction
 from django.db.models import F, Q
@@ -212,7 +213,8 @@ def _send(connection: Any, message: EmailMessage) -> None:
     """
     smtp = getattr(connection, "connection", None)
     if isinstance(message, StoredEmailMessage) and isinstance(smtp, smtplib.SMTP):
-        smtp.sendmail(settings.DEFAULT_FROM_EMAIL, message.to, message.stored_mime)
+        recipients = [a if a.isascii() else sanitize_address(a, "utf-8") for a in message.to]
+        smtp.sendmail(settings.DEFAULT_FROM_EMAIL, recipients, message.stored_mime)
     else:
         connection.send_messages([message])
 

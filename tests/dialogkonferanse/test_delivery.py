@@ -259,3 +259,12 @@ def test_deliver_queued_emails_skips_rows_not_queued(smtp_server) -> None:
 
     assert (result.sent, result.connections) == ([], 0)
     assert smtp_server.connections == 0
+
+
+def test_international_domain_is_delivered_in_punycode(smtp_server, celery_worker, wait_until):
+    email = _queue(to="kari@leverandør.example")
+
+    smtp_server.wait_for(1)
+    wait_until(lambda: _status(email) == EmailStatus.SENT)
+
+    assert smtp_server.envelopes[0][1] == ["kari@xn--leverandr-s8a.example"]
