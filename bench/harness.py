@@ -15,6 +15,7 @@ import json
 import operator
 import os
 import re
+import secrets
 import shutil
 import signal
 import socket
@@ -152,8 +153,9 @@ class Comparison:
 
 # --- Load generation --------------------------------------------------------------------------
 
-# wrk runs one Lua state per thread. ``{n}`` in the body becomes "<thread>-<counter>" so every
-# POST is unique (unique email addresses and the like). ``done`` prints the figures as JSON.
+# wrk runs one Lua state per thread. ``{n}`` in the body becomes "<run>-<thread>-<counter>" so
+# every POST is unique, within a run and across runs (unique email addresses and the like).
+# ``done`` prints the figures as JSON.
 _WRK_SCRIPT = r"""
 wrk.method = os.getenv("BENCH_METHOD")
 for line in string.gmatch(os.getenv("BENCH_HEADERS") or "", "[^\n]+") do
@@ -161,6 +163,7 @@ for line in string.gmatch(os.getenv("BENCH_HEADERS") or "", "[^\n]+") do
   if name then wrk.headers[name] = value end
 end
 local body_template = os.getenv("BENCH_BODY") or ""
+local run_id = os.getenv("BENCH_RUN") or ""
 local thread_count = 0
 local counter = 0
 
@@ -173,7 +176,7 @@ if string.find(body_template, "{n}", 1, true) then
   -- Only a unique body needs a request() per call; otherwise wrk reuses one static request.
   function request()
     counter = counter + 1
-    local unique = tostring(thread_id) .. "-" .. tostring(counter)
+    local unique = run_id .. tostring(thread_id) .. "-" .. tostring(counter)
     return wrk.format(nil, nil, nil, string.gsub(body_template, "{n}", unique))
   end
 elseif body_template ~= "" then
@@ -231,6 +234,8 @@ def run_wrk(
         **os.environ,
         "BENCH_METHOD": method,
         "BENCH_BODY": body,
+        # {n} is unique across runs too: each run's submissions are new, not repeats of the last.
+        "BENCH_RUN": f"r{secrets.token_hex(3)}-",
         "BENCH_HEADERS": "\n".join(f"{k}: {v}" for k, v in (headers or {}).items()),
     }
     seconds = max(1, round(duration))
@@ -282,6 +287,7 @@ def run_python_load(
 
     latencies: list[float] = []
     errors = 0
+    run = f"r{secrets.token_hex(3)}-"  # {n} unique across runs too, as with wrk
 
     async def client(worker: int) -> None:
         nonlocal errors
@@ -289,7 +295,7 @@ def run_python_load(
         async with httpx.AsyncClient(headers=dict(headers or {}), timeout=10) as http:
             while time.monotonic() < stop:
                 counter += 1
-                content = body.replace("{n}", f"{worker}-{counter}")
+                content = body.replace("{n}", f"{run}{worker}-{counter}")
                 started = time.perf_counter()
                 try:
                     response = await http.request(method, url, content=content or None)
