@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from urllib.parse import urlencode
 
-from bench.harness import BenchContext, BenchError, BenchResult
+from bench.harness import PER_REQUEST_CONNECTION, BenchContext, BenchError, BenchResult
 
 BUDGET_SECONDS = 180
 
@@ -20,11 +20,6 @@ RATIO_SLUG = "bench-registration"
 DUPLICATE_SLUG = "bench-registration-duplicates"
 PROBE_PATH = "/_bench/form/"
 CONCURRENCY = 8
-# Each request on a new connection, as from many suppliers. With eight kept-alive connections,
-# one of the server's two worker processes can end up holding most of them, which halves the
-# rate of whichever side that happens to, at random; new connections go to whichever worker is
-# free to accept them.
-PER_REQUEST_CONNECTION = {"Connection": "close"}
 SECONDS_PER_RUN = 4.0
 ROUNDS = 5
 DUPLICATES = 200

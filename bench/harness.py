@@ -52,6 +52,13 @@ _OPS: dict[str, Callable[[float, float], bool]] = {
 }
 
 
+# For throughput comparisons: each request on a new connection, as from many visitors. With a few
+# kept-alive connections, one of the server's two worker processes can end up holding most of
+# them, which halves the rate of whichever side that happens to, at random (runs then alternate
+# between two levels); new connections go to whichever worker is free to accept them.
+PER_REQUEST_CONNECTION = {"Connection": "close"}
+
+
 class BenchError(RuntimeError):
     """A benchmark could not be measured (server did not start, load tool failed, ...)."""
 
