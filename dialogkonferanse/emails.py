@@ -25,6 +25,7 @@ from django.template import Context
 from django.template.loader import get_template
 from django.utils import timezone, translation
 
+from . import redis_clients
 from .audit import record_change, snapshot
 from .choices import EmailStatus
 from .db import insert_unless_conflict
@@ -254,18 +255,22 @@ def dispatch_email_tasks(
     With the broker unreachable the rows simply stay queued: the periodic sweep hands them to
     a worker once it is back, so the change that caused them (already committed) never fails.
     """
+    size = max(1, settings.OUTBOX_BATCH_SIZE)
+    _publish([email_ids[start] for start in range(0, len(email_ids), size)], countdown=countdown)
+
+
+def _publish(
+    first_ids: Sequence[int | None], *, countdown: float | None = None, wake: bool = False
+) -> None:
+    """One send task per id; a broker that cannot be reached leaves the rows to the sweep."""
     from .tasks import deliver_email
 
-    size = max(1, settings.OUTBOX_BATCH_SIZE)
+    kwargs = {"wake": True} if wake else {}  # plain tasks look as they always did
     try:
-        for start in range(0, len(email_ids), size):
-            deliver_email.apply_async((email_ids[start],), countdown=countdown)
+        for email_id in first_ids:
+            deliver_email.apply_async((email_id,), kwargs, countdown=countdown)
     except Exception:  # kombu/redis connection errors share no base class
-        logger.warning(
-            "Broker unreachable: %d queued email(s) wait for the sweep",
-            len(email_ids),
-            exc_info=True,
-        )
+        logger.warning("Broker unreachable: queued email(s) wait for the sweep", exc_info=True)
 
 
 # --- Waking the worker ----------------------------------------------------------------------
@@ -281,25 +286,15 @@ def dispatch_email_tasks(
 # email; a task that claims a full batch publishes another. If the key outlives a lost task, it
 # expires (``OUTBOX_WAKE_TTL_MS``), and the outbox sweep re-dispatches anything overdue.
 
-_wake_client: tuple[str, Any] | None = None
-
 
 def _broker_redis() -> Any:
     """A Redis client on the broker, or ``None`` (tasks run eagerly, or the broker is not Redis)."""
-    global _wake_client
     from .celery import app
 
     url = str(app.conf.broker_url or "")
     if app.conf.task_always_eager or not url.startswith(("redis://", "rediss://")):
         return None
-    if _wake_client is None or _wake_client[0] != url:
-        import redis
-
-        _wake_client = (
-            url,
-            redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2),
-        )
-    return _wake_client[1]
+    return redis_clients.client(url)
 
 
 def wake_key() -> str:
@@ -329,12 +324,7 @@ def wake_worker(email_ids: Sequence[int]) -> None:
 def dispatch_wake_task(email_id: int | None, *, countdown: float | None = None) -> None:
     """Publish the send task that clears the wake-up mark (and, after a full batch, hands on
     to another, since the rows that rode along have no task of their own)."""
-    from .tasks import deliver_email
-
-    try:
-        deliver_email.apply_async((email_id,), {"wake": True}, countdown=countdown)
-    except Exception:  # the mark expires; the sweep has the rows
-        logger.warning("Broker unreachable: queued email(s) wait for the sweep", exc_info=True)
+    _publish([email_id], countdown=countdown, wake=True)
 
 
 def worker_woken() -> None:

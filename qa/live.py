@@ -31,6 +31,8 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 
+from dialogkonferanse import redis_clients
+
 from .choices import Channel
 from .models import LiveEvent
 
@@ -99,22 +101,11 @@ def record_event(
     return event
 
 
-_publisher: tuple[str, redis.Redis] | None = None
-
-
-def _publisher_client() -> redis.Redis:
-    global _publisher
-    url = redis_url()
-    if _publisher is None or _publisher[0] != url:
-        _publisher = (url, redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2))
-    return _publisher[1]
-
-
 def _publish(redis_channel: str, message: str) -> None:
     # The event is committed: a failed publish only delays it until the clients' next catch-up
     # read (every heartbeat), it never loses it.
     try:
-        _publisher_client().publish(redis_channel, message)
+        redis_clients.client(redis_url()).publish(redis_channel, message)
     except redis.RedisError:
         logger.warning("Could not publish a live event on %s", redis_channel, exc_info=True)
 

@@ -202,9 +202,9 @@ def register_supplier(
     token, digest = new_token()
     with transaction.atomic():
         stored = None
-        from_caller = conference is not None
         for _attempt in range(3):
-            if conference is None:
+            fresh = conference is None  # read here, not a copy the caller may have kept
+            if fresh:
                 conference = conference_with_buyer(where="c.id = %s", params=[conference_id])
                 if conference is None:
                     raise RegistrationClosedError(
@@ -213,12 +213,10 @@ def register_supplier(
             try:
                 ensure_registration_open(conference=conference, now=now)
             except RegistrationClosedError:
-                if not from_caller:
+                if fresh:
                     raise
-                from_caller = False  # the caller's read may predate a reopening: read it again
-                conference = None
+                conference = None  # the caller's copy may predate a reopening: read it again
                 continue
-            from_caller = False
             try:
                 stored = upsert(
                     _candidate(conference, details, digest=digest, now=now),
