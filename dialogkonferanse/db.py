@@ -132,8 +132,7 @@ def upsert(
     model = type(obj)
     meta = model._meta
     quote = connection.ops.quote_name
-    fields = [f for f in meta.concrete_fields if not (f.primary_key and obj.pk is None)]
-    values = [f.get_db_prep_save(f.pre_save(obj, add=True), connection) for f in fields]
+    columns, values = _insert_values(obj)
     assignments = ", ".join(
         f"{quote(meta.get_field(name).column)} = EXCLUDED.{quote(meta.get_field(name).column)}"
         for name in update
@@ -145,13 +144,13 @@ def upsert(
         inserted_sql = f"({quote(marker_field.column)} = %s)"
         inserted_params = [marker_field.get_db_prep_save(getattr(obj, marker), connection)]
     # Identifiers come from model metadata; values are parameters.
-    placeholders = ", ".join(["%s"] * len(fields))
+    placeholders = ", ".join(["%s"] * len(values))
     source, guard_params = f"VALUES ({placeholders})", []
     if guard is not None:
         source, guard_params = f"SELECT {placeholders} WHERE {guard[0]}", list(guard[1])
     sql = (
         f"INSERT INTO {quote(meta.db_table)} "
-        f"({', '.join(quote(f.column) for f in fields)}) {source} "
+        f"({', '.join(columns)}) {source} "
         f"ON CONFLICT ({conflict}) DO UPDATE SET {assignments} "
         f"RETURNING {select_columns(model)}, {inserted_sql}"
     )
