@@ -7,3 +7,14 @@ class RegistrationError(Exception):
 
 class RegistrationClosedError(RegistrationError):
     """The conference does not take registrations now (window, status); nothing was stored."""
+
+
+class InvalidRegistrationError(RegistrationError):
+    """The details break a rule of the registration model; nothing was stored.
+
+    ``errors`` is the ``ValidationError`` (``message_dict`` maps fields to messages).
+    """
+
+    def __init__(self, message: str, *, errors: Exception) -> None:
+        super().__init__(message)
+        self.errors = errors

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
@@ -9,6 +10,7 @@ from conferences.models import Conference
 from dialogkonferanse.db import TimeStampedModel
 
 from .choices import Country, Language
+from .fields import OrganisationNumberField
 from .tokens import new_session_secret
 
 
@@ -29,7 +31,9 @@ class Registration(TimeStampedModel):
     country = models.CharField(
         _("country"), max_length=2, choices=Country.choices, default=Country.NO
     )
-    organisation_number = models.CharField(_("organisation number"), max_length=9, blank=True)
+    organisation_number = OrganisationNumberField(
+        _("organisation number"), max_length=9, blank=True
+    )
     national_id = models.CharField(_("national or VAT identifier"), max_length=50, blank=True)
     contact_name = models.CharField(_("contact person"), max_length=200)
     email = models.EmailField(_("email"), max_length=254)
@@ -74,6 +78,25 @@ class Registration(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.organisation_name} ({self.contact_name})"
+
+    def clean(self) -> None:
+        """A Norwegian supplier gives its organisation number (DOMAIN.md rules 5 and 6); suppliers
+        from other countries may give a national or VAT identifier instead, as the public form
+        asks. An anonymised registration keeps only what the record needs and is exempt."""
+        super().clean()
+        if (
+            self.country == Country.NO
+            and not self.organisation_number
+            and self.anonymised_at is None
+        ):
+            raise ValidationError(
+                {
+                    "organisation_number": ValidationError(
+                        _("Enter the organisation number: it is required for Norwegian suppliers."),
+                        code="organisation_number_required",
+                    )
+                }
+            )
 
     @property
     def is_active(self) -> bool:

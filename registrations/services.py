@@ -12,6 +12,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -27,7 +28,7 @@ from dialogkonferanse.templatetags.dialog import utc_offset
 
 from . import emails
 from .choices import EmailKind, Language
-from .exceptions import RegistrationClosedError, RegistrationError
+from .exceptions import InvalidRegistrationError, RegistrationClosedError, RegistrationError
 from .models import Registration
 from .selectors import conferences_starting_between, registrations_due_reminder
 from .tokens import new_session_secret, new_token
@@ -172,6 +173,23 @@ def _candidate(
     )
 
 
+def _validated(candidate: Registration) -> Registration:
+    """The model's own rules (its field validators and ``clean``: DOMAIN.md rules 5 and 6), so
+    a command or an import cannot store what the public form refuses. The conference and the
+    uniqueness of the address are the writing statement's concern."""
+    try:
+        candidate.full_clean(
+            exclude=["conference"], validate_unique=False, validate_constraints=False
+        )
+    except ValidationError as exc:
+        raise InvalidRegistrationError(
+            _("The registration could not be saved: %(errors)s")
+            % {"errors": " ".join(exc.messages)},
+            errors=exc,
+        ) from exc
+    return candidate
+
+
 def register_supplier(
     *,
     conference_id: int,
@@ -196,7 +214,8 @@ def register_supplier(
     seconds old: ``public_conference_for_registration``); if the conference has changed since,
     it is read again and the write retried, so the email always shows the stored version.
     Side effects: a confirmation or "already registered" email, sent after commit. Raises
-    ``RegistrationClosedError`` (nothing stored).
+    ``RegistrationClosedError`` or, for details the model refuses (an invalid organisation
+    number, a Norwegian supplier without one), ``InvalidRegistrationError`` (nothing stored).
     """
     now = now or timezone.now()
     token, digest = new_token()
@@ -219,7 +238,7 @@ def register_supplier(
                 continue
             try:
                 stored = upsert(
-                    _candidate(conference, details, digest=digest, now=now),
+                    _validated(_candidate(conference, details, digest=digest, now=now)),
                     conflict="LOWER(email), conference_id",
                     update=("token_hash", "token_issued_at", "updated_at"),
                     marker="created_at",

@@ -8,6 +8,8 @@ import unicodedata
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from conferences.validators import is_valid_organisation_number
+
 _PHONE_RE = re.compile(r"^\+?[0-9 ()./-]{4,40}$")
 
 
@@ -31,4 +33,20 @@ def validate_phone(value: str) -> None:
         raise ValidationError(
             _("Enter a phone number with digits, spaces and an optional leading +."),
             code="invalid_phone",
+        )
+
+
+def validate_norwegian_organisation_number(value: str) -> None:
+    """Nine digits with a valid MOD11 check digit (DOMAIN.md rule 6); spaces are ignored.
+
+    The check itself is ``conferences.validators.is_valid_organisation_number``, shared with the
+    buyer's organisation number.
+    """
+    if not is_valid_organisation_number(value):
+        raise ValidationError(
+            _(
+                "This is not a valid Norwegian organisation number. Check the nine digits, "
+                "for example 974 760 673."
+            ),
+            code="invalid_organisation_number",
         )

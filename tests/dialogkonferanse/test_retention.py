@@ -90,6 +90,7 @@ def dialogue(client):
         conference_id=conference.pk,
         details=SupplierDetails(
             organisation_name="Unik Leverandør AS",
+            organisation_number="974760673",
             contact_name=NAME,
             email=EMAIL,
             phone=PHONE,
@@ -128,7 +129,7 @@ def dialogue(client):
         {
             "organisation_name": registration.organisation_name,
             "country": "NO",
-            "organisation_number": "",
+            "organisation_number": registration.organisation_number,
             "national_id": "",
             "contact_name": NAME,
             "email": EMAIL,

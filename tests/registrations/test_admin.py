@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import pytest
 from django.db import connection
@@ -149,3 +150,110 @@ def test_registration_change_page_without_link_says_so(admin_client):
     ).content.decode()
 
     assert "No valid link" in html
+
+
+# --- DOMAIN.md rule 6 in the admin: the model refuses what the public form refuses ----------
+
+INVALID_NUMBER = (
+    "This is not a valid Norwegian organisation number. Check the nine digits, "
+    "for example 974 760 673."
+)
+MISSING_NUMBER = "Enter the organisation number: it is required for Norwegian suppliers."
+
+
+def _post_change(admin_client, registration, **overrides):
+    data = {
+        "organisation_name": registration.organisation_name,
+        "country": registration.country,
+        "organisation_number": registration.organisation_number,
+        "national_id": registration.national_id,
+        "contact_name": registration.contact_name,
+        "email": registration.email,
+        "phone": registration.phone,
+        "language": registration.language,
+        "one_to_one_topics": registration.one_to_one_topics,
+    }
+    data.update(overrides)
+    return admin_client.post(
+        reverse("admin:registrations_registration_change", args=[registration.pk]), data
+    )
+
+
+def _field_errors(response, name: str) -> list[str]:
+    return response.context["adminform"].form.errors.get(name, [])
+
+
+@pytest.mark.parametrize(
+    ("number", "message"),
+    [("988077918", INVALID_NUMBER), ("988 077 918", INVALID_NUMBER), ("", MISSING_NUMBER)],
+)
+def test_registration_admin_change_refuses_norwegian_number(admin_client, number, message):
+    registration = make_registration(organisation_number="974760673")
+
+    response = _post_change(admin_client, registration, organisation_number=number)
+
+    registration.refresh_from_db()
+    assert response.status_code == 200
+    assert _field_errors(response, "organisation_number") == [message]
+    assert response.context["adminform"].form.non_field_errors() == []
+    html = response.content.decode()
+    assert html.index(message) > html.index('class="form-row errors field-organisation_number')
+    assert registration.organisation_number == "974760673"
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("123456785", "123456785"),
+        ("974760673", "974760673"),
+        ("123 456 785", "123456785"),
+        (" 974 760 673 ", "974760673"),
+    ],
+)
+def test_registration_admin_change_accepts_valid_number(admin_client, typed, stored):
+    registration = make_registration(organisation_number="974760673")
+
+    response = _post_change(admin_client, registration, organisation_number=typed)
+
+    registration.refresh_from_db()
+    assert response.status_code == 302
+    assert registration.organisation_number == stored
+
+
+def test_registration_admin_change_accepts_foreign_supplier_with_national_id(admin_client):
+    registration = make_registration(organisation_number="974760673")
+
+    response = _post_change(
+        admin_client,
+        registration,
+        country="SE",
+        organisation_number="",
+        national_id="SE556000000001",
+    )
+
+    registration.refresh_from_db()
+    assert response.status_code == 302
+    assert (registration.country, registration.organisation_number, registration.national_id) == (
+        "SE",
+        "",
+        "SE556000000001",
+    )
+
+
+def test_registration_admin_change_page_takes_the_number_with_spaces(admin_client):
+    registration = make_registration()
+
+    html = admin_client.get(
+        reverse("admin:registrations_registration_change", args=[registration.pk])
+    ).content.decode()
+
+    [field] = re.findall(r"<input[^>]*name=\"organisation_number\"[^>]*>", html)
+    assert "maxlength" not in field
+    assert 'inputmode="numeric"' in field
+
+
+def test_registration_admin_add_is_not_offered(admin_client):
+    """Suppliers register through the public form; the change form is the admin's only path."""
+    response = admin_client.get(reverse("admin:registrations_registration_add"))
+
+    assert response.status_code == 403

@@ -23,7 +23,10 @@ def test_register_supplier_refused_when_closed():
         register_supplier(
             conference_id=conference.pk,
             details=SupplierDetails(
-                organisation_name="Sen AS", contact_name="Per Sen", email="per@sen.example"
+                organisation_name="Sen AS",
+                contact_name="Per Sen",
+                email="per@sen.example",
+                organisation_number="974760673",
             ),
         )
 
@@ -59,7 +62,10 @@ def test_register_supplier_refused_when_closed_after_the_page_read_it(change, me
             conference_id=conference.pk,
             conference=read_by_the_page,
             details=SupplierDetails(
-                organisation_name="Sen AS", contact_name="Per Sen", email="per@sen.example"
+                organisation_name="Sen AS",
+                contact_name="Per Sen",
+                email="per@sen.example",
+                organisation_number="974760673",
             ),
         )
 
