@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Count, Q
+from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -213,8 +214,11 @@ TEMPLATE = "dialogkonferanse/report.html"
 STYLESHEET = "dialogkonferanse/report.css"
 
 
-def render_report_html(report: DialogueReport, *, for_pdf: bool = False) -> str:
-    return render_to_string(TEMPLATE, {"report": report, "for_pdf": for_pdf})
+def render_report_html(
+    report: DialogueReport, *, for_pdf: bool = False, request: HttpRequest | None = None
+) -> str:
+    """With ``request`` the page also shows the request's messages (context processors)."""
+    return render_to_string(TEMPLATE, {"report": report, "for_pdf": for_pdf}, request=request)
 
 
 def _refuse_fetch(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
@@ -222,10 +226,21 @@ def _refuse_fetch(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
     raise ValueError(f"The report does not load external resources ({url}).")
 
 
+class PdfEngineUnavailable(RuntimeError):
+    """WeasyPrint cannot load its system libraries (Pango, HarfBuzz) on this server."""
+
+
 def render_report_pdf(report: DialogueReport) -> bytes:
-    """The same document as PDF (WeasyPrint; needs the Pango libraries of the system)."""
+    """The same document as PDF (WeasyPrint; needs the Pango libraries of the system).
+
+    Raises PdfEngineUnavailable when they are missing (WeasyPrint's import raises OSError).
+    """
     from django.contrib.staticfiles import finders
-    from weasyprint import CSS, HTML
+
+    try:
+        from weasyprint import CSS, HTML
+    except (OSError, ImportError) as exc:
+        raise PdfEngineUnavailable(str(exc)) from exc
 
     css_path = finders.find(STYLESHEET)
     stylesheets = [CSS(filename=css_path, url_fetcher=_refuse_fetch)] if css_path else []

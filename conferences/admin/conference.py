@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django import forms
@@ -16,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from dialogkonferanse.audit import AuditedAdminMixin
 from dialogkonferanse.report import (
     DialogueReport,
+    PdfEngineUnavailable,
     build_report,
     render_report_html,
     render_report_pdf,
@@ -26,6 +28,8 @@ from ..exceptions import ConferenceError
 from ..models import AgendaItem, BuyerOrganisation, Conference, NoticeReference, StatusChange
 from ..services import save_conference, transition_conference
 from ..validators import validate_notice_reference
+
+logger = logging.getLogger(__name__)
 
 
 @admin.register(BuyerOrganisation)
@@ -145,11 +149,26 @@ class ConferenceAdmin(AuditedAdminMixin, admin.ModelAdmin):
     def report_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
         """The dialogue report as a printable page (DOMAIN.md rule 8)."""
         report = self._report_for(request, object_id)
-        return HttpResponse(render_report_html(report))
+        return HttpResponse(render_report_html(report, request=request))
 
     def report_pdf_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
         report = self._report_for(request, object_id)
-        response = HttpResponse(render_report_pdf(report), content_type="application/pdf")
+        try:
+            pdf = render_report_pdf(report)
+        except PdfEngineUnavailable:
+            logger.exception("Dialogue report PDF: the PDF engine cannot load its libraries")
+            messages.warning(
+                request,
+                gettext(
+                    "The PDF engine is not installed on the server (Pango), so here is the "
+                    "report as a web page. Print the page from the browser to save the report "
+                    "as PDF."
+                ),
+            )
+            return HttpResponseRedirect(
+                reverse("admin:conferences_conference_report", args=[report.conference.pk])
+            )
+        response = HttpResponse(pdf, content_type="application/pdf")
         filename = f"dialogue-report-{report.conference.slug}.pdf"
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response
