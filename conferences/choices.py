@@ -23,6 +23,19 @@ ALLOWED_TRANSITIONS: dict[str, tuple[str, ...]] = {
     ConferenceStatus.CLOSED: (),
 }
 
+
+class RemainingMeetings(models.TextChoices):
+    """What staff decide for the booked one-to-one meetings not yet held when the dialogue
+    moves to follow-up or closes (DOMAIN.md rule 1). Closing allows only ``CANCEL``: once the
+    competition is announced, the dialogue has ended and no meeting may be held."""
+
+    CANCEL = "cancel", _("Cancel them: each supplier gets a calendar cancellation")
+    KEEP = "keep", _("Keep them: they are held during the follow-up")
+
+
+# Steps that settle the meetings not yet held.
+SETTLES_REMAINING_MEETINGS = (ConferenceStatus.FOLLOW_UP, ConferenceStatus.CLOSED)
+
 # Statuses in which the conference is visible to the public.
 PUBLIC_STATUSES = (
     ConferenceStatus.PUBLISHED,

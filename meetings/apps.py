@@ -5,3 +5,14 @@ from django.utils.translation import gettext_lazy as _
 class MeetingsConfig(AppConfig):
     name = "meetings"
     verbose_name = _("One-to-one meetings")
+
+    def ready(self) -> None:
+        from conferences.signals import conference_status_changed
+
+        from . import receivers
+
+        conference_status_changed.connect(
+            receivers.settle_meetings_on_status_change,
+            sender=None,
+            dispatch_uid="meetings.settle_meetings_on_status_change",
+        )

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.urls import reverse
+from django.utils.functional import Promise
 
 from dialogkonferanse.emails import Attachment, queue_email
 
@@ -79,14 +80,15 @@ def queue_invitation(meeting: Meeting, *, agenda: str | None = None) -> Any:
     )
 
 
-def queue_cancellation(meeting: Meeting, *, reason: str = "") -> Any:
-    """METHOD:CANCEL, so the supplier's calendar drops the event."""
+def queue_cancellation(meeting: Meeting, *, reason: str | Promise = "", rebook: bool = True) -> Any:
+    """METHOD:CANCEL, so the supplier's calendar drops the event. A lazy ``reason`` is given in
+    the supplier's language; ``rebook=False`` leaves out the invitation to book another time."""
     return _queue(
         meeting_or_entry=meeting,
         kind=EmailKind.CANCEL,
         template="meeting_cancelled",
         key=f"meeting:{meeting.pk}:cancel:{meeting.sequence}",
-        context={"meeting": meeting, "reason": reason},
+        context={"meeting": meeting, "reason": reason, "rebook": rebook},
         attachments=(
             Attachment(
                 filename="meeting.ics",

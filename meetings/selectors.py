@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from django.db.models import Exists, F, OuterRef, QuerySet
 from django.utils import timezone
 
+from conferences.choices import ConferenceStatus
+
 from .choices import MeetingStatus, WaitingStatus
 from .models import Meeting, MeetingSettings, Slot, Team, WaitingListEntry
 
@@ -24,6 +26,26 @@ def get_meeting_settings(*, conference_id: int) -> MeetingSettings | None:
 def booked_meetings() -> QuerySet[Meeting]:
     return Meeting.objects.filter(status=MeetingStatus.BOOKED).select_related(
         "slot", "slot__team", "registration", "conference", "conference__buyer"
+    )
+
+
+def meetings_still_on() -> QuerySet[Meeting]:
+    """Booked meetings that may still take place: the dialogue is not closed and the
+    supplier's registration is neither cancelled nor anonymised (DOMAIN.md rule 1)."""
+    return (
+        booked_meetings()
+        .filter(registration__cancelled_at__isnull=True, registration__anonymised_at__isnull=True)
+        .exclude(conference__status=ConferenceStatus.CLOSED)
+    )
+
+
+def remaining_meetings(*, conference_id: int, now: dt.datetime | None = None) -> QuerySet[Meeting]:
+    """Booked meetings of the conference that have not started yet, earliest first: what
+    staff decide about when the dialogue moves to follow-up or closes."""
+    return (
+        booked_meetings()
+        .filter(conference_id=conference_id, slot__starts_at__gt=now or timezone.now())
+        .order_by("slot__starts_at", "slot__team__name", "pk")
     )
 
 
@@ -112,11 +134,12 @@ def staff_overview(*, conference_id: int) -> list[DayPlan]:
 def meetings_due_reminder(
     *, now: dt.datetime, lead: dt.timedelta, not_within: dt.timedelta | None = None
 ) -> QuerySet[Meeting]:
-    """Booked meetings starting within ``lead`` from ``now`` (but not within ``not_within``)
-    that were booked before the reminder fell due: a meeting booked later has just had its
-    invitation. The outbox key makes each reminder once-only; this only narrows the work."""
+    """Meetings still on (``meetings_still_on``) starting within ``lead`` from ``now`` (but not
+    within ``not_within``) that were booked before the reminder fell due: a meeting booked later
+    has just had its invitation. The outbox key makes each reminder once-only; this only
+    narrows the work."""
     return (
-        booked_meetings()
+        meetings_still_on()
         .filter(
             slot__starts_at__gt=now + (not_within or dt.timedelta(0)),
             slot__starts_at__lte=now + lead,

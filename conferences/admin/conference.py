@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from dialogkonferanse.audit import AuditedAdminMixin
@@ -22,8 +22,14 @@ from dialogkonferanse.report import (
     render_report_html,
     render_report_pdf,
 )
+from meetings.selectors import remaining_meetings
 
-from ..choices import ALLOWED_TRANSITIONS, ConferenceStatus
+from ..choices import (
+    ALLOWED_TRANSITIONS,
+    SETTLES_REMAINING_MEETINGS,
+    ConferenceStatus,
+    RemainingMeetings,
+)
 from ..exceptions import ConferenceError
 from ..models import AgendaItem, BuyerOrganisation, Conference, NoticeReference, StatusChange
 from ..services import save_conference, transition_conference
@@ -80,6 +86,23 @@ class TransitionForm(forms.Form):
         validators=[validate_notice_reference],
         help_text=_("Doffin ID in the form YYYY-NNNNNN. Required to close the dialogue."),
     )
+    remaining_meetings = forms.ChoiceField(
+        label=_("What happens to the meetings not yet held"),
+        choices=RemainingMeetings.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Decide what happens to the meetings not yet held.")},
+    )
+
+    def __init__(self, *args: Any, target: ConferenceStatus, remaining: int, **kwargs: Any) -> None:
+        """``remaining``: booked meetings not yet held. Staff decide about them when there are
+        any and the step settles them; closing offers only cancelling (DOMAIN.md rule 1)."""
+        super().__init__(*args, **kwargs)
+        if not remaining or target not in SETTLES_REMAINING_MEETINGS:
+            del self.fields["remaining_meetings"]
+        elif target == ConferenceStatus.CLOSED:
+            self.fields["remaining_meetings"].choices = [
+                (RemainingMeetings.CANCEL.value, RemainingMeetings.CANCEL.label)
+            ]
 
 
 @admin.register(Conference)
@@ -206,7 +229,16 @@ class ConferenceAdmin(AuditedAdminMixin, admin.ModelAdmin):
             raise PermissionDenied
         target = ConferenceStatus(to_status)
         change_url = reverse("admin:conferences_conference_change", args=[conference.pk])
-        form = TransitionForm(request.POST if request.method == "POST" else None)
+        remaining = (
+            list(remaining_meetings(conference_id=conference.pk))
+            if target in SETTLES_REMAINING_MEETINGS
+            else []
+        )
+        form = TransitionForm(
+            request.POST if request.method == "POST" else None,
+            target=target,
+            remaining=len(remaining),
+        )
         if request.method == "POST" and form.is_valid():
             try:
                 transition_conference(
@@ -214,6 +246,7 @@ class ConferenceAdmin(AuditedAdminMixin, admin.ModelAdmin):
                     to_status=target,
                     actor=request.user,
                     notice_reference=form.cleaned_data["notice_reference"],
+                    remaining_meetings=form.cleaned_data.get("remaining_meetings", ""),
                 )
             except ConferenceError as exc:
                 self.message_user(request, str(exc), level=messages.ERROR)
@@ -233,6 +266,13 @@ class ConferenceAdmin(AuditedAdminMixin, admin.ModelAdmin):
             "target": target,
             "form": form,
             "needs_notice": target == ConferenceStatus.CLOSED,
+            "remaining_meetings": remaining,
+            "remaining_intro": ngettext(
+                "%(count)d booked meeting has not been held yet:",
+                "%(count)d booked meetings have not been held yet:",
+                len(remaining),
+            )
+            % {"count": len(remaining)},
             "change_url": change_url,
             "title": gettext("Change status of “%(title)s”") % {"title": conference.title},
         }

@@ -11,10 +11,16 @@ from django.utils.translation import gettext as _
 from dialogkonferanse.audit import record_change, snapshot
 from dialogkonferanse.db import lock_clause
 
-from ..choices import ALLOWED_TRANSITIONS, ConferenceStatus
+from ..choices import (
+    ALLOWED_TRANSITIONS,
+    SETTLES_REMAINING_MEETINGS,
+    ConferenceStatus,
+    RemainingMeetings,
+)
 from ..exceptions import ConferenceError
 from ..models import Conference, NoticeReference, StatusChange
 from ..selectors import conference_with_buyer
+from ..signals import conference_status_changed
 from ..validators import validate_notice_reference
 
 
@@ -24,14 +30,22 @@ def transition_conference(
     to_status: str,
     actor: AbstractBaseUser | None,
     notice_reference: str = "",
+    remaining_meetings: str = "",
 ) -> Conference:
     """Move a conference one lifecycle step (DOMAIN.md rule 1) and record who did it.
 
     Locks the conference row, re-checks the transition against the locked state and validates
     the conference. Closing needs the competition's notice reference, which is linked to the
     conference. The step is appended to the audit log. Raises ``ConferenceError``.
+
+    Moving to follow-up or closing settles the booked meetings not yet held:
+    ``remaining_meetings`` is staff's decision (``RemainingMeetings``), required when any
+    remain; closing allows only ``CANCEL``. The apps above are told through
+    ``conference_status_changed``, sent inside this transaction: a receiver that refuses (or
+    fails) leaves the conference as it was.
     """
     to_status = ConferenceStatus(to_status)
+    decision = _remaining_meetings_decision(remaining_meetings, to_status=to_status)
     with transaction.atomic():
         conference = Conference.objects.select_for_update().get(pk=conference_id)
         before = snapshot(conference)
@@ -83,7 +97,33 @@ def transition_conference(
             before=before,
             note=reference if to_status == ConferenceStatus.CLOSED else "",
         )
+        conference_status_changed.send(
+            sender=Conference,
+            conference=conference,
+            from_status=from_status,
+            to_status=to_status,
+            actor=actor,
+            remaining_meetings=decision,
+            now=now,
+        )
     return conference
+
+
+def _remaining_meetings_decision(value: str, *, to_status: ConferenceStatus) -> str:
+    """The decision as a ``RemainingMeetings`` value (or ``""``), refused where it cannot apply."""
+    if not value:
+        return ""
+    if value not in RemainingMeetings.values or to_status not in SETTLES_REMAINING_MEETINGS:
+        raise ConferenceError(_("That is not a decision this status change can take."))
+    if to_status == ConferenceStatus.CLOSED and value == RemainingMeetings.KEEP:
+        raise ConferenceError(
+            _(
+                "Meetings cannot be kept when the dialogue closes: once the competition is "
+                "announced, no one-to-one meeting may be held. Cancel them, or hold them "
+                "during the follow-up before closing."
+            )
+        )
+    return RemainingMeetings(value)
 
 
 SCHEDULE_FIELDS = frozenset({"starts_at", "ends_at"})

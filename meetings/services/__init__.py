@@ -2,11 +2,13 @@
 
 Split by concern; import from here. Lock order, everywhere: the meeting setup row (slot
 generation, allocation, waiting-list positions), then registration rows (ascending id), then
-the registration's own waiting-list entry, then meeting rows, then slot rows; other suppliers'
-waiting-list entries are only taken with SKIP LOCKED. The partial unique constraints on
-``Meeting`` and the exclusion constraint on ``Slot`` are the last guard; an ``IntegrityError``
-becomes ``SlotTakenError``. Emails are outbox rows written in the same transaction, so a change
-that rolls back sends nothing.
+the conference row FOR SHARE (a supplier's own actions), then the registration's own
+waiting-list entry, then meeting rows, then slot rows; other suppliers' waiting-list entries
+are only taken with SKIP LOCKED. A conference's status change holds its row FOR UPDATE and
+then locks meetings (``settle_remaining_meetings``); reminders take the conference FOR SHARE,
+then the meeting. The partial unique constraints on ``Meeting`` and the exclusion constraint
+on ``Slot`` are the last guard; an ``IntegrityError`` becomes ``SlotTakenError``. Emails are
+outbox rows written in the same transaction, so a change that rolls back sends nothing.
 """
 
 from ._common import video_link
@@ -17,6 +19,7 @@ from .booking import (
     change_meeting,
     move_meeting,
     release_meeting_for_registration,
+    settle_remaining_meetings,
     swap_meetings,
 )
 from .notifications import REMINDERS, send_meeting_reminders, send_pending_invitations
@@ -38,6 +41,7 @@ __all__ = [
     "release_meeting_for_registration",
     "send_meeting_reminders",
     "send_pending_invitations",
+    "settle_remaining_meetings",
     "swap_meetings",
     "video_link",
 ]

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from conferences.choices import ConferenceStatus
 from conferences.models import Conference
+from conferences.services import lock_conference_for_share
 from registrations.models import Registration
 from registrations.services import lock_registration
 
@@ -108,7 +109,11 @@ def ensure_dialogue_open(conference: Conference) -> None:
 def _ensure_supplier_may_act(
     registration: Registration, meeting_settings: MeetingSettings, *, now: dt.datetime
 ) -> None:
-    conference = registration.conference
+    """Checked on the conference as it is now, taken FOR SHARE (after the registration row): a
+    status change (FOR UPDATE) waits for this action, or this action for it, so nothing is
+    booked after the dialogue moves on without the status change seeing it."""
+    conference = lock_conference_for_share(registration.conference_id) or registration.conference
+    registration.conference = conference
     ensure_dialogue_open(conference)
     if conference.status not in BOOKABLE_STATUSES or not conference.offers_one_to_one:
         raise MeetingError(_("This conference does not offer one-to-one meetings now."))

@@ -6,9 +6,12 @@ import datetime as dt
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
-from dialogkonferanse.audit import record_change, snapshot
+from conferences.choices import ConferenceStatus, RemainingMeetings
+from dialogkonferanse.audit import record_audit, record_change, snapshot
 
 from .. import emails
 from ..choices import (
@@ -262,9 +265,13 @@ def _cancel(
     meeting: Meeting,
     *,
     actor: AbstractBaseUser | None,
-    reason: str,
+    reason: str | Promise,
     now: dt.datetime,
+    offer_on: bool = True,
 ) -> Meeting:
+    """Cancel the (locked) meeting. ``reason`` may be lazy, so the email gives it in the
+    supplier's language. ``offer_on=False``: the freed slot is offered to no one, and the email
+    does not invite the supplier to book another time."""
     before = snapshot(meeting)
     meeting.status = MeetingStatus.CANCELLED
     meeting.cancelled_at = now
@@ -275,13 +282,19 @@ def _cancel(
         kind=EventKind.CANCELLED,
         meeting=meeting,
         actor=actor,
-        details={"reason": reason, "sequence": meeting.sequence, "by_staff": actor is not None},
+        details={
+            "reason": str(reason),
+            "sequence": meeting.sequence,
+            "by_staff": actor is not None,
+        },
         now=now,
     )
     if actor is not None:
-        record_change(actor=actor, action="cancel", obj=meeting, before=before, note=reason)
-    emails.queue_cancellation(meeting, reason=reason)
+        record_change(actor=actor, action="cancel", obj=meeting, before=before, note=str(reason))
+    emails.queue_cancellation(meeting, reason=reason, rebook=offer_on)
     Meeting.objects.filter(pk=meeting.pk).update(notified_sequence=meeting.sequence)
+    if not offer_on:
+        return meeting
     meeting_settings = MeetingSettings.objects.filter(conference_id=meeting.conference_id).first()
     if meeting_settings is not None:
         _offer_freed_slot(meeting.slot, meeting_settings=meeting_settings, now=now)
@@ -356,3 +369,104 @@ def release_meeting_for_registration(
                 meeting_settings = _settings(entry.conference_id)
                 _offer_freed_slot(offered, meeting_settings=meeting_settings, now=now)
     return released
+
+
+# --- The dialogue moves to follow-up or closes ----------------------------------------------
+
+_ENDED_REASONS = {
+    ConferenceStatus.FOLLOW_UP: gettext_lazy(
+        "The buyer has ended the one-to-one meetings of this dialogue."
+    ),
+    ConferenceStatus.CLOSED: gettext_lazy(
+        "The dialogue is closed: the competition has been announced, so no more one-to-one "
+        "meetings are held."
+    ),
+}
+
+
+def settle_remaining_meetings(
+    *,
+    conference_id: int,
+    to_status: str,
+    decision: str,
+    actor: AbstractBaseUser | None = None,
+    now: dt.datetime | None = None,
+) -> list[Meeting]:
+    """The dialogue moves to follow-up or closes: cancel or keep the booked meetings that have
+    not started, as staff decided (``decision``: a ``RemainingMeetings`` value or ``""``).
+
+    Runs inside the conference's status change, which holds the conference row FOR UPDATE (a
+    supplier's booking takes it FOR SHARE, so none slips in). Locks the remaining meetings
+    (ascending id). Raises ``MeetingError`` when meetings remain and there is no decision, or
+    when closing would keep them. Cancelling: SEQUENCE + 1, a METHOD:CANCEL email each (sent
+    after commit), a log entry each; the freed slots are offered to no one. Either way the
+    decision, who took it and the meetings it covered go to the audit log. Returns them.
+    """
+    now = _now(now)
+    to_status = ConferenceStatus(to_status)
+    with transaction.atomic():
+        remaining = list(
+            Meeting.objects.select_for_update(of=("self",))
+            .select_related("slot", "slot__team", "conference", "conference__buyer", "registration")
+            .filter(
+                conference_id=conference_id,
+                status=MeetingStatus.BOOKED,
+                slot__starts_at__gt=now,
+            )
+            .order_by("pk")
+        )
+        if not remaining:
+            return []
+        count = len(remaining)
+        if not decision:
+            if to_status == ConferenceStatus.CLOSED:
+                message = ngettext(
+                    "%(count)d booked meeting has not been held yet. Closing the dialogue "
+                    "cancels it: confirm the cancellation.",
+                    "%(count)d booked meetings have not been held yet. Closing the dialogue "
+                    "cancels them: confirm the cancellation.",
+                    count,
+                )
+            else:
+                message = ngettext(
+                    "%(count)d booked meeting has not been held yet. Decide whether to cancel "
+                    "it or to keep it for the follow-up.",
+                    "%(count)d booked meetings have not been held yet. Decide whether to cancel "
+                    "them or to keep them for the follow-up.",
+                    count,
+                )
+            raise MeetingError(message % {"count": count})
+        decision = RemainingMeetings(decision)
+        if decision == RemainingMeetings.KEEP and to_status == ConferenceStatus.CLOSED:
+            raise MeetingError(
+                _(
+                    "Meetings cannot be kept when the dialogue closes: once the competition is "
+                    "announced, no one-to-one meeting may be held. Cancel them, or hold them "
+                    "during the follow-up before closing."
+                )
+            )
+        conference = remaining[0].conference
+        record_audit(
+            actor=actor,
+            action=f"{decision.value}_remaining_meetings",
+            obj=conference,
+            changes={
+                "decision": [None, decision.value],
+                "status": [None, to_status.value],
+                "meetings": [None, [meeting.pk for meeting in remaining]],
+            },
+            note=ngettext(
+                "%(count)d meeting not yet held", "%(count)d meetings not yet held", count
+            )
+            % {"count": count},
+        )
+        if decision == RemainingMeetings.CANCEL:
+            for meeting in remaining:
+                _cancel(
+                    meeting,
+                    actor=actor,
+                    reason=_ENDED_REASONS[to_status],
+                    now=now,
+                    offer_on=False,
+                )
+    return remaining

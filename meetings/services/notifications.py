@@ -6,6 +6,9 @@ import datetime as dt
 
 from django.db import transaction
 
+from conferences.choices import ConferenceStatus
+from conferences.services import lock_conference_for_share
+
 from .. import emails
 from ..choices import (
     EmailKind,
@@ -14,7 +17,7 @@ from ..choices import (
 from ..models import (
     Meeting,
 )
-from ..selectors import meetings_awaiting_notification, meetings_due_reminder
+from ..selectors import meetings_awaiting_notification, meetings_due_reminder, meetings_still_on
 from ._common import (
     _now,
     _settings,
@@ -33,6 +36,9 @@ def send_meeting_reminders(*, now: dt.datetime | None = None) -> int:
 
     Once-only comes from the outbox key (meeting, kind, sequence): running twice, or two beat
     schedulers, sends nothing again. The day reminder stops once the hour reminder is due.
+    Never for a closed dialogue, a cancelled or anonymised registration or a cancelled meeting:
+    each is checked again under the conference's share lock and the meeting's row lock, so a
+    closing or a cancellation running at the same time is waited for.
     """
     now = _now(now)
     queued = 0
@@ -45,9 +51,21 @@ def send_meeting_reminders(*, now: dt.datetime | None = None) -> int:
     for kind, queryset in batches:
         for meeting in queryset.iterator(chunk_size=200):
             with transaction.atomic():
-                emails.queue_reminder(meeting, kind=kind)
+                locked = _lock_meeting_still_on(meeting)
+                if locked is None:
+                    continue
+                emails.queue_reminder(locked, kind=kind)
             queued += 1
     return queued
+
+
+def _lock_meeting_still_on(meeting: Meeting) -> Meeting | None:
+    """The meeting FOR UPDATE if it may still take place, read after the conference FOR SHARE
+    (the lock order of a status change: conference, then meetings)."""
+    conference = lock_conference_for_share(meeting.conference_id)
+    if conference is None or conference.status == ConferenceStatus.CLOSED:
+        return None
+    return meetings_still_on().select_for_update(of=("self",)).filter(pk=meeting.pk).first()
 
 
 def send_pending_invitations(*, conference_id: int | None = None, limit: int = 500) -> int:

@@ -213,3 +213,182 @@ def test_roles_moderator_has_only_view_permissions_on_conferences(roles):
     )
     assert conference_perms == {"view_conference", "view_agendaitem"}
     assert staff.permissions.filter(codename="change_conference").exists()
+
+
+# --- DOMAIN.md rule 1: the status change settles the meetings not yet held -----------------
+
+
+def _with_meetings(status: str, companies: tuple[str, ...]):
+    """A conference in ``status`` with one future meeting per company, booked at 10:00 Oslo
+    time on consecutive days from tomorrow, plus one meeting held yesterday."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from django.utils import timezone
+
+    from meetings.models import Meeting
+    from tests.factories import make_meeting_settings, make_registration, make_slot
+
+    conference = make_conference(status=status, offers_one_to_one=True)
+    team = make_meeting_settings(conference=conference).teams.first()
+    tomorrow = (timezone.now() + dt.timedelta(days=1)).astimezone(ZoneInfo("Europe/Oslo")).date()
+    meetings = []
+    for day, company in enumerate(companies):
+        starts = dt.datetime.combine(
+            tomorrow + dt.timedelta(days=day), dt.time(10), tzinfo=ZoneInfo("Europe/Oslo")
+        )
+        meetings.append(
+            Meeting.objects.create(
+                conference=conference,
+                slot=make_slot(team=team, starts_at=starts),
+                registration=make_registration(conference=conference, organisation_name=company),
+                notified_sequence=0,
+            )
+        )
+    Meeting.objects.create(
+        conference=conference,
+        slot=make_slot(team=team, starts_at=timezone.now() - dt.timedelta(days=1)),
+        registration=make_registration(conference=conference, organisation_name="Holdt AS"),
+        notified_sequence=0,
+    )
+    return conference, meetings
+
+
+def _transition(client, conference, target: str, data=None, method: str = "post"):
+    url = reverse("admin:conferences_conference_transition", args=[conference.pk, target])
+    send = client.post if method == "post" else client.get
+    return send(url, data or {}, headers={"accept-language": "en"})
+
+
+def _statuses(meetings) -> list[str]:
+    from meetings.models import Meeting
+
+    return list(
+        Meeting.objects.filter(pk__in=[m.pk for m in meetings])
+        .order_by("pk")
+        .values_list("status", flat=True)
+    )
+
+
+def test_admin_transition_close_page_lists_meetings_not_yet_held(client):
+    import re
+
+    from django.utils import timezone
+
+    conference, meetings = _with_meetings(ConferenceStatus.FOLLOW_UP, ("Alfa AS", "Beta AS"))
+    client.force_login(make_staff())
+
+    response = _transition(client, conference, "closed", method="get")
+
+    html = response.content.decode()
+    text = " ".join(re.sub(r"<[^>]+>", " ", html).split())
+    assert "2 booked meetings have not been held yet:" in text
+    rows = re.findall(
+        r'<tr><td><time datetime="([^"]+)">[^<]*</time></td><td>([^<]*)</td><td>([^<]*)</td></tr>',
+        html,
+    )
+    assert rows == [
+        (timezone.localtime(m.slot.starts_at).isoformat(), m.slot.team.name, company)
+        for m, company in zip(meetings, ("Alfa AS", "Beta AS"), strict=True)
+    ]
+    assert "Holdt AS" not in html
+    assert re.findall(r'name="remaining_meetings" value="([a-z]+)"', html) == ["cancel"]
+    assert "closing cancels these meetings" in text
+
+
+def test_admin_transition_follow_up_page_offers_cancel_or_keep(client):
+    import re
+
+    conference, _meetings = _with_meetings(ConferenceStatus.LIVE, ("Alfa AS",))
+    client.force_login(make_staff())
+
+    response = _transition(client, conference, "follow_up", method="get")
+
+    html = response.content.decode()
+    assert "1 booked meeting has not been held yet:" in html
+    assert re.findall(r'name="remaining_meetings" value="([a-z]+)"', html) == ["cancel", "keep"]
+
+
+def test_admin_transition_page_without_meetings_left_asks_nothing(client):
+    conference = make_conference(status=ConferenceStatus.LIVE)
+    client.force_login(make_staff())
+
+    response = _transition(client, conference, "follow_up", method="get")
+
+    html = response.content.decode()
+    assert 'name="remaining_meetings"' not in html
+    assert "not been held yet" not in html
+
+
+def test_admin_transition_close_without_decision_shows_error_at_the_field(client):
+    conference, meetings = _with_meetings(ConferenceStatus.FOLLOW_UP, ("Alfa AS", "Beta AS"))
+    client.force_login(make_staff())
+
+    response = _transition(client, conference, "closed", {"notice_reference": "2026-104512"})
+
+    conference.refresh_from_db()
+    assert response.status_code == 200
+    assert response.context["form"].errors == {
+        "remaining_meetings": ["Decide what happens to the meetings not yet held."]
+    }
+    assert conference.status == ConferenceStatus.FOLLOW_UP
+    assert _statuses(meetings) == ["booked", "booked"]
+
+
+def test_admin_transition_close_keep_is_not_offered(client):
+    conference, meetings = _with_meetings(ConferenceStatus.FOLLOW_UP, ("Alfa AS",))
+    client.force_login(make_staff())
+
+    response = _transition(
+        client,
+        conference,
+        "closed",
+        {"notice_reference": "2026-104512", "remaining_meetings": "keep"},
+    )
+
+    conference.refresh_from_db()
+    assert response.context["form"].errors == {
+        "remaining_meetings": ["Select a valid choice. keep is not one of the available choices."]
+    }
+    assert (conference.status, _statuses(meetings)) == (ConferenceStatus.FOLLOW_UP, ["booked"])
+
+
+def test_admin_transition_close_with_cancel_cancels_and_records_who_decided(client):
+    from dialogkonferanse.models import AuditEntry, OutboundEmail
+    from meetings.choices import EmailKind
+
+    conference, meetings = _with_meetings(ConferenceStatus.FOLLOW_UP, ("Alfa AS", "Beta AS"))
+    staff = make_staff()
+    client.force_login(staff)
+
+    response = _transition(
+        client,
+        conference,
+        "closed",
+        {"notice_reference": "2026-104512", "remaining_meetings": "cancel"},
+    )
+
+    conference.refresh_from_db()
+    assert response.status_code == 302
+    assert (conference.status, _statuses(meetings)) == (
+        ConferenceStatus.CLOSED,
+        ["cancelled", "cancelled"],
+    )
+    assert OutboundEmail.objects.filter(kind=EmailKind.CANCEL).count() == 2
+    entry = AuditEntry.objects.get(action="cancel_remaining_meetings")
+    assert (entry.actor, entry.changes["decision"]) == (staff, [None, "cancel"])
+
+
+def test_admin_transition_follow_up_keep_keeps_meetings(client):
+    from dialogkonferanse.models import AuditEntry
+
+    conference, meetings = _with_meetings(ConferenceStatus.LIVE, ("Alfa AS",))
+    staff = make_staff()
+    client.force_login(staff)
+
+    response = _transition(client, conference, "follow_up", {"remaining_meetings": "keep"})
+
+    conference.refresh_from_db()
+    assert response.status_code == 302
+    assert (conference.status, _statuses(meetings)) == (ConferenceStatus.FOLLOW_UP, ["booked"])
+    assert AuditEntry.objects.get(action="keep_remaining_meetings").actor == staff

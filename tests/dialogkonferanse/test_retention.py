@@ -114,7 +114,9 @@ def dialogue(client):
     settings_row = make_meeting_settings(conference=conference)
     meeting = Meeting.objects.create(
         conference=conference,
-        slot=make_slot(team=settings_row.teams.first()),
+        slot=make_slot(
+            team=settings_row.teams.first(), starts_at=timezone.now() - dt.timedelta(days=2)
+        ),
         registration=registration,
     )
     Minutes.objects.create(
