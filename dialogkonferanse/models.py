@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .choices import EmailStatus
 from .db import TimeStampedModel
+from .validators import validate_email_address
 
 
 class OutboundEmail(TimeStampedModel):
@@ -26,13 +27,18 @@ class OutboundEmail(TimeStampedModel):
     """
 
     kind = models.CharField(_("kind"), max_length=64)
-    to_email = models.EmailField(_("recipient"), max_length=254)
-    reply_to = models.EmailField(_("reply to"), max_length=254, blank=True)
+    to_email = models.EmailField(
+        _("recipient"), max_length=254, validators=[validate_email_address]
+    )
+    reply_to = models.EmailField(
+        _("reply to"), max_length=254, blank=True, validators=[validate_email_address]
+    )
     language = models.CharField(_("language"), max_length=8)
     subject = models.CharField(_("subject"), max_length=998)
     body_text = models.TextField(_("text body"))
     body_html = models.TextField(_("HTML body"), blank=True)
-    # The whole message as sent (built once when queued, see dialogkonferanse/mime.py).
+    # The whole message as sent (built once when queued by Django's email classes, see
+    # dialogkonferanse/mime.py).
     mime = models.BinaryField(_("message as sent"), blank=True, default=b"", editable=False)
     idempotency_key = models.CharField(_("idempotency key"), max_length=255)
     status = models.CharField(

@@ -16,7 +16,12 @@ from conferences.validators import is_valid_organisation_number, normalise_organ
 
 from .choices import Country, Language
 from .services import SupplierDetails
-from .validators import validate_multiline_text, validate_phone, validate_single_line
+from .validators import (
+    validate_email_address,
+    validate_multiline_text,
+    validate_phone,
+    validate_single_line,
+)
 
 
 def current_language() -> str:
@@ -79,6 +84,7 @@ class RegistrationForm(forms.Form):
     email = forms.EmailField(
         label=_("Email"),
         max_length=254,
+        validators=[validate_email_address],
         help_text=_("We send your personal link to this address."),
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
@@ -217,6 +223,7 @@ class ResendLinkForm(forms.Form):
     email = forms.EmailField(
         label=_("Email you registered with"),
         max_length=254,
+        validators=[validate_email_address],
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
 

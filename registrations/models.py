@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from conferences.models import Conference
 from dialogkonferanse.db import TimeStampedModel
+from dialogkonferanse.validators import validate_email_address, validate_single_line
 
 from .choices import Country, Language
 from .fields import OrganisationNumberField
@@ -27,7 +28,9 @@ class Registration(TimeStampedModel):
         verbose_name=_("conference"),
         db_index=False,  # the index on (conference, created_at) serves it
     )
-    organisation_name = models.CharField(_("organisation"), max_length=200)
+    organisation_name = models.CharField(
+        _("organisation"), max_length=200, validators=[validate_single_line]
+    )
     country = models.CharField(
         _("country"), max_length=2, choices=Country.choices, default=Country.NO
     )
@@ -35,8 +38,10 @@ class Registration(TimeStampedModel):
         _("organisation number"), max_length=9, blank=True
     )
     national_id = models.CharField(_("national or VAT identifier"), max_length=50, blank=True)
-    contact_name = models.CharField(_("contact person"), max_length=200)
-    email = models.EmailField(_("email"), max_length=254)
+    contact_name = models.CharField(
+        _("contact person"), max_length=200, validators=[validate_single_line]
+    )
+    email = models.EmailField(_("email"), max_length=254, validators=[validate_email_address])
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     language = models.CharField(
         _("language"), max_length=2, choices=Language.choices, default=Language.NB

@@ -9,17 +9,17 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from conferences.validators import is_valid_organisation_number
+from dialogkonferanse.validators import validate_email_address, validate_single_line
+
+__all__ = [
+    "validate_email_address",
+    "validate_multiline_text",
+    "validate_norwegian_organisation_number",
+    "validate_phone",
+    "validate_single_line",
+]
 
 _PHONE_RE = re.compile(r"^\+?[0-9 ()./-]{4,40}$")
-
-
-def validate_single_line(value: str) -> None:
-    """Reject line breaks and other control characters (they could forge email headers)."""
-    if any(unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp") for char in value):
-        raise ValidationError(
-            _("Use a single line without line breaks or control characters."),
-            code="control_characters",
-        )
 
 
 def validate_multiline_text(value: str) -> None:

@@ -14,6 +14,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from dialogkonferanse.db import HttpsURLField, TimeStampedModel
+from dialogkonferanse.validators import validate_email_address, validate_single_line
 
 from ..choices import PUBLIC_STATUSES, ConferenceStatus, StreamProvider
 from ..validators import validate_notice_reference, validate_organisation_number
@@ -35,7 +36,9 @@ def default_dialogue_rules() -> str:
 class BuyerOrganisation(TimeStampedModel):
     """The public buyer that holds conferences; its links appear in every page footer."""
 
-    name = models.CharField(_("name"), max_length=200, unique=True)
+    name = models.CharField(
+        _("name"), max_length=200, unique=True, validators=[validate_single_line]
+    )
     organisation_number = models.CharField(
         _("organisation number"),
         max_length=9,
@@ -57,7 +60,7 @@ class BuyerOrganisation(TimeStampedModel):
         validators=[https_only],
         help_text=_("Leave empty to link to this service's own privacy notice."),
     )
-    contact_email = models.EmailField(_("contact email"))
+    contact_email = models.EmailField(_("contact email"), validators=[validate_email_address])
     email_signature = models.TextField(
         _("email signature"),
         blank=True,
@@ -87,7 +90,7 @@ class Conference(TimeStampedModel):
         related_name="conferences",
         verbose_name=_("buyer organisation"),
     )
-    title = models.CharField(_("title"), max_length=200)
+    title = models.CharField(_("title"), max_length=200, validators=[validate_single_line])
     slug = models.SlugField(
         _("address name"),
         max_length=80,
@@ -125,7 +128,7 @@ class Conference(TimeStampedModel):
         default=default_dialogue_rules,
         help_text=_("Shown to suppliers before they register. Editable, as the law changes."),
     )
-    contact_email = models.EmailField(_("contact email"))
+    contact_email = models.EmailField(_("contact email"), validators=[validate_email_address])
     retention_months = models.PositiveSmallIntegerField(
         _("personal data kept for (months after closing)"),
         default=12,
