@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
+import re
 import smtplib
 import ssl
 from collections.abc import Iterable, Iterator
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
+from django.core.mail import BadHeaderError, EmailMessage, get_connection
 from django.core.mail.message import sanitize_address
 from django.db import connection as db_connection
 from django.db import transaction
@@ -28,13 +29,15 @@ from django.utils import timezone
 
 from . import mime
 from .choices import EmailStatus
-from .emails import dispatch_email_tasks, single_line
+from .emails import check_recipient, dispatch_email_tasks, single_line
 from .mime import StoredEmailMessage
 from .models import OutboundAttachment, OutboundEmail
 
 logger = logging.getLogger(__name__)
 
 _ERROR_LIMIT = 2000
+# Django writes headers in printable ASCII with CRLF line ends (and tabs or spaces to fold).
+_UNSAFE_HEADER_BYTE = re.compile(rb"[^\t\r\n\x20-\x7e]|\r(?!\n)|(?<!\r)\n")
 
 
 @dataclass
@@ -54,9 +57,22 @@ def build_message(
     attachments: Iterable[OutboundAttachment] | None = None,
     connection: Any = None,
 ) -> EmailMessage:
-    """The message to send for an outbox row: its stored MIME bytes when it has them."""
+    """The message to send for an outbox row: its stored MIME bytes when it has them.
+
+    Raises (and so fails the row, unsent) for a row that got past the rule on addresses (queued
+    before it existed, or edited in the database): a recipient or reply-to address that is not
+    one valid address (``EmailAddressError``), or a stored header with a control character
+    (``BadHeaderError``).
+    """
+    check_recipient(email.to_email)
+    if email.reply_to:
+        check_recipient(email.reply_to)
     if email.mime:
-        return StoredEmailMessage(mime=email.mime, to_email=email.to_email, connection=connection)
+        data = bytes(email.mime)
+        head_end = data.find(b"\r\n\r\n")
+        if _UNSAFE_HEADER_BYTE.search(data, 0, head_end if head_end >= 0 else len(data)):
+            raise BadHeaderError("The stored message has a control character in a header.")
+        return StoredEmailMessage(mime=data, to_email=email.to_email, connection=connection)
     if attachments is None:
         attachments = email.attachments.all()
     return mime.build_message(

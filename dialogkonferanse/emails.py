@@ -24,6 +24,7 @@ from django.db.models import QuerySet
 from django.template import Context
 from django.template.loader import get_template
 from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from . import redis_clients
 from .audit import record_change, snapshot
@@ -31,6 +32,7 @@ from .choices import EmailStatus
 from .db import insert_unless_conflict
 from .mime import message_bytes
 from .models import OutboundAttachment, OutboundEmail
+from .validators import has_control_characters, one_line
 
 if TYPE_CHECKING:
     from conferences.models import Conference
@@ -40,6 +42,10 @@ OSLO = "Europe/Oslo"
 logger = logging.getLogger(__name__)
 
 _BLANK_LINES = re.compile(r"\n[ \t]*\n(?:[ \t]*\n)+")
+
+
+class EmailAddressError(ValueError):
+    """An address the outbox will not send to; ``str(exc)`` is a translated message."""
 
 
 @dataclass(frozen=True)
@@ -68,8 +74,9 @@ def _render(name: str, context: dict[str, Any], *, autoescape: bool) -> str:
 
 
 def single_line(value: str) -> str:
-    """Collapse all whitespace, CR and LF included, so a header value cannot be split."""
-    return " ".join(value.split())
+    """Collapse all whitespace and line breaks to single spaces and drop control characters,
+    so a header value cannot be split."""
+    return one_line(value)
 
 
 def email_context(
@@ -101,15 +108,23 @@ def render_email(
     return RenderedEmail(subject=single_line(subject), body_text=body_text, body_html=body_html)
 
 
-def _check_recipient(address: str) -> str:
-    if "\r" in address or "\n" in address:
-        raise ValueError("The recipient address must not contain CR or LF.")
-    address = address.strip()
+def check_recipient(address: str) -> str:
+    """``address`` without surrounding spaces if it is one address the outbox may send to
+    (no line break or other control character, which could forge a header); otherwise
+    ``EmailAddressError``."""
+    stripped = address.strip()
     try:
-        validate_email(address)
+        if has_control_characters(address):
+            raise ValidationError("control characters")
+        validate_email(stripped)
     except ValidationError as exc:
-        raise ValueError(f"Not a single valid email address: {address!r}") from exc
-    return address
+        raise EmailAddressError(
+            gettext(
+                "Not a valid email address to send to: it must be a single address without "
+                "line breaks or control characters."
+            )
+        ) from exc
+    return stripped
 
 
 # --- Queueing -------------------------------------------------------------------------------
@@ -138,10 +153,12 @@ def queue_email(
     Invariant: one row per ``idempotency_key`` (unique constraint; an insert that loses the race
     writes nothing and returns the existing row). Lock: none beyond the unique index.
     Side effect: the send task is queued on commit, so a rolled-back caller sends nothing.
+    Raises ``EmailAddressError`` (nothing written) for a recipient or reply-to address with a
+    control character or that is not one valid address.
     """
-    to = _check_recipient(to)
+    to = check_recipient(to)
     if reply_to:
-        reply_to = _check_recipient(reply_to)
+        reply_to = check_recipient(reply_to)
     if language not in dict(settings.LANGUAGES):
         raise ValueError(f"Unknown language {language!r}.")
     # No look-up first: almost every key is new, and the unique index answers for the rest.

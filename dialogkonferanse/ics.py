@@ -2,17 +2,29 @@
 
 Times are written in Europe/Oslo with a VTIMEZONE covering the event, so calendar programs
 place the event right on either side of a daylight-saving change (DOMAIN.md rule 14).
+
+No value writes a control character into a property. icalendar escapes line breaks in TEXT
+values and parameters, but writes other control characters as they are, and a calendar
+address as it is: text values keep their line breaks (as ``\n``) and lose other control
+characters, parameters are one line, addresses and URLs are percent-encoded (RFC 6068,
+RFC 3986). A name or address that got past the model's validators (a row written before
+them) therefore stays inside its own property.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
+import string
+import unicodedata
 from dataclasses import dataclass, replace
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from icalendar import Calendar, Event, Timezone, vCalAddress, vText
+
+from .validators import one_line, text_lines
 
 PRODID = "-//Dialogkonferanse//Dialogkonferanse//EN"
 
@@ -67,10 +79,45 @@ def build_calendar(events: list[IcsEvent], *, method: str = "PUBLISH") -> bytes:
     return b"".join(out)
 
 
-def _attendee(email: str, name: str) -> vCalAddress:
-    attendee = vCalAddress(f"mailto:{email}")
+# RFC 6068: in a mailto URI an address keeps its unreserved characters and these delimiters.
+_MAILTO_SAFE = frozenset(string.ascii_letters + string.digits + "-._~!$'()*+,;:@")
+
+
+def _invisible(char: str) -> bool:
+    """A control, format, separator or space character (Unicode categories C* and Z*)."""
+    return unicodedata.category(char)[0] in "CZ"
+
+
+def _mailto(address: str) -> str:
+    """``address`` as a mailto URI: other ASCII and every invisible character percent-encoded,
+    visible non-ASCII (an international domain) kept as it is."""
+    if _MAILTO_SAFE.issuperset(address):
+        return f"mailto:{address}"
+    return "mailto:" + "".join(
+        char
+        if char in _MAILTO_SAFE or (not char.isascii() and not _invisible(char))
+        else quote(char, safe="")
+        for char in address
+    )
+
+
+def _uri(value: str) -> str:
+    """A URI with every invisible character percent-encoded (RFC 3986 allows none of them)."""
+    if value.isascii() and value.isprintable() and " " not in value:
+        return value
+    return "".join(quote(char, safe="") if _invisible(char) else char for char in value)
+
+
+def _cal_address(email: str, name: str) -> vCalAddress:
+    address = vCalAddress(_mailto(email))
+    name = one_line(name)
     if name:
-        attendee.params["cn"] = vText(name)
+        address.params["cn"] = vText(name)
+    return address
+
+
+def _attendee(email: str, name: str) -> vCalAddress:
+    attendee = _cal_address(email, name)
     attendee.params["role"] = vText("REQ-PARTICIPANT")
     attendee.params["partstat"] = vText("NEEDS-ACTION")
     return attendee
@@ -101,24 +148,21 @@ def _build(events: tuple[IcsEvent, ...], method: str) -> bytes:
     cal.add("method", method)
     for item in events:
         event = Event()
-        event.add("uid", item.uid)
+        event.add("uid", one_line(item.uid))
         event.add("dtstamp", (item.stamp or dt.datetime.now(dt.UTC)).astimezone(dt.UTC))
         event.add("dtstart", item.starts_at.astimezone(tz))
         event.add("dtend", item.ends_at.astimezone(tz))
-        event.add("summary", item.summary)
+        event.add("summary", text_lines(item.summary))
         event.add("sequence", item.sequence)
         event.add("status", item.status)
         if item.description:
-            event.add("description", item.description)
+            event.add("description", text_lines(item.description))
         if item.location:
-            event.add("location", item.location)
+            event.add("location", text_lines(item.location))
         if item.url:
-            event.add("url", item.url)
+            event.add("url", _uri(item.url))
         if item.organizer_email:
-            organizer = vCalAddress(f"mailto:{item.organizer_email}")
-            if item.organizer_name:
-                organizer.params["cn"] = vText(item.organizer_name)
-            event.add("organizer", organizer)
+            event.add("organizer", _cal_address(item.organizer_email, item.organizer_name))
         for email, name in item.attendees:
             event.add("attendee", _attendee(email, name), encode=0)
         cal.add_component(event)

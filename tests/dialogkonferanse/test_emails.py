@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from email import message_from_bytes, policy
 from typing import Any
 
 import pytest
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from dialogkonferanse.choices import EmailStatus
-from dialogkonferanse.emails import Attachment, emails_for_registration, queue_email
+from dialogkonferanse.emails import (
+    Attachment,
+    EmailAddressError,
+    emails_for_registration,
+    queue_email,
+)
 from dialogkonferanse.models import OutboundEmail
 from registrations.models import Registration
 from tests.factories import make_buyer, make_conference
@@ -139,6 +145,62 @@ def test_queue_email_bad_recipient_raises(to: str) -> None:
     assert OutboundEmail.objects.count() == 0
 
 
+HOSTILE_ADDRESSES = [
+    '"a\x0bBcc:x@evil.example"@probe.example',
+    '"a\x0cBcc:x@evil.example"@probe.example',
+    '"a\x1eBcc:x@evil.example"@probe.example',
+    '"a\x01b"@probe.example',
+    "kari@probe\u2028bcc.example",
+    "kari@lever\u200bandor.example",
+    "kari@example.no\x00",
+]
+
+
+@pytest.mark.parametrize("address", HOSTILE_ADDRESSES, ids=repr)
+@pytest.mark.parametrize("field", ["to", "reply_to"])
+def test_queue_email_control_character_in_address_is_refused(field: str, address: str) -> None:
+    with pytest.raises(EmailAddressError) as raised:
+        _queue(None, **{field: address})
+
+    assert str(raised.value) == (
+        "Not a valid email address to send to: it must be a single address without line "
+        "breaks or control characters."
+    )
+    assert OutboundEmail.objects.count() == 0
+
+
+def test_queue_email_refusal_is_translated() -> None:
+    with translation.override("nn"), pytest.raises(EmailAddressError) as raised:
+        _queue(None, to=HOSTILE_ADDRESSES[0])
+
+    assert str(raised.value) == (
+        "Ikkje ei gyldig e-postadresse å sende til: det må vere éi einskild adresse utan "
+        "linjeskift eller kontrollteikn."
+    )
+
+
+@pytest.mark.parametrize(
+    ("char", "subject"),
+    [
+        ("\x0b", ": Hei Bcc: evil@example.com"),
+        ("\x0c", ": Hei Bcc: evil@example.com"),
+        ("\x1e", ": Hei Bcc: evil@example.com"),
+        ("\x85", ": Hei Bcc: evil@example.com"),
+        ("\u2028", ": Hei Bcc: evil@example.com"),
+        ("\x01", ": HeiBcc: evil@example.com"),
+        ("\x7f", ": HeiBcc: evil@example.com"),
+    ],
+    ids=repr,
+)
+def test_queue_email_subject_control_characters_are_removed(char: str, subject: str) -> None:
+    email = _queue(None, context={"headline": f"Hei{char}Bcc: evil@example.com", "token": "t"})
+
+    assert email.subject == subject
+    parsed = message_from_bytes(bytes(email.mime), policy=policy.default)
+    assert parsed["Subject"] == email.subject
+    assert parsed["Bcc"] is None
+
+
 def test_queue_email_subject_with_newlines_becomes_one_line() -> None:
     email = _queue(None, context={"headline": "Hei\r\nBcc: evil@example.com\n\tX: y", "token": "t"})
 
@@ -232,17 +294,15 @@ def test_mime_subject_reads_back_exactly(subject):
     import email
     import email.policy
 
-    from dialogkonferanse.mime import build_message, mime_bytes
+    from dialogkonferanse.mime import message_bytes
 
-    data = mime_bytes(
-        build_message(
-            subject=subject,
-            body_text="Tekst",
-            body_html="<p>Tekst</p>",
-            to_email="kari@leverandor.example",
-            reply_to="",
-            idempotency_key="subject-test",
-        )
+    data = message_bytes(
+        subject=subject,
+        body_text="Tekst",
+        body_html="<p>Tekst</p>",
+        to_email="kari@leverandor.example",
+        reply_to="",
+        idempotency_key="subject-test",
     )
 
     parsed = email.message_from_bytes(data, policy=email.policy.default)
