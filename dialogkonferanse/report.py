@@ -53,7 +53,7 @@ class DialogueReport:
     handling_counts: list[tuple[str, int]]
     recordings: list[Any]
     meetings: list[Any]
-    meeting_counts: dict[str, int]
+    meeting_counts: Any  # meetings.selectors.MeetingFigures
     emails: list[EmailCount]
     email_totals: dict[str, int]
     measures: list[Measure] = field(default_factory=list)
@@ -100,7 +100,7 @@ def build_report(*, conference_id: int, now: dt.datetime | None = None) -> Dialo
     """Everything the report shows, read once per section."""
     from conferences.models import Conference
     from conferences.selectors import published_package_items, published_recordings
-    from meetings.selectors import meetings_for_report
+    from meetings.selectors import meeting_figures_for_report, meetings_for_report
     from qa.selectors import answer_digests_for_report, questions_for_report
     from registrations.selectors import registrations_for_report
 
@@ -134,11 +134,9 @@ def build_report(*, conference_id: int, now: dt.datetime | None = None) -> Dialo
     recordings = published_recordings(conference_id=conference_id)
 
     meetings = list(meetings_for_report(conference_id=conference_id))
-    meeting_counts = {
-        "booked": len(meetings),
-        "held": sum(1 for m in meetings if m.slot.ends_at <= now),
-        "with_minutes": sum(1 for m in meetings if getattr(m, "minutes", None) is not None),
-    }
+    # As recorded (attendance in the minutes, the waiting list, the meeting log), never
+    # inferred from the clock.
+    meeting_counts = meeting_figures_for_report(conference_id=conference_id)
 
     emails = email_counts(conference_id=conference_id)
     email_totals = {

@@ -10,13 +10,13 @@ import datetime as dt
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
-from django.db.models import Exists, F, OuterRef, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from conferences.choices import ConferenceStatus
 
-from .choices import MeetingStatus, WaitingStatus
-from .models import Meeting, MeetingSettings, Slot, Team, WaitingListEntry
+from .choices import Attendance, EventKind, MeetingStatus, WaitingStatus
+from .models import Meeting, MeetingEvent, MeetingSettings, Slot, Team, WaitingListEntry
 
 
 def get_meeting_settings(*, conference_id: int) -> MeetingSettings | None:
@@ -186,10 +186,69 @@ def public_meeting_summaries(*, conference_id: int) -> list[PublicSummary]:
 
 
 def meetings_for_report(*, conference_id: int) -> QuerySet[Meeting]:
-    """Booked (not cancelled) meetings of the conference with slot, team, supplier and minutes,
-    earliest first, for the dialogue report."""
+    """Every meeting of the conference, cancelled ones included, with slot, team, supplier and
+    minutes, earliest first, for the dialogue report."""
     return (
-        Meeting.objects.filter(conference_id=conference_id, status=MeetingStatus.BOOKED)
+        Meeting.objects.filter(conference_id=conference_id)
         .select_related("slot", "slot__team", "registration", "minutes")
         .order_by("slot__starts_at", "slot__team__name", "pk")
+    )
+
+
+@dataclass(frozen=True)
+class MeetingFigures:
+    """What the records say about a conference's one-to-one meetings (DOMAIN.md rules 4 and 8).
+
+    ``booked`` counts every booking; each ends up in exactly one of ``held``, ``no_shows``
+    (attendance as recorded in the minutes), ``cancelled`` or ``not_recorded``.
+    """
+
+    slots_offered: int
+    slots_unbooked: int
+    booked: int
+    held: int
+    no_shows: int
+    cancelled: int
+    not_recorded: int
+    waiting_list_entries: int
+    offers_made: int
+    offers_accepted: int
+
+
+def meeting_figures_for_report(*, conference_id: int) -> MeetingFigures:
+    """The figures of the dialogue report's meeting section, from slots, meetings, minutes,
+    the waiting list and the meeting log (offers). Four queries."""
+    slots = Slot.objects.filter(conference_id=conference_id).aggregate(
+        offered=Count("pk"),
+        unbooked=Count(
+            "pk",
+            filter=~Exists(
+                Meeting.objects.filter(slot=OuterRef("pk"), status=MeetingStatus.BOOKED)
+            ),
+        ),
+    )
+    booked = Q(status=MeetingStatus.BOOKED)
+    meetings = Meeting.objects.filter(conference_id=conference_id).aggregate(
+        booked=Count("pk"),
+        cancelled=Count("pk", filter=Q(status=MeetingStatus.CANCELLED)),
+        held=Count("pk", filter=booked & Q(minutes__attendance=Attendance.HELD)),
+        no_shows=Count("pk", filter=booked & Q(minutes__attendance=Attendance.NO_SHOW)),
+    )
+    offers = MeetingEvent.objects.filter(conference_id=conference_id).aggregate(
+        made=Count("pk", filter=Q(kind=EventKind.OFFERED)),
+        accepted=Count("pk", filter=Q(kind=EventKind.OFFER_ACCEPTED)),
+    )
+    return MeetingFigures(
+        slots_offered=slots["offered"],
+        slots_unbooked=slots["unbooked"],
+        booked=meetings["booked"],
+        held=meetings["held"],
+        no_shows=meetings["no_shows"],
+        cancelled=meetings["cancelled"],
+        not_recorded=(
+            meetings["booked"] - meetings["cancelled"] - meetings["held"] - meetings["no_shows"]
+        ),
+        waiting_list_entries=WaitingListEntry.objects.filter(conference_id=conference_id).count(),
+        offers_made=offers["made"],
+        offers_accepted=offers["accepted"],
     )

@@ -13,7 +13,9 @@ from django.utils import timezone
 from conferences.choices import ConferenceStatus
 from dialogkonferanse.choices import EmailStatus
 from dialogkonferanse.models import OutboundEmail
-from meetings.models import Meeting, Minutes
+from meetings.models import Meeting, Minutes, Slot
+from meetings.selectors import meeting_figures_for_report
+from meetings.services import book_slot, cancel_meeting_by_staff, generate_slots, join_waiting_list
 from qa.models import Answer
 from tests.factories import (
     make_conference,
@@ -26,6 +28,19 @@ from tests.factories import (
 )
 
 pytestmark = pytest.mark.django_db
+
+NYNORSK_FIGURES = [
+    "6 tilbodne møtetider.",
+    "1 møtetid utan bestilt møte.",
+    "6 bestilte møte, avlyste medrekna.",
+    "1 halde møte (oppmøte registrert).",
+    "1 møte der leverandøren ikkje møtte.",
+    "1 avlyst møte.",
+    "3 møte der oppmøtet ikkje er registrert enno.",
+    "2 oppføringar på ventelista.",
+    "1 ledig møtetid tilboden til ventelista.",
+    "1 tilbod godteke.",
+]
 
 
 @pytest.fixture
@@ -69,6 +84,12 @@ def _text(html: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
 
 
+def _figures(html: str) -> list[str]:
+    """The sentences of the meeting section's figures, as rendered."""
+    [block] = re.findall(r'<ul class="counts" id="meeting-figures">(.*?)</ul>', html, re.S)
+    return [_text(item).strip() for item in re.findall(r"<li>(.*?)</li>", block, re.S)]
+
+
 def test_report_html_has_every_section_with_counts(client, conference):
     client.force_login(make_staff())
 
@@ -89,7 +110,18 @@ def test_report_html_has_every_section_with_counts(client, conference):
         "not published: 1; merged: 0." in text
     )
     assert "Rundt 10 MNOK." in text
-    assert "Meetings booked: 1, of which held (time passed): 1." in text
+    assert _figures(html) == [
+        "1 slot offered.",
+        "0 slots left without a booked meeting.",
+        "1 meeting booked, cancelled ones included.",
+        "1 meeting held (attendance recorded).",
+        "0 no-shows: the supplier did not attend.",
+        "0 meetings cancelled.",
+        "0 meetings with attendance not recorded yet.",
+        "0 waiting-list entries.",
+        "0 freed slots offered to the waiting list.",
+        "0 offers accepted.",
+    ]
     assert "Tema: leveransemodell." in text
     assert "Internal, on file" in text
     assert "Hemmelig prisnivå." not in text
@@ -146,3 +178,100 @@ def test_report_recordings_section_lists_published_recordings(client, conference
     text = _text(response.content.decode())
     assert "Opptak dag 1" in text
     assert "ab" * 32 in text
+
+
+@pytest.fixture
+def recorded_meetings():
+    """Six slots; six bookings with every outcome; two on the waiting list, one offer taken.
+
+    One past meeting has no attendance recorded: the report must not count it as held.
+    """
+    conference = make_conference(status=ConferenceStatus.LIVE, offers_one_to_one=True)
+    team = make_meeting_settings(conference=conference).teams.first()
+    generate_slots(conference_id=conference.pk)
+    future = list(Slot.objects.filter(conference=conference).order_by("starts_at"))
+    yesterday = timezone.now() - dt.timedelta(days=1)
+
+    def supplier(name: str):
+        return make_registration(
+            conference=conference, organisation_name=name, wants_one_to_one=True
+        )
+
+    for hours, name, attendance in (
+        (0, "Alfa AS", "held"),
+        (1, "Beta AS", "no_show"),
+        (2, "Gamma AS", None),
+    ):
+        meeting = Meeting.objects.create(
+            conference=conference,
+            slot=make_slot(team=team, starts_at=yesterday + dt.timedelta(hours=hours)),
+            registration=supplier(name),
+            booked_at=yesterday - dt.timedelta(days=3),
+            notified_sequence=0,
+        )
+        if attendance:
+            Minutes.objects.create(meeting=meeting, attendance=attendance)
+    book_slot(registration_id=supplier("Delta AS").pk, slot_id=future[0].pk)
+    leaving = book_slot(registration_id=supplier("Epsilon AS").pk, slot_id=future[1].pk)
+    waiting = supplier("Zeta AS")
+    join_waiting_list(registration_id=waiting.pk)
+    join_waiting_list(registration_id=supplier("Eta AS").pk)
+    cancel_meeting_by_staff(meeting_id=leaving.pk, actor=make_staff())  # offered to Zeta
+    book_slot(registration_id=waiting.pk, slot_id=future[1].pk)  # Zeta takes the offer
+    return conference
+
+
+def test_report_meeting_figures_are_what_was_recorded(client, recorded_meetings):
+    client.force_login(make_staff())
+
+    response = client.get(
+        reverse("admin:conferences_conference_report", args=[recorded_meetings.pk]),
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+
+    html = response.content.decode()
+    assert _figures(html) == [
+        "6 slots offered.",
+        "1 slot left without a booked meeting.",
+        "6 meetings booked, cancelled ones included.",
+        "1 meeting held (attendance recorded).",
+        "1 no-show: the supplier did not attend.",
+        "1 meeting cancelled.",
+        "3 meetings with attendance not recorded yet.",
+        "2 waiting-list entries.",
+        "1 freed slot offered to the waiting list.",
+        "1 offer accepted.",
+    ]
+    [table] = re.findall(r'<section id="meetings">.*?<tbody>(.*?)</tbody>', html, re.S)
+    rows = [
+        [_text(cell).strip() for cell in re.findall(r"<td>(.*?)</td>", row, re.S)][2:4]
+        for row in re.findall(r"<tr>(.*?)</tr>", table, re.S)
+    ]
+    assert rows == [
+        ["Alfa AS", "Held"],
+        ["Beta AS", "Supplier did not attend"],
+        ["Gamma AS", "Not recorded"],
+        ["Delta AS", "Not recorded"],
+        ["Epsilon AS", "Cancelled"],
+        ["Zeta AS", "Not recorded"],
+    ]
+
+
+def test_report_meeting_figures_in_norwegian(client, recorded_meetings):
+    client.force_login(make_staff())
+
+    response = client.get(
+        reverse("admin:conferences_conference_report", args=[recorded_meetings.pk]),
+        HTTP_ACCEPT_LANGUAGE="nn",
+    )
+
+    assert _figures(response.content.decode()) == NYNORSK_FIGURES
+
+
+def test_meeting_figures_for_report_counts_partition_the_bookings(recorded_meetings):
+    figures = meeting_figures_for_report(conference_id=recorded_meetings.pk)
+
+    assert (
+        figures.held + figures.no_shows + figures.cancelled + figures.not_recorded,
+        figures.booked,
+    ) == (6, 6)
