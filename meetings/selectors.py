@@ -150,8 +150,9 @@ def meetings_due_reminder(
 
 
 def meetings_awaiting_notification(*, conference_id: int | None = None) -> QuerySet[Meeting]:
-    """Booked meetings whose supplier has not been emailed the current version (allocations)."""
-    queryset = booked_meetings().filter(notified_sequence__lt=F("sequence"))
+    """Meetings still on (``meetings_still_on``) whose supplier has not been emailed the current
+    version (allocations): no video link goes out once the dialogue is closed."""
+    queryset = meetings_still_on().filter(notified_sequence__lt=F("sequence"))
     if conference_id is not None:
         queryset = queryset.filter(conference_id=conference_id)
     return queryset.order_by("pk")

@@ -214,3 +214,19 @@ def test_send_meeting_reminders_waits_for_a_closing_and_sends_nothing(meeting_fa
 
     assert queued == [0]
     assert _kinds() == [(meeting.registration_id, EmailKind.CANCEL)]
+
+
+@pytest.mark.parametrize(
+    "stop",
+    [_close_conference, _cancel_registration, _anonymise_registration],
+    ids=["closed conference", "cancelled registration", "anonymised registration"],
+)
+def test_send_pending_invitations_meeting_no_longer_on_sends_nothing(meeting_factory, stop):
+    pending = meeting_factory(
+        starts_in=dt.timedelta(days=4),
+        booked_before_start=dt.timedelta(days=1),
+        notified_sequence=-1,
+    )
+    stop(pending)
+
+    assert (send_pending_invitations(), _kinds()) == (0, [])
