@@ -29,7 +29,7 @@ from django.utils import timezone
 
 from . import mime
 from .choices import EmailStatus
-from .emails import check_recipient, dispatch_email_tasks, single_line
+from .emails import check_header_safe, dispatch_email_tasks, single_line
 from .mime import StoredEmailMessage
 from .models import OutboundAttachment, OutboundEmail
 
@@ -60,13 +60,10 @@ def build_message(
     """The message to send for an outbox row: its stored MIME bytes when it has them.
 
     Raises (and so fails the row, unsent) for a row that got past the rule on addresses (queued
-    before it existed, or edited in the database): a recipient or reply-to address that is not
-    one valid address (``EmailAddressError``), or a stored header with a control character
-    (``BadHeaderError``).
+    before it existed, or edited in the database): a recipient or reply-to address with a
+    control character (``EmailAddressError``), or a stored header with one (``BadHeaderError``).
     """
-    check_recipient(email.to_email)
-    if email.reply_to:
-        check_recipient(email.reply_to)
+    check_header_safe(email.to_email, email.reply_to)
     if email.mime:
         data = bytes(email.mime)
         head_end = data.find(b"\r\n\r\n")

@@ -108,22 +108,32 @@ def render_email(
     return RenderedEmail(subject=single_line(subject), body_text=body_text, body_html=body_html)
 
 
+def _address_refused() -> EmailAddressError:
+    return EmailAddressError(
+        gettext(
+            "Not a valid email address to send to: it must be a single address without "
+            "line breaks or control characters."
+        )
+    )
+
+
+def check_header_safe(*addresses: str) -> None:
+    """``EmailAddressError`` if an address holds a line break or another control character,
+    which could forge a header (the cheap part of ``check_recipient``)."""
+    if any(has_control_characters(address) for address in addresses):
+        raise _address_refused()
+
+
 def check_recipient(address: str) -> str:
     """``address`` without surrounding spaces if it is one address the outbox may send to
     (no line break or other control character, which could forge a header); otherwise
     ``EmailAddressError``."""
+    check_header_safe(address)
     stripped = address.strip()
     try:
-        if has_control_characters(address):
-            raise ValidationError("control characters")
         validate_email(stripped)
     except ValidationError as exc:
-        raise EmailAddressError(
-            gettext(
-                "Not a valid email address to send to: it must be a single address without "
-                "line breaks or control characters."
-            )
-        ) from exc
+        raise _address_refused() from exc
     return stripped
 
 
