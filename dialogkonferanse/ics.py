@@ -3,12 +3,12 @@
 Times are written in Europe/Oslo with a VTIMEZONE covering the event, so calendar programs
 place the event right on either side of a daylight-saving change (DOMAIN.md rule 14).
 
-No value writes a control character into a property. icalendar escapes line breaks in TEXT
-values and parameters, but writes other control characters as they are, and a calendar
-address as it is: text values keep their line breaks (as ``\n``) and lose other control
-characters, parameters are one line, addresses and URLs are percent-encoded (RFC 6068,
-RFC 3986). A name or address that got past the model's validators (a row written before
-them) therefore stays inside its own property.
+No control character is written into a property. icalendar escapes line breaks in TEXT
+values and parameters but writes other control characters as they are, and a calendar address
+verbatim; so text values keep their line breaks (escaped as ``\n``) and lose other control
+characters, parameters are one line, and addresses and URLs are percent-encoded (RFC 6068,
+RFC 3986). A name or address that got past the models' validators (a row written before them)
+therefore stays inside its own property.
 """
 
 from __future__ import annotations
