@@ -7,7 +7,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    DJANGO_DEBUG=0
+    DJANGO_DEBUG=0 \
+    FORWARDED_ALLOW_IPS=""
 
 # gettext: compilemessages (msgfmt) for the nb and nn catalogues.
 RUN apt-get update \
@@ -39,6 +40,9 @@ USER app
 EXPOSE 8000
 
 # WEB_CONCURRENCY sets the number of worker processes (gunicorn reads it); 2 per core is usual.
+# FORWARDED_ALLOW_IPS lists the reverse proxies whose X-Forwarded-For/-Proto gunicorn, its
+# uvicorn workers and the app's rate limits believe. Set empty above (believe no one): unset,
+# gunicorn and uvicorn would believe every connection from 127.0.0.1.
 CMD ["gunicorn", "dialogkonferanse.asgi:application", \
      "--worker-class", "uvicorn_worker.UvicornWorker", \
      "--bind", "0.0.0.0:8000", \

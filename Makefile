@@ -44,7 +44,7 @@ run: requirements-run messages
 	$(RUN_ENV) $(BIN)/python manage.py migrate --no-input -v0
 	$(RUN_ENV) $(BIN)/python manage.py seed_demo
 	@echo "Serving on http://127.0.0.1:$(PORT)/ (Ctrl+C stops)"
-	$(RUN_ENV) $(BIN)/uvicorn dialogkonferanse.asgi:application --host 127.0.0.1 --port $(PORT) --lifespan off
+	$(RUN_ENV) FORWARDED_ALLOW_IPS='$(FORWARDED_ALLOW_IPS)' $(BIN)/uvicorn dialogkonferanse.asgi:application --host 127.0.0.1 --port $(PORT) --lifespan off
 
 AXE := node_modules/axe-core/axe.min.js
 

@@ -326,6 +326,8 @@ def stack(concurrency: int) -> Iterator[Stack]:
             "CELERY_BROKER_URL": redis.url(1),
             "CELERY_TASK_DEFAULT_QUEUE": f"faults-{os.getpid()}",
             "CACHE_KEY_PREFIX": f"faults-{os.getpid()}",
+            # As deployed: X-Forwarded-For is believed from no one (gunicorn reads it too).
+            "FORWARDED_ALLOW_IPS": "",
             "EMAIL_HOST": "127.0.0.1",
             "EMAIL_PORT": str(smtp.port),
             "EMAIL_TIMEOUT": "10",

@@ -722,6 +722,8 @@ def bench_env(*, run_id: str) -> tuple[dict[str, str], str]:
         # A queue of its own, so a worker left running elsewhere never takes bench tasks.
         "CELERY_TASK_DEFAULT_QUEUE": f"bench-{run_id}",
         "CACHE_KEY_PREFIX": f"bench-{run_id}",
+        # As deployed: X-Forwarded-For is believed from no one (gunicorn and uvicorn read it too).
+        "FORWARDED_ALLOW_IPS": "",
         "EMAIL_HOST": "",
         "EMAIL_FILE_PATH": str(WORK_DIR / "mail"),
         "LOG_LEVEL": "WARNING",

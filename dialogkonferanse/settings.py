@@ -8,6 +8,7 @@ allowed hosts. Every variable is listed in the README.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -374,9 +375,24 @@ REGISTRATION_RESEND_RATE_LIMIT = env_str("REGISTRATION_RESEND_RATE_LIMIT", "5/h"
 # Registering or asking for the link with one address, from anywhere: bounds the emails one
 # supplier can be sent by others.
 REGISTRATION_ADDRESS_RATE_LIMIT = env_str("REGISTRATION_ADDRESS_RATE_LIMIT", "5/h")
-# Number of reverse proxies in front of the app whose X-Forwarded-For entries are trusted;
-# 0 uses the connection's address.
-RATE_LIMIT_TRUSTED_PROXIES = env_int("RATE_LIMIT_TRUSTED_PROXIES", 0)
+# The reverse proxies whose X-Forwarded-For is believed: IP addresses, comma-separated, or "*"
+# for any sender. Empty (the default): no one's, so a client cannot choose the address its rate
+# limits count against. uvicorn and gunicorn read the same variable (the Makefile, Dockerfile
+# and docker-compose.yml pass it on), and so does registrations.ratelimit.client_ip().
+FORWARDED_ALLOW_IPS = env_list("FORWARDED_ALLOW_IPS")
+for _proxy in FORWARDED_ALLOW_IPS:
+    if _proxy != "*":
+        try:
+            ipaddress.ip_address(_proxy)
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"FORWARDED_ALLOW_IPS lists IP addresses (or *), not {_proxy!r}."
+            ) from None
+if env_str("RATE_LIMIT_TRUSTED_PROXIES").strip() not in ("", "0"):
+    raise ImproperlyConfigured(
+        "RATE_LIMIT_TRUSTED_PROXIES is replaced by FORWARDED_ALLOW_IPS: list the addresses of "
+        "your reverse proxies there (the server and the rate limits both read it)."
+    )
 CELERY_BEAT_SCHEDULE["registrations-send-reminders"] = {
     "task": "registrations.send_due_reminders",
     "schedule": float(env_int("REGISTRATION_REMINDER_INTERVAL_SECONDS", 300)),

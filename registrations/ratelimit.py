@@ -7,6 +7,7 @@ supported: use ``"20/m"``). An empty rate, or ``"0"``, turns the limit off.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import time
 from dataclasses import dataclass
@@ -40,20 +41,51 @@ def parse_rate(value: str) -> Rate | None:
         ) from None
 
 
+def _host(entry: str) -> str:
+    """An X-Forwarded-For entry without its port (``v4:port``, ``[v6]:port``), as uvicorn
+    reads it."""
+    entry = entry.strip()
+    if entry.startswith("[") and "]" in entry:
+        return entry[1 : entry.index("]")]
+    if entry.count(":") == 1:
+        host, port = entry.split(":")
+        return host if port.isdigit() else entry
+    return entry
+
+
+def _comparable(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | str:
+    """IP addresses compare parsed (``::1`` is ``0::1``); anything else as written."""
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        return host
+
+
 def client_ip(request: HttpRequest) -> str:
-    """The client's address. Behind ``RATE_LIMIT_TRUSTED_PROXIES`` proxies, the address the
-    outermost trusted proxy saw (counted from the right of X-Forwarded-For, which a client
-    cannot forge past our own proxies)."""
-    trusted = getattr(settings, "RATE_LIMIT_TRUSTED_PROXIES", 0)
-    if trusted:
-        forwarded = [
-            part.strip()
-            for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
-            if part.strip()
-        ]
-        if len(forwarded) >= trusted:
-            return forwarded[-trusted]
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
+    """The client's address: the connection's, unless the connection comes from a proxy listed
+    in ``FORWARDED_ALLOW_IPS``; then the nearest X-Forwarded-For entry that is not such a proxy
+    (entries further left were written by the client and prove nothing; with ``*``, every
+    sender is trusted and the leftmost entry is taken).
+
+    This is the rule uvicorn applies to the same setting (gunicorn's uvicorn workers too), so
+    the result is the same whether the server has already put the forwarded address in
+    ``REMOTE_ADDR`` or a server that does not (the test client, a WSGI server) has not.
+    """
+    remote = request.META.get("REMOTE_ADDR", "") or "unknown"
+    allowed = settings.FORWARDED_ALLOW_IPS
+    trust_all = "*" in allowed
+    proxies = {_comparable(item) for item in allowed}
+    if not (trust_all or _comparable(remote) in proxies):
+        return remote
+    entries = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+    hosts = [host for host in map(_host, entries) if host]
+    if not hosts:
+        return remote
+    if not trust_all:
+        for host in reversed(hosts):
+            if _comparable(host) not in proxies:
+                return host
+    return hosts[0]  # trusting every sender, or every hop is a listed proxy
 
 
 def is_limited(*, scope: str, key: str, rate: str) -> tuple[bool, int]:
