@@ -16,17 +16,17 @@ urlpatterns = [
         name="package",
     ),
     path(
-        "conferences/<slug:slug>/information/recordings/<int:pk>/video",
+        "conferences/<slug:slug>/information/recordings/<id:pk>/video",
         views.recording_video,
         name="recording_video",
     ),
     path(
-        "conferences/<slug:slug>/information/recordings/<int:pk>/captions/<str:language>.vtt",
+        "conferences/<slug:slug>/information/recordings/<id:pk>/captions/<lang:language>.vtt",
         views.recording_captions,
         name="recording_captions",
     ),
     path(
-        "conferences/<slug:slug>/information/documents/<int:pk>/file.pdf",
+        "conferences/<slug:slug>/information/documents/<id:pk>/file.pdf",
         views.document_file,
         name="document_file",
     ),

@@ -11,7 +11,7 @@ urlpatterns = [
     path("conferences/<slug:slug>/my-link/sent/", views.link_sent, name="link_sent"),
     # The personal link: exchanged for a session at once, then redirected to /me/<slug>/.
     # The token appears in no other address (and log lines redact it, see log_filters.py).
-    path("r/<str:token>/", views.access, name="access"),
+    path("r/<token:token>/", views.access, name="access"),
     path("me/<slug:slug>/", views.personal, name="personal"),
     path("me/<slug:slug>/cancel/", views.cancel, name="cancel"),
     path("me/<slug:slug>/reinstate/", views.reinstate, name="reinstate"),

@@ -89,6 +89,8 @@ def site(supplier):
             "token": registration.test_token,
             "pk": question.pk,
             "action": "approve",
+            "code": "nb",
+            "language": "nb",
             "object_id": str(registration.pk),
             "app_label": "registrations",
             "model_name": "registration",
