@@ -6,6 +6,7 @@ from celery import Celery
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dialogkonferanse.settings")
 
-app = Celery("dialogkonferanse")
+# Eager tasks (no broker) that a request queues run after its response: dialogkonferanse/eager.py.
+app = Celery("dialogkonferanse", task_cls="dialogkonferanse.eager:DeferredEagerTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()

@@ -98,6 +98,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Without a broker, tasks a request queues run after its response (dialogkonferanse/eager.py).
+    "dialogkonferanse.eager.DeferEagerTasksMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "dialogkonferanse.middleware.ContentSecurityPolicyMiddleware",
     "servestatic.middleware.ServeStaticMiddleware",

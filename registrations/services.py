@@ -264,7 +264,8 @@ def register_supplier(
 
 def request_access_link(*, conference_id: int, email: str) -> None:
     """The "resend my link" form: hand the work to a task, so the response and its timing are
-    the same whether or not the address is registered. Side effect: one task after commit."""
+    the same whether or not the address is registered (without a broker the task runs once the
+    response is sent: dialogkonferanse/eager.py). Side effect: one task after commit."""
     from .tasks import send_access_link_task  # tasks sit above services; imported late
 
     request_id = uuid.uuid4().hex  # makes the task idempotent if the broker delivers it twice
