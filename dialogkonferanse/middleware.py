@@ -1,18 +1,26 @@
-"""Security headers that Django 5.2 does not set by itself, and a clear 503 when the database
-is out of reach."""
+"""Security headers that Django 5.2 does not set by itself, a 400 for request bodies that
+cannot be read, a 404 for missing static files, and a clear 503 when the database is out of
+reach."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
 from inspect import iscoroutinefunction
+from urllib.parse import parse_qsl
 
-from asgiref.sync import markcoroutinefunction
+from asgiref.sync import markcoroutinefunction, sync_to_async
 from django.conf import settings
+from django.core.exceptions import BadRequest, SuspiciousOperation
 from django.db import InterfaceError, OperationalError
-from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, UnreadablePostError
+from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
 from django.utils.deprecation import MiddlewareMixin
+from servestatic.middleware import ServeStaticMiddleware
+from servestatic.responders import MissingFileError
+
+from . import views
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +76,127 @@ class ContentSecurityPolicyMiddleware:
         if "Permissions-Policy" not in response:
             response["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
         return response
+
+
+# The pages are UTF-8, so browsers send form data in UTF-8, and Django reads URL-encoded data
+# declared as anything else (even "utf8") as an error.
+ACCEPTED_CHARSET = "utf-8"
+URLENCODED = "application/x-www-form-urlencoded"
+FORM_TYPES = (URLENCODED, "multipart/form-data")  # the bodies Django parses into request.POST
+# What reading a body can raise: Django's own refusals (unsupported charset, too many fields or
+# files, too much data, a broken multipart stream), a client that hung up, undecodable bytes.
+UNREADABLE = (
+    BadRequest,
+    SuspiciousOperation,
+    MultiPartParserError,
+    UnreadablePostError,
+    UnicodeDecodeError,
+    ValueError,
+)
+
+
+def _declared_charset_refused(request: HttpRequest) -> str | None:
+    charset = request.content_params.get("charset")
+    if charset is None or charset.lower() == ACCEPTED_CHARSET:
+        return None
+    return f"unsupported charset {charset!r}"
+
+
+def _read_form_body(request: HttpRequest) -> None:
+    """Parse a form body once, strictly; raises one of ``UNREADABLE`` if it cannot be read.
+
+    Django decodes form data leniently (undecodable bytes become replacement characters or
+    Latin-1), so a URL-encoded body is first parsed strictly as UTF-8. Afterwards
+    ``request.POST`` and ``request.FILES`` are parsed and cached for everything downstream.
+    """
+    if request.content_type == URLENCODED:
+        parse_qsl(
+            request.body.decode("utf-8"),
+            keep_blank_values=True,
+            encoding="utf-8",
+            errors="strict",
+            max_num_fields=settings.DATA_UPLOAD_MAX_NUMBER_FIELDS,
+        )
+    request.POST  # noqa: B018 (parses request.POST and request.FILES)
+
+
+def _suspect(request: HttpRequest) -> bool:
+    """Whether the request needs a closer look: cheap enough to decide on the event loop."""
+    return (
+        request.method == "POST"
+        or "charset" in request.content_params
+        or "%00" in request.META.get("QUERY_STRING", "")
+    )
+
+
+class UnreadableRequestMiddleware:
+    """Answer 400 to a request Django cannot read properly, before anything else reads it.
+
+    Refused: a declared charset other than UTF-8; a NUL byte in the query string
+    (PostgreSQL cannot store or compare it, and no form sends one); and for a POST, URL-encoded
+    data that is not UTF-8, a multipart body with a missing or broken boundary, and whatever
+    else Django refuses while parsing form data (too many fields or files, too much data).
+    Reading ``request.POST`` here, once, means the CSRF check, the views and the error pages
+    never meet a parse error, which Django's own error handling would run into again and turn
+    into a 500. Sits right after ``LocaleMiddleware`` so the page is in the visitor's language.
+    Works natively under ASGI and WSGI; responses pass through untouched (streams stay
+    streams).
+    """
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response: Callable[..., HttpResponseBase | Awaitable]) -> None:
+        self.get_response = get_response
+        self.is_async = iscoroutinefunction(get_response)
+        if self.is_async:
+            markcoroutinefunction(self)
+
+    def __call__(self, request: HttpRequest):  # type: ignore[no-untyped-def]
+        if self.is_async:
+            return self._acall(request)
+        if _suspect(request):
+            refusal = self._refusal(request)
+            if refusal is not None:
+                return refusal
+        return self.get_response(request)
+
+    async def _acall(self, request: HttpRequest) -> HttpResponseBase:
+        if _suspect(request):
+            # Reading the body is file I/O and the page may touch the session: off the loop.
+            refusal = await sync_to_async(self._refusal)(request)
+            if refusal is not None:
+                return refusal
+        return await self.get_response(request)  # type: ignore[misc]
+
+    def _refusal(self, request: HttpRequest) -> HttpResponse | None:
+        reason = _declared_charset_refused(request)
+        if reason is None and "%00" in request.META.get("QUERY_STRING", ""):
+            reason = "NUL byte in the query string"
+        if reason is None and request.method == "POST" and request.content_type in FORM_TYPES:
+            try:
+                _read_form_body(request)
+            except UNREADABLE as exc:
+                reason = f"{type(exc).__name__}: {exc}"
+        if reason is None:
+            return None
+        logger.info("Unreadable request on %s: %s", request.path, reason)
+        return views.bad_request(request, BadRequest(reason))
+
+
+class StaticFilesMiddleware(ServeStaticMiddleware):
+    """ServeStatic, with a missing file a 404 also when DEBUG is on.
+
+    With DEBUG on, ServeStatic raises ``MissingFileError`` for any path under STATIC_URL it
+    cannot find (a hint for developers), which Django answers as a 500. Here it becomes an
+    ``Http404`` carrying the same hint, shown on Django's debug 404 page.
+    """
+
+    async def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        try:
+            return await super().__call__(request)
+        except MissingFileError as exc:
+            raise Http404(str(exc)) from exc
 
 
 class DatabaseUnavailableMiddleware(MiddlewareMixin):

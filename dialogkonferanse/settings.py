@@ -102,9 +102,11 @@ MIDDLEWARE = [
     "dialogkonferanse.eager.DeferEagerTasksMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "dialogkonferanse.middleware.ContentSecurityPolicyMiddleware",
-    "servestatic.middleware.ServeStaticMiddleware",
+    "dialogkonferanse.middleware.StaticFilesMiddleware",  # ServeStatic; missing file: 404
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # Before anything reads request.POST (CSRF check, views): unreadable bodies get a 400.
+    "dialogkonferanse.middleware.UnreadableRequestMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -322,6 +324,7 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
+CSRF_FAILURE_VIEW = "dialogkonferanse.views.csrf_failure"
 LANGUAGE_COOKIE_SAMESITE = "Lax"
 if env_bool("DJANGO_SECURE_PROXY_SSL_HEADER", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

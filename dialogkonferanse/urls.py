@@ -9,9 +9,15 @@ admin.site.site_header = _("Dialogkonferanse administration")
 admin.site.site_title = _("Dialogkonferanse")
 admin.site.index_title = _("Procurement staff")
 
+# Error pages of our own: translated, styled, and never reading request.POST.
+handler400 = views.bad_request
+handler403 = views.permission_denied
+handler404 = views.page_not_found
+handler500 = views.server_error
+
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("language/<str:code>/", views.switch_language, name="switch_language"),
+    path("language/<lang:code>/", views.switch_language, name="switch_language"),
     path("healthz", views.healthz, name="healthz"),
     path("privacy/", views.privacy_notice, name="privacy"),
     path("", include("registrations.urls")),
