@@ -139,8 +139,9 @@ def makefile_server(
 def dockerfile_server(
     tmp_path: Path, *, forwarded_allow_ips: str | None = None, env: dict[str, str] | None = None
 ) -> Iterator[str]:
-    """The image's server with docker-compose's services (PostgreSQL, Redis cache and broker)
-    on loopback; plain HTTP and static files from the finders, as nothing was collected."""
+    """The image's server with docker-compose's services (PostgreSQL, Redis as cache and
+    broker) on loopback; plain HTTP and static files from the finders, as nothing was
+    collected."""
     port = free_port()
     cmd, image_env = dockerfile_cmd(port)
     app_env = {
@@ -153,7 +154,9 @@ def dockerfile_server(
         "SERVESTATIC_USE_FINDERS": "1",
         "DATABASE_URL": database_url(),
         "DATABASE_POOL": "0",
-        "REDIS_URL": os.environ["REDIS_URL"],
+        # The cache on the broker's Redis database: the suite clears the cache's database at
+        # the start of every test (another test process may do so while this server counts).
+        "REDIS_URL": os.environ["CELERY_BROKER_URL"],
         "CELERY_BROKER_URL": os.environ["CELERY_BROKER_URL"],
         "EMAIL_FILE_PATH": str(tmp_path / "mail"),
         **(env or {}),

@@ -28,6 +28,19 @@ pytestmark = pytest.mark.django_db
 
 _CSRF_TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
+
+@pytest.fixture(autouse=True)
+def _private_counters(settings):
+    """Each test counts in a cache of its own: the suite clears the shared Redis cache at the
+    start of every test, and another test process may do so in the middle of this one."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": f"ratelimit-{uuid.uuid4().hex}",
+        }
+    }
+
+
 FORM = {
     "organisation_name": "Ivrig AS",
     "country": "NO",
