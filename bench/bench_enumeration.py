@@ -23,6 +23,7 @@ from __future__ import annotations
 import itertools
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -235,6 +236,7 @@ def run(ctx: BenchContext) -> list[BenchResult]:
         raise BenchError("embedded: no email was written to files")
     for result in results:
         result.details["mail_files"] = sent
+    shutil.rmtree(work)  # kept only when the run failed
 
     ctx.django_setup()
     from tests.factories import make_conference, make_registration
