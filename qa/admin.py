@@ -63,6 +63,10 @@ class AnswerDigestAdmin(admin.ModelAdmin):
     list_select_related = ("conference", "sent_by")
     readonly_fields = ("conference", "sent_by", "recipients", "created_at")
 
+    def has_add_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
+        # A record of a digest sent from the moderator dashboard; there is nothing to fill in.
+        return False
+
 
 @admin.register(LiveEvent)
 class LiveEventAdmin(admin.ModelAdmin):
