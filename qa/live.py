@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import time
 from collections import defaultdict
 from collections.abc import AsyncIterator
@@ -44,6 +45,11 @@ _REPLAY_BATCH = 500
 
 
 # --- Writing ----------------------------------------------------------------------------------
+
+
+def subscriber_name() -> str:
+    """The Redis client name of this process's live-event subscription."""
+    return f"dialogkonferanse-live-{os.getpid()}"
 
 
 def redis_url() -> str:
@@ -250,7 +256,10 @@ class LiveHub:
         backoff = 0.5
         first = True
         while True:
-            client = aioredis.Redis.from_url(redis_url(), socket_connect_timeout=2)
+            # Named per process, so `CLIENT LIST` shows which server holds each subscription.
+            client = aioredis.Redis.from_url(
+                redis_url(), socket_connect_timeout=2, client_name=subscriber_name()
+            )
             pubsub = client.pubsub(ignore_subscribe_messages=True)
             try:
                 await pubsub.psubscribe(self._prefix + "*")

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import copy
 import os
+from collections.abc import Iterator
 
 import psycopg
 import pytest
 import redis
 from django.conf import settings
+from django.test import override_settings
 from django.utils import translation
 
 from dialogkonferanse.celery import app as celery_app
@@ -83,13 +86,33 @@ def roles(db) -> None:
         sync_roles(apps)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _private_cache_prefix() -> Iterator[str]:
+    """Test processes share one Redis server: each keeps its cache keys under a prefix of its
+    own, so clearing between tests never resets another process's rate-limit counters."""
+    caches = copy.deepcopy(settings.CACHES)
+    prefix = f"test-{os.getpid()}"
+    caches["default"]["KEY_PREFIX"] = prefix
+    with override_settings(CACHES=caches):
+        yield prefix
+
+
 @pytest.fixture(autouse=True)
-def _clean_cache() -> None:
+def _clean_cache(_private_cache_prefix: str) -> None:
     from django.core.cache import cache
 
     from dialogkonferanse.emails import worker_woken
 
-    cache.clear()
+    if settings.CACHES["default"]["BACKEND"].endswith("RedisCache"):
+        client = redis.Redis.from_url(settings.REDIS_URL)
+        try:
+            keys = list(client.scan_iter(match=f"{_private_cache_prefix}:*", count=1000))
+            if keys:
+                client.delete(*keys)
+        finally:
+            client.close()
+    else:
+        cache.clear()
     worker_woken()  # no "send task on its way" left over from an earlier test
 
 
