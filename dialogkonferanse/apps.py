@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 from django.utils.translation import gettext_lazy as _
 
 from . import converters
@@ -13,3 +14,12 @@ class DialogkonferanseConfig(AppConfig):
 
     def ready(self) -> None:
         converters.register()
+
+
+class DialogAdminConfig(admin_apps.AdminConfig):
+    """Django's admin with the project's site class (``dialogkonferanse.admin_site``); named
+    in INSTALLED_APPS in place of ``django.contrib.admin``."""
+
+    default = False  # not the project package's own config
+
+    default_site = "dialogkonferanse.admin_site.DialogAdminSite"
