@@ -31,6 +31,7 @@ from django.views.decorators.http import require_GET, require_POST
 from conferences.choices import ConferenceStatus
 from conferences.models import Conference
 from dialogkonferanse.spreadsheet import neutralise_cell
+from dialogkonferanse.timefmt import oslo_iso
 from registrations.access import registration_for_request
 from registrations.models import Registration
 
@@ -259,7 +260,7 @@ def public_log(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _csv_time(value: Any) -> str:
-    return timezone.localtime(value).isoformat(timespec="seconds") if value else ""
+    return oslo_iso(value, "seconds")
 
 
 @require_GET

@@ -6,17 +6,17 @@ import csv
 import io
 from collections.abc import Iterable
 
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from dialogkonferanse.spreadsheet import neutralise_cell
+from dialogkonferanse.timefmt import oslo_iso
 
 from .models import Registration
 
 
 def _when(value: object) -> str:
-    return timezone.localtime(value).isoformat(timespec="minutes") if value else ""
+    return oslo_iso(value, "minutes")
 
 
 def registrations_csv(registrations: Iterable[Registration]) -> str:

@@ -1,4 +1,7 @@
-"""Template filters shared by every app: times in Oslo with their UTC offset (DOMAIN.md rule 14)."""
+"""Template filters shared by every app: times in Oslo with their UTC offset (DOMAIN.md rule 14).
+
+The text comes from ``dialogkonferanse.timefmt``; these filters wrap it in ``<time>`` elements.
+"""
 
 from __future__ import annotations
 
@@ -10,16 +13,9 @@ from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
+from dialogkonferanse.timefmt import oslo_text, utc_offset
+
 register = template.Library()
-
-
-def utc_offset(value: dt.datetime) -> str:
-    """``UTC+01:00`` / ``UTC+02:00`` for an aware datetime already in local time."""
-    offset = value.utcoffset() or dt.timedelta(0)
-    minutes = int(offset.total_seconds() // 60)
-    sign = "+" if minutes >= 0 else "-"
-    hours, mins = divmod(abs(minutes), 60)
-    return f"UTC{sign}{hours:02d}:{mins:02d}"
 
 
 @register.filter
@@ -27,12 +23,8 @@ def oslo_datetime(value: dt.datetime | None) -> SafeString | str:
     """A ``<time>`` element: localised date and time in Oslo, with the offset shown."""
     if not value:
         return ""
-    local = timezone.localtime(value)
     return format_html(
-        '<time datetime="{}">{} ({})</time>',
-        local.isoformat(),
-        date_format(local, "DATETIME_FORMAT"),
-        utc_offset(local),
+        '<time datetime="{}">{}</time>', timezone.localtime(value).isoformat(), oslo_text(value)
     )
 
 

@@ -3,28 +3,17 @@ box on the supplier's personal page."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django import template
-from django.utils import timezone
-from django.utils.formats import date_format
 
-from dialogkonferanse.templatetags.dialog import utc_offset
+from dialogkonferanse.timefmt import oslo_short_span
 
 register = template.Library()
 
 
-@register.filter
-def meeting_span_text(start: dt.datetime | None, end: dt.datetime | None) -> str:
-    """``25. november 2026 kl. 13:00 - 13:30 (UTC+01:00)`` for subjects and text bodies."""
-    if not start:
-        return ""
-    local_start = timezone.localtime(start)
-    text = date_format(local_start, "DATETIME_FORMAT")
-    if end:
-        text += " \u2013 " + date_format(timezone.localtime(end), "TIME_FORMAT")
-    return f"{text} ({utc_offset(local_start)})"
+# ``25. november 2026 kl. 13:00 - 13:30 (UTC+01:00)`` for subjects and text bodies.
+register.filter("meeting_span_text", oslo_short_span)
 
 
 @register.inclusion_tag("meetings/_personal_status_box.html")
