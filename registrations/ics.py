@@ -1,11 +1,11 @@
-"""Calendar files for registrations, built with the shared ICS builder."""
+"""Calendar files for registrations: the plenary event from ``conferences.ics``."""
 
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
 
-from conferences.ics import conference_ics, conference_uid
-from dialogkonferanse.ics import IcsEvent, build_calendar
+from conferences.ics import conference_ics, plenary_event
+from dialogkonferanse.ics import build_calendar
 
 from .links import stream_page_url
 from .models import Registration
@@ -22,28 +22,11 @@ def plenary_invite(registration: Registration) -> bytes:
     """
     conference = registration.conference
     stream_url = stream_page_url(conference)
-    description = "\n\n".join(
-        part
-        for part in (
-            conference.summary,
-            _("Watch the conference here: %(url)s") % {"url": stream_url},
-            _("Organised by %(buyer)s.") % {"buyer": conference.buyer.name},
-        )
-        if part
-    )
-    event = IcsEvent(
-        uid=conference_uid(conference),
-        summary=conference.title,
-        starts_at=conference.starts_at,
-        ends_at=conference.ends_at,
-        description=description,
-        location=stream_url,
-        url=stream_url,
-        sequence=conference.calendar_sequence,
-        organizer_email=conference.contact_email,
-        organizer_name=conference.buyer.name,
+    event = plenary_event(
+        conference,
+        location_url=stream_url,
+        link_line=_("Watch the conference here: %(url)s") % {"url": stream_url},
         attendees=[(registration.email, registration.contact_name)],
-        stamp=conference.updated_at,
     )
     return build_calendar([event], method="REQUEST")
 
