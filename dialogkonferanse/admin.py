@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from .admin_mixins import NoAddOrDeleteAdminMixin, ReadOnlyAdminMixin
 from .audit import AuditedAdminMixin
 from .choices import AuditAction
 from .emails import requeue_failed_emails
@@ -21,7 +22,7 @@ from .models import AuditEntry, OutboundAttachment, OutboundEmail
 from .spreadsheet import neutralise_cell
 
 
-class OutboundAttachmentInline(admin.TabularInline):
+class OutboundAttachmentInline(NoAddOrDeleteAdminMixin, admin.TabularInline):
     model = OutboundAttachment
     extra = 0
     can_delete = False
@@ -32,12 +33,10 @@ class OutboundAttachmentInline(admin.TabularInline):
     def size(self, obj: OutboundAttachment) -> int:
         return len(obj.content or b"")
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
 
 @admin.register(OutboundEmail)
-class OutboundEmailAdmin(AuditedAdminMixin, admin.ModelAdmin):
+class OutboundEmailAdmin(NoAddOrDeleteAdminMixin, AuditedAdminMixin, admin.ModelAdmin):
+    # Never deleted: the outbox is part of the dialogue's documentation (DOMAIN.md rule 8).
     list_display = (
         "created_at",
         "to_email",
@@ -98,13 +97,6 @@ class OutboundEmailAdmin(AuditedAdminMixin, admin.ModelAdmin):
         "created_at",
         "updated_at",
     )
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        # The outbox is part of the dialogue's documentation (DOMAIN.md rule 8).
-        return False
 
     @admin.action(description=_("Re-queue selected failed emails"), permissions=("change",))
     def requeue_failed(self, request: HttpRequest, queryset: QuerySet[OutboundEmail]) -> None:
@@ -196,7 +188,7 @@ def audit_csv(entries: Any) -> str:
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """The audit log: view, filter, search and export; nobody adds, changes or deletes."""
 
     list_display = ("at", "actor_repr", "action", "content_type", "object_repr", "conference")
@@ -226,15 +218,6 @@ class AuditEntryAdmin(admin.ModelAdmin):
         "note",
     )
     readonly_fields = fields
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def get_actions(self, request: HttpRequest) -> dict[str, Any]:
         actions = super().get_actions(request)

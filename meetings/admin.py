@@ -10,14 +10,13 @@ from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from dialogkonferanse.admin_mixins import NoAddOrDeleteAdminMixin, ReadOnlyAdminMixin
 from dialogkonferanse.audit import AuditedAdminMixin
-from dialogkonferanse.templatetags.dialog import utc_offset
+from dialogkonferanse.timefmt import oslo_text
 
 from .allocation import allocate_meetings
 from .choices import MeetingStatus
@@ -38,10 +37,7 @@ from .services import cancel_meeting_by_staff, generate_slots, move_meeting, swa
 
 
 def _oslo(value: Any) -> str:
-    if not value:
-        return "\u2013"
-    local = timezone.localtime(value)
-    return f"{date_format(local, 'SHORT_DATETIME_FORMAT')} ({utc_offset(local)})"
+    return oslo_text(value, "SHORT_DATETIME_FORMAT") or "\u2013"
 
 
 class MeetingWindowInline(admin.TabularInline):
@@ -215,7 +211,9 @@ class MinutesInline(admin.StackedInline):
 
 
 @admin.register(Meeting)
-class MeetingAdmin(AuditedAdminMixin, admin.ModelAdmin):
+class MeetingAdmin(NoAddOrDeleteAdminMixin, AuditedAdminMixin, admin.ModelAdmin):
+    # Meetings come from bookings and allocations (services); cancel instead of deleting:
+    # the record stays.
     list_display = ("starts", "team", "supplier", "status", "sequence", "attendance")
     list_filter = ("status", "conference", "slot__team", "minutes__attendance")
     list_select_related = ("slot", "slot__team", "registration", "conference", "minutes")
@@ -239,12 +237,6 @@ class MeetingAdmin(AuditedAdminMixin, admin.ModelAdmin):
         "cancelled_at",
     )
     readonly_fields = fields
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False  # meetings come from bookings and allocations (services)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False  # cancel instead: the record stays
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         for minutes in formset.save(commit=False):
@@ -339,7 +331,7 @@ class MeetingAdmin(AuditedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(WaitingListEntry)
-class WaitingListEntryAdmin(AuditedAdminMixin, admin.ModelAdmin):
+class WaitingListEntryAdmin(NoAddOrDeleteAdminMixin, AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("position", "supplier", "conference", "status", "offered", "expires")
     list_filter = ("status", "conference")
     list_select_related = ("registration", "conference", "offered_slot")
@@ -356,12 +348,6 @@ class WaitingListEntryAdmin(AuditedAdminMixin, admin.ModelAdmin):
     )
     fields = readonly_fields
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
     @admin.display(description=_("supplier"), ordering="registration__organisation_name")
     def supplier(self, obj: WaitingListEntry) -> str:
         return obj.registration.organisation_name
@@ -376,7 +362,7 @@ class WaitingListEntryAdmin(AuditedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(MeetingEvent)
-class MeetingEventAdmin(admin.ModelAdmin):
+class MeetingEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """The append-only log: who was offered or given what, and the lottery seeds."""
 
     list_display = ("created", "kind", "conference", "supplier", "slot_time", "seed", "actor")
@@ -396,15 +382,6 @@ class MeetingEventAdmin(admin.ModelAdmin):
         "details",
     )
     fields = readonly_fields
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     @admin.display(description=_("when"), ordering="created_at")
     def created(self, obj: MeetingEvent) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from dialogkonferanse.admin_mixins import NoAddOrDeleteAdminMixin
 from dialogkonferanse.audit import AuditedAdminMixin
 
 from .models import Answer, AnswerDigest, Attendance, LiveEvent, Question
@@ -19,7 +20,7 @@ class AnswerInline(admin.StackedInline):
 
 
 @admin.register(Question)
-class QuestionAdmin(AuditedAdminMixin, admin.ModelAdmin):
+class QuestionAdmin(NoAddOrDeleteAdminMixin, AuditedAdminMixin, admin.ModelAdmin):
     list_display = (
         "pk",
         "conference",
@@ -38,12 +39,6 @@ class QuestionAdmin(AuditedAdminMixin, admin.ModelAdmin):
     @admin.display(description=_("question"))
     def short_text(self, obj: Question) -> str:
         return obj.text[:80]
-
-    def has_add_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
-        return False
 
 
 @admin.register(Attendance)

@@ -14,6 +14,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, ngettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
+from dialogkonferanse.admin_mixins import NoAddOrDeleteAdminMixin
 from dialogkonferanse.audit import AuditedAdminMixin
 from dialogkonferanse.emails import emails_for_registration
 from dialogkonferanse.retention import RetentionError, anonymise_registration, export_personal_data
@@ -53,7 +54,9 @@ class AnonymiseForm(forms.Form):
 
 
 @admin.register(Registration)
-class RegistrationAdmin(AuditedAdminMixin, admin.ModelAdmin):
+class RegistrationAdmin(NoAddOrDeleteAdminMixin, AuditedAdminMixin, admin.ModelAdmin):
+    # Suppliers register through the public form; personal data is anonymised after the
+    # retention period, never deleted.
     list_display = (
         "organisation_name",
         "contact_name",
@@ -140,12 +143,6 @@ class RegistrationAdmin(AuditedAdminMixin, admin.ModelAdmin):
         ),
         (_("Emails"), {"fields": ("email_log",)}),
     )
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False  # suppliers register through the public form
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False  # personal data is anonymised after the retention period, never deleted
 
     @admin.display(description=_("active"), boolean=True, ordering="cancelled_at")
     def is_active_display(self, obj: Registration) -> bool:

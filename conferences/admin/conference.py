@@ -14,6 +14,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from dialogkonferanse.admin_mixins import ReadOnlyAdminMixin
 from dialogkonferanse.audit import AuditedAdminMixin
 from dialogkonferanse.report import (
     DialogueReport,
@@ -64,18 +65,12 @@ class NoticeReferenceInline(admin.TabularInline):
     readonly_fields = ("created_at",)
 
 
-class StatusChangeInline(admin.TabularInline):
+class StatusChangeInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = StatusChange
     extra = 0
     can_delete = False
     fields = ("changed_at", "from_status", "to_status", "changed_by", "notice_reference")
     readonly_fields = fields
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class TransitionForm(forms.Form):

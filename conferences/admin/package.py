@@ -21,6 +21,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from dialogkonferanse.admin_mixins import ReadOnlyAdminMixin
 from dialogkonferanse.audit import AuditedAdminMixin
 
 from ..exceptions import ConferenceError
@@ -424,7 +425,7 @@ class ClarificationAdmin(PublishingAdmin):
 
 
 @admin.register(PackageChange)
-class PackageChangeAdmin(admin.ModelAdmin):
+class PackageChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """The changelog: written only by the publish services, never edited."""
 
     list_display = ("changed_at", "conference", "action", "item_kind", "title", "changed_by")
@@ -432,12 +433,3 @@ class PackageChangeAdmin(admin.ModelAdmin):
     list_select_related = ("conference", "changed_by")
     search_fields = ("title", "sha256", "note")
     date_hierarchy = "changed_at"
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
