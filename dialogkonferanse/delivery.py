@@ -9,20 +9,18 @@ after a worker died.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import logging
 import re
 import smtplib
 import ssl
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
 from django.core.mail import BadHeaderError, EmailMessage, get_connection
 from django.core.mail.message import sanitize_address
-from django.db import connection as db_connection
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -125,6 +123,11 @@ def claim_emails(*, email_id: int | None, limit: int) -> tuple[list[OutboundEmai
 
     Lock: ``FOR UPDATE SKIP LOCKED`` on the rows, released at commit, so two workers never
     claim the same row. The claim time is returned as the token later updates must match.
+
+    Skipping locked rows is the design, not an optimisation: every committed email queues a
+    task, and concurrent tasks each take a different batch instead of waiting on each other's
+    rows; a task whose row an earlier batch already took claims the other due rows, or nothing
+    and ends.
     """
     now = timezone.now()
     with transaction.atomic():
@@ -159,63 +162,25 @@ def _finish(email: OutboundEmail, token: dt.datetime, **values: Any) -> None:
     ).update(**values)
 
 
-_MARK_SENT_SQL = (
-    "UPDATE {table} SET status = %s, mime = %s, attempts = attempts + 1, sent_at = %s,"
-    " last_error = '', updated_at = %s"
-    " WHERE id = ANY(%s) AND status = %s AND sending_started_at = %s"
-)
-
-
 def _record_sent(ids: list[int], token: dt.datetime) -> None:
     """Mark accepted emails sent and drop their MIME (it may hold a personal link; the
     redacted subject and bodies stay as the record). Called after every accepted message, so
     a worker killed between the server's "250" and this commit re-sends at most that one.
-
-    On PostgreSQL this is one plain statement (it runs once per email, so the ORM's per-call
-    overhead would be a large share of the worker's time).
     """
     if not ids:
         return
     now = timezone.now()
-    if db_connection.vendor == "postgresql":
-        with db_connection.cursor() as cursor:
-            cursor.execute(
-                _MARK_SENT_SQL.format(table=OutboundEmail._meta.db_table),
-                [EmailStatus.SENT, b"", now, now, list(ids), EmailStatus.SENDING, token],
-            )
-    else:
-        OutboundEmail.objects.filter(
-            pk__in=ids, status=EmailStatus.SENDING, sending_started_at=token
-        ).update(
-            mime=b"",
-            status=EmailStatus.SENT,
-            attempts=F("attempts") + 1,
-            sent_at=now,
-            updated_at=now,
-            last_error="",
-        )
+    OutboundEmail.objects.filter(
+        pk__in=ids, status=EmailStatus.SENDING, sending_started_at=token
+    ).update(
+        mime=b"",
+        status=EmailStatus.SENT,
+        attempts=F("attempts") + 1,
+        sent_at=now,
+        updated_at=now,
+        last_error="",
+    )
     ids.clear()
-
-
-@contextlib.contextmanager
-def _commits_without_disk_wait() -> Iterator[None]:
-    """Let this connection's commits return before the WAL reaches the disk, then restore.
-
-    A killed worker loses nothing PostgreSQL accepted; only a crash of the database server
-    itself could forget the last fraction of a second of "sent" marks, which re-sends those
-    emails rather than losing any. Waiting for the disk after each message would cost more
-    than the SMTP exchange itself.
-    """
-    postgres = db_connection.vendor == "postgresql" and not db_connection.in_atomic_block
-    if postgres:
-        with db_connection.cursor() as cursor:
-            cursor.execute("SET synchronous_commit TO off")
-    try:
-        yield
-    finally:
-        if postgres:
-            with db_connection.cursor() as cursor:
-                cursor.execute("RESET synchronous_commit")
 
 
 def _send(connection: Any, message: EmailMessage) -> None:
@@ -277,9 +242,7 @@ def deliver_queued_emails(
     connection = get_connection(fail_silently=False)
     pending = list(claimed)
     unrecorded: list[int] = []  # accepted by the server, not yet marked sent
-    stack = contextlib.ExitStack()
     try:
-        stack.enter_context(_commits_without_disk_wait())
         connection.open()
         result.connections += 1
         while pending:
@@ -324,7 +287,6 @@ def deliver_queued_emails(
                 retries.setdefault(delay, email.pk)
     finally:
         _record_sent(unrecorded, token)
-        stack.close()
         try:
             connection.close()
         except Exception:  # a dropped connection may fail to close; the outcome is recorded

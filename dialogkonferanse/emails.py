@@ -11,30 +11,31 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.template import Context
 from django.template.loader import get_template
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
-from . import redis_clients
 from .audit import record_change, snapshot
+from .celery import app as celery_app
 from .choices import EmailStatus
-from .db import insert_unless_conflict
 from .mime import message_bytes
 from .models import OutboundAttachment, OutboundEmail
 from .validators import has_control_characters, one_line
 
 if TYPE_CHECKING:
+    from celery import Task
+
     from conferences.models import Conference
     from registrations.models import Registration
 
@@ -200,22 +201,27 @@ def queue_email(
         conference=conference,
         registration=registration,
     )
-    # One statement for the row and its attachments; a key already queued writes nothing.
-    email.pk = insert_unless_conflict(
-        email,
-        conflict="idempotency_key",
-        children=[
-            OutboundAttachment(
-                position=i, filename=a.filename, mimetype=a.mimetype, content=bytes(a.content)
+    try:
+        # A savepoint, so a key already queued leaves the caller's transaction usable. A
+        # concurrent insert of the same key waits for the other transaction and then conflicts.
+        with transaction.atomic():
+            email.save(force_insert=True)
+            OutboundAttachment.objects.bulk_create(
+                OutboundAttachment(
+                    email=email,
+                    position=i,
+                    filename=a.filename,
+                    mimetype=a.mimetype,
+                    content=bytes(a.content),
+                )
+                for i, a in enumerate(attachments)
             )
-            for i, a in enumerate(attachments)
-        ],
-        parent_field="email",
-    )
-    if email.pk is None:
-        return OutboundEmail.objects.get(idempotency_key=idempotency_key)
-    email._state.adding = False
-    _dispatch_on_commit(email.pk)
+    except IntegrityError:
+        existing = OutboundEmail.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is None:
+            raise  # another constraint refused the row
+        return existing
+    transaction.on_commit(partial(dispatch_email_tasks, [email.pk]))
     return email
 
 
@@ -230,38 +236,6 @@ def redact(text: str, secrets: Sequence[str]) -> str:
     return text
 
 
-class _PendingDispatch:
-    """Ids queued in the current transaction; one on-commit callback sends their tasks."""
-
-    def __init__(self) -> None:
-        self.ids: list[int] = []
-
-    def __call__(self) -> None:
-        ids, self.ids = self.ids, []
-        wake_worker(ids)
-
-
-_local = threading.local()
-
-
-def _dispatch_on_commit(email_id: int) -> None:
-    # One task per batch rather than per email: a transaction that queues 1,000 emails
-    # publishes 20 tasks. The callback vanishes with a rolled-back (savepoint) block; then a
-    # new one is registered, so an id is never left without a task after commit.
-    connection = transaction.get_connection()
-    pending: _PendingDispatch | None = getattr(_local, "pending", None)
-    registered = pending is not None and any(
-        callback is pending for _sids, callback, _robust in connection.run_on_commit
-    )
-    if not registered or pending is None:
-        pending = _PendingDispatch()
-        _local.pending = pending
-        pending.ids.append(email_id)
-        transaction.on_commit(pending)
-    else:
-        pending.ids.append(email_id)
-
-
 def email_queued(idempotency_key: str) -> bool:
     """Whether an email with this idempotency key is already in the outbox."""
     return OutboundEmail.objects.filter(idempotency_key=idempotency_key).exists()
@@ -274,98 +248,36 @@ def emails_for_registration(registration_id: int) -> QuerySet[OutboundEmail]:
     )
 
 
+# The send task, by its registered name: this module sits below ``tasks`` and never imports it.
+DELIVER_EMAIL_TASK = "dialogkonferanse.deliver_email"
+
+
+def _deliver_task() -> Task:
+    try:
+        return celery_app.tasks[DELIVER_EMAIL_TASK]
+    except KeyError:  # a process that has not imported the apps' task modules yet
+        celery_app.loader.import_default_modules()
+        return celery_app.tasks[DELIVER_EMAIL_TASK]
+
+
 def dispatch_email_tasks(
     email_ids: Sequence[int | None], *, countdown: float | None = None
 ) -> None:
-    """Queue one send task per batch of ids (each task claims up to a batch of due rows).
+    """Queue one send task per batch of ``email_ids`` (a task claims its own row and other due
+    rows up to a batch, so one task per batch is enough for rows that all exist already).
 
-    With the broker unreachable the rows simply stay queued: the periodic sweep hands them to
-    a worker once it is back, so the change that caused them (already committed) never fails.
+    ``queue_email`` calls this after commit with its one id; the sweep and the re-queue action
+    with many. With the broker unreachable the rows simply stay queued: the periodic sweep
+    hands them to a worker once it is back, so the change that caused them (already committed)
+    never fails.
     """
     size = max(1, settings.OUTBOX_BATCH_SIZE)
-    _publish([email_ids[start] for start in range(0, len(email_ids), size)], countdown=countdown)
-
-
-def _publish(
-    first_ids: Sequence[int | None], *, countdown: float | None = None, wake: bool = False
-) -> None:
-    """One send task per id; a broker that cannot be reached leaves the rows to the sweep."""
-    from .tasks import deliver_email
-
-    kwargs = {"wake": True} if wake else {}  # plain tasks look as they always did
+    task = _deliver_task()
     try:
-        for email_id in first_ids:
-            deliver_email.apply_async((email_id,), kwargs, countdown=countdown)
+        for start in range(0, len(email_ids), size):
+            task.apply_async((email_ids[start],), countdown=countdown)
     except Exception:  # kombu/redis connection errors share no base class
         logger.warning("Broker unreachable: queued email(s) wait for the sweep", exc_info=True)
-
-
-# --- Waking the worker ----------------------------------------------------------------------
-# A send task claims its own row and every other due row (up to a batch), so when one is already
-# on its way, newly committed emails need no task of their own. A short-lived Redis key on the
-# broker marks "a send task is on its way": the first commit sets it and publishes a task, the
-# commits that follow find it set and publish nothing, and the task clears it before it claims
-# rows. A registration then costs one SET instead of a task message, and a burst of them
-# becomes a few tasks that each send a full batch over one connection.
-#
-# Correctness does not rest on the key: an email committed while the key is set is committed
-# before the task clears the key, and the task claims after clearing it, so the task sees the
-# email; a task that claims a full batch publishes another. If the key outlives a lost task, it
-# expires (``OUTBOX_WAKE_TTL_MS``), and the outbox sweep re-dispatches anything overdue.
-
-
-def _broker_redis() -> Any:
-    """A Redis client on the broker, or ``None`` (tasks run eagerly, or the broker is not Redis)."""
-    from .celery import app
-
-    url = str(app.conf.broker_url or "")
-    if app.conf.task_always_eager or not url.startswith(("redis://", "rediss://")):
-        return None
-    return redis_clients.client(url)
-
-
-def wake_key() -> str:
-    """Per task queue, so test runs and benchmarks sharing a Redis never silence each other."""
-    from .celery import app
-
-    return f"dialogkonferanse:outbox-wake:{app.conf.task_default_queue}"
-
-
-def wake_worker(email_ids: Sequence[int]) -> None:
-    """After commit: make sure a send task will claim ``email_ids`` (see above)."""
-    if not email_ids:
-        return
-    client = _broker_redis()
-    if client is not None and len(email_ids) <= max(1, settings.OUTBOX_BATCH_SIZE):
-        try:
-            marked = client.set(wake_key(), "1", nx=True, px=settings.OUTBOX_WAKE_TTL_MS)
-        except Exception:  # Redis unreachable: publish as usual (or leave it to the sweep)
-            logger.warning("Could not check the outbox wake-up mark", exc_info=True)
-        else:
-            if marked:
-                dispatch_wake_task(email_ids[0])
-            return  # otherwise a send task is on its way and will claim these rows too
-    dispatch_email_tasks(email_ids)  # a batch of its own (or more): one task per batch
-
-
-def dispatch_wake_task(email_id: int | None, *, countdown: float | None = None) -> None:
-    """Publish the send task that clears the wake-up mark (and, after a full batch, hands on
-    to another, since the rows that rode along have no task of their own)."""
-    _publish([email_id], countdown=countdown, wake=True)
-
-
-def worker_woken() -> None:
-    """A send task is starting: commits from now on must wake a worker again."""
-    client = _broker_redis()
-    if client is None:
-        return
-    try:
-        client.delete(wake_key())
-    except Exception:
-        # Commits until the mark expires publish nothing: one more task, once it has expired,
-        # claims what they queued.
-        logger.warning("Could not clear the outbox wake-up mark", exc_info=True)
-        dispatch_wake_task(None, countdown=settings.OUTBOX_WAKE_TTL_MS / 1000)
 
 
 def requeue_failed_emails(*, email_ids: Iterable[int], actor: Any = None) -> int:

@@ -1,6 +1,6 @@
 """One synchronous Redis client per URL and process, shared by the code that talks to Redis
-directly (live-event publishing, the outbox's wake-up mark). redis-py's pool notices a fork
-and opens fresh connections in the child."""
+directly (live-event publishing). redis-py's pool notices a fork and opens fresh connections
+in the child."""
 
 from __future__ import annotations
 

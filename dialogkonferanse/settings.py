@@ -304,8 +304,6 @@ OUTBOX_BATCH_SIZE = env_int("OUTBOX_BATCH_SIZE", 50)
 OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 8)
 OUTBOX_RETRY_BASE_SECONDS = env_int("OUTBOX_RETRY_BASE_SECONDS", 30)
 OUTBOX_RETRY_MAX_SECONDS = env_int("OUTBOX_RETRY_MAX_SECONDS", 3600)
-# How long "a send task is on its way" silences further wake-ups (dialogkonferanse/emails.py).
-OUTBOX_WAKE_TTL_MS = env_int("OUTBOX_WAKE_TTL_MS", 5000)
 # The sweep re-dispatches emails still queued this long after they were due (a lost task) ...
 OUTBOX_REQUEUE_AFTER_SECONDS = env_int("OUTBOX_REQUEUE_AFTER_SECONDS", 60)
 # ... and re-queues emails left in "sending" this long (a worker killed mid-send).

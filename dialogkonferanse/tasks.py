@@ -3,26 +3,22 @@
 from __future__ import annotations
 
 from celery import shared_task
-from django.conf import settings
 
-from . import delivery, emails
+from . import delivery
 
 
 @shared_task(name="dialogkonferanse.deliver_email", acks_late=True, ignore_result=True)
 def deliver_email(email_id: int | None, wake: bool = False) -> dict[str, int]:
     """Send outbox row ``email_id`` (if still queued) with other due rows on one connection.
 
-    Idempotent: a row already claimed, sent or failed is skipped. Transient SMTP errors put
-    rows back in the queue and schedule a later run; nothing is retried here. A ``wake`` task
-    (dialogkonferanse.emails, "Waking the worker") clears the wake-up mark before it claims,
-    and after a full batch publishes the next one: rows committed while the mark was set have
-    no task of their own.
+    Idempotent: a row already claimed, sent or failed is skipped, so the task of an email that
+    an earlier batch took finds nothing of its own. Transient SMTP errors put rows back in the
+    queue and schedule a later run; nothing is retried here. ``wake`` is accepted and ignored:
+    tasks published by earlier releases (which marked a send task "on its way" in Redis) still
+    carry it, and run as plain send tasks.
     """
-    if wake:
-        emails.worker_woken()
+    del wake
     result = delivery.deliver_queued_emails(email_id=email_id)
-    if wake and result.claimed >= max(1, settings.OUTBOX_BATCH_SIZE):
-        emails.dispatch_wake_task(None)
     return {
         "sent": len(result.sent),
         "failed": len(result.failed),

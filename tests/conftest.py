@@ -101,8 +101,6 @@ def _private_cache_prefix() -> Iterator[str]:
 def _clean_cache(_private_cache_prefix: str) -> None:
     from django.core.cache import cache
 
-    from dialogkonferanse.emails import worker_woken
-
     if settings.CACHES["default"]["BACKEND"].endswith("RedisCache"):
         client = redis.Redis.from_url(settings.REDIS_URL)
         try:
@@ -113,7 +111,6 @@ def _clean_cache(_private_cache_prefix: str) -> None:
             client.close()
     else:
         cache.clear()
-    worker_woken()  # no "send task on its way" left over from an earlier test
 
 
 # --- Email and Celery: a real SMTP server (aiosmtpd) and a real worker on Redis ---------------
@@ -299,9 +296,6 @@ def purge_celery_queue(_celery_test_queue):
     """Returns ``purge()``: drop every task waiting in this process's queue (Redis lost it)."""
 
     def purge() -> int:
-        from dialogkonferanse.emails import worker_woken
-
-        worker_woken()  # Redis lost the wake-up mark along with the tasks
         with celery_app.connection_for_write() as conn:
             return conn.default_channel.queue_purge(_celery_test_queue) or 0
 

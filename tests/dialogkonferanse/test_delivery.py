@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from typing import Any
 
 import pytest
@@ -12,10 +13,10 @@ from django.utils import timezone
 from dialogkonferanse import delivery
 from dialogkonferanse.celery import app as celery_app
 from dialogkonferanse.choices import EmailStatus
-from dialogkonferanse.emails import Attachment, queue_email
+from dialogkonferanse.emails import DELIVER_EMAIL_TASK, Attachment, queue_email
 from dialogkonferanse.mime import message_id
 from dialogkonferanse.models import OutboundEmail
-from dialogkonferanse.tasks import sweep_outbox
+from dialogkonferanse.tasks import deliver_email, sweep_outbox
 from tests.factories import make_buyer, make_conference
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -268,3 +269,123 @@ def test_international_domain_is_delivered_in_punycode(smtp_server, celery_worke
     wait_until(lambda: _status(email) == EmailStatus.SENT)
 
     assert smtp_server.envelopes[0][1] == ["kari@xn--leverandr-s8a.example"]
+
+
+def _all_sent() -> bool:
+    return not OutboundEmail.objects.exclude(status=EmailStatus.SENT).exists()
+
+
+def _tasks_waiting() -> int:
+    """Send tasks waiting in this test process's queue (a Redis list; gone when empty)."""
+    with celery_app.connection_for_write() as conn:
+        return conn.default_channel.client.llen(celery_app.conf.task_default_queue)
+
+
+@pytest.mark.parametrize(("count", "batch_size"), [(1, 50), (5, 2), (12, 5), (10, 10)])
+def test_deliver_email_one_transaction_sends_each_once_over_a_connection_per_batch(
+    count, batch_size, settings, smtp_server, celery_worker_factory, wait_until
+) -> None:
+    settings.OUTBOX_BATCH_SIZE = batch_size
+    with transaction.atomic():
+        for n in range(count):
+            queue_email(
+                kind="test",
+                to=f"mottaker{n}@example.no",
+                language="nb",
+                template="outbox_test",
+                context={"headline": f"Hei {n}", "token": str(n)},
+                idempotency_key=f"one-transaction:{n}",
+            )
+    assert _tasks_waiting() == count  # every committed email queued its own task
+
+    with celery_worker_factory():
+        smtp_server.wait_for(count)
+        wait_until(_all_sent)
+        # A later email's task runs after all of theirs (one worker, first in first out), so
+        # once it has arrived the tasks whose rows an earlier batch took have all ended.
+        _queue(999)
+        smtp_server.wait_for(count + 1)
+        wait_until(_all_sent)
+
+    assert sorted(to for _from, [to] in smtp_server.envelopes) == sorted(
+        [*(f"mottaker{n}@example.no" for n in range(count)), "leverandor999@example.no"]
+    )
+    assert smtp_server.connections == -(-count // batch_size) + 1
+    assert list(OutboundEmail.objects.values_list("attempts", flat=True)) == [1] * (count + 1)
+
+
+def test_deliver_email_committed_while_a_batch_is_sent_is_delivered(
+    smtp_server, celery_worker_factory, wait_until
+) -> None:
+    with transaction.atomic():
+        for n in range(3):
+            _queue_in_transaction(n)
+    mid_batch, resume = threading.Event(), threading.Event()
+    accept = smtp_server.handler.handle_DATA
+
+    async def hold_first_message(server: Any, session: Any, envelope: Any) -> str:
+        if not mid_batch.is_set():
+            mid_batch.set()
+            resume.wait(15)  # the worker waits for its "250" while the test commits
+        return await accept(server, session, envelope)
+
+    smtp_server.handler.handle_DATA = hold_first_message
+
+    with celery_worker_factory():
+        assert mid_batch.wait(15)
+        late = _queue(99)  # committed while the batch of three is being sent
+        resume.set()
+        smtp_server.wait_for(4)
+        wait_until(_all_sent)
+
+    assert sorted(to for _from, [to] in smtp_server.envelopes) == [
+        "leverandor0@example.no",
+        "leverandor1@example.no",
+        "leverandor2@example.no",
+        "leverandor99@example.no",
+    ]
+    assert _status(late) == EmailStatus.SENT
+
+
+def _queue_in_transaction(n: int) -> OutboundEmail:
+    return queue_email(
+        kind="test",
+        to=f"leverandor{n}@example.no",
+        language="nb",
+        template="outbox_test",
+        context={"headline": f"Velkommen {n}", "token": f"tok{n}"},
+        idempotency_key=f"test:{n}",
+    )
+
+
+def test_claim_emails_takes_a_row_queued_by_a_clock_running_ahead() -> None:
+    ahead = timezone.now() + dt.timedelta(seconds=30)
+    fresh, deferred = _queue(1), _queue(2)
+    # Queued by a web process whose clock is 30 s ahead of this worker's ...
+    OutboundEmail.objects.filter(pk=fresh.pk).update(queued_at=ahead, next_attempt_at=ahead)
+    # ... and one put back with a backoff that has not run out.
+    OutboundEmail.objects.filter(pk=deferred.pk).update(next_attempt_at=ahead)
+
+    claimed, _token = delivery.claim_emails(email_id=None, limit=10)
+
+    assert [e.pk for e in claimed] == [fresh.pk]
+
+
+def test_deliver_email_task_is_registered_under_the_name_the_outbox_queues() -> None:
+    assert (
+        celery_app.tasks[DELIVER_EMAIL_TASK].name
+        == DELIVER_EMAIL_TASK
+        == "dialogkonferanse.deliver_email"
+    )
+
+
+def test_deliver_email_accepts_the_wake_argument_of_tasks_queued_before_an_upgrade(
+    smtp_server,
+) -> None:
+    email = _queue()
+
+    result = deliver_email.apply(args=(email.pk,), kwargs={"wake": True}).get()
+
+    assert result == {"sent": 1, "failed": 0, "retry": 0, "connections": 1}
+    assert _status(email) == EmailStatus.SENT
+    assert [to for _from, [to] in smtp_server.envelopes] == ["leverandor1@example.no"]
