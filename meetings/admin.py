@@ -162,7 +162,7 @@ class MeetingSettingsAdmin(AuditedAdminMixin, admin.ModelAdmin):
             "action": "allocate_action",
             "opts": self.model._meta,
         }
-        return TemplateResponse(request, "meetings/admin_action.html", context)
+        return TemplateResponse(request, "dialogkonferanse/admin_action.html", context)
 
 
 @admin.register(Slot)
@@ -327,7 +327,7 @@ class MeetingAdmin(NoAddOrDeleteAdminMixin, AuditedAdminMixin, admin.ModelAdmin)
             "action": "move_action",
             "opts": self.model._meta,
         }
-        return TemplateResponse(request, "meetings/admin_action.html", context)
+        return TemplateResponse(request, "dialogkonferanse/admin_action.html", context)
 
 
 @admin.register(WaitingListEntry)
