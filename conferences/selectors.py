@@ -3,24 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
-import time
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db import connection
 from django.db.models import (
+    BooleanField,
     Count,
+    Exists,
+    ExpressionWrapper,
     IntegerField,
     Max,
     OuterRef,
     Prefetch,
     Q,
     QuerySet,
-    prefetch_related_objects,
 )
 from django.db.models.functions import Coalesce
 from django.http import Http404
@@ -28,12 +25,9 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from dialogkonferanse.db import instances_from_row, select_columns
-
 from .choices import PUBLIC_STATUSES, ConferenceStatus
 from .models import (
     AgendaItem,
-    BuyerOrganisation,
     Caption,
     Chapter,
     Clarification,
@@ -73,97 +67,43 @@ def get_conference_for_viewer(
     user: AbstractBaseUser | AnonymousUser | None = None,
     with_programme: bool = True,
 ) -> Conference:
-    """The conference at ``slug`` with its buyer (and, ``with_programme``, agenda and notices).
+    """The conference at ``slug`` with its buyer (and, ``with_programme``, agenda, notices and
+    whether it has published material), in one query plus one per prefetched relation.
 
     The public sees only published conferences; staff with view permission may preview drafts.
     Raises ``Http404`` otherwise.
     """
-    where, params = "c.slug = %s", [slug]
+    queryset = Conference.objects.select_related("buyer").filter(slug=slug)
     if not can_preview_drafts(user):
-        where += f" AND c.status IN ({', '.join(['%s'] * len(PUBLIC_STATUSES))})"
-        params += list(PUBLIC_STATUSES)
-    conference = conference_with_buyer(where=where, params=params, with_package_flag=with_programme)
-    if conference is None:
-        raise Http404("No such conference.")
+        queryset = queryset.filter(status__in=PUBLIC_STATUSES)
     if with_programme:
-        prefetch_related_objects(
-            [conference],
+        queryset = queryset.annotate(
+            published_material=ExpressionWrapper(_published_material(), output_field=BooleanField())
+        ).prefetch_related(
             Prefetch("agenda_items", queryset=AgendaItem.objects.order_by("starts_at", "pk")),
             "notice_references",
         )
+    conference = queryset.first()
+    if conference is None:
+        raise Http404("No such conference.")
     return conference
-
-
-# A public conference as read for registration pages, kept by this process for
-# ``CONFERENCE_READ_CACHE_SECONDS`` (0: off). Every request for the registration form reads the
-# conference; between changes they would all read the same row. A write that depends on the
-# conference's state does not trust this copy: it checks the state, and this copy's
-# ``updated_at``, again in its own statement (registrations.services._open_guard).
-_public_reads: dict[str, tuple[float, Conference]] = {}
-_public_reads_lock = threading.Lock()
 
 
 def public_conference_for_registration(*, slug: str) -> Conference:
-    """The published conference at ``slug`` with its buyer (no programme), possibly a copy a
-    few seconds old. Callers must not modify it. Raises ``Http404``."""
-    seconds = float(getattr(settings, "CONFERENCE_READ_CACHE_SECONDS", 0))
-    now = time.monotonic()
-    if seconds > 0:
-        cached = _public_reads.get(slug)
-        if cached is not None and cached[0] > now:
-            return cached[1]
-    conference = get_conference_for_viewer(slug=slug, user=None, with_programme=False)
-    if seconds > 0:
-        with _public_reads_lock:
-            if len(_public_reads) > 256:  # slugs come from the address bar: keep it bounded
-                _public_reads.clear()
-            _public_reads[slug] = (now + seconds, conference)
-    return conference
+    """The published conference at ``slug`` with its buyer (no programme): what the
+    registration pages show. The registration itself reads the conference again under a lock,
+    so a change made after this read is never written over. Raises ``Http404``."""
+    return get_conference_for_viewer(slug=slug, user=None, with_programme=False)
 
 
-def forget_public_conference_reads() -> None:
-    """Drop this process's copies (tests; other processes let theirs expire)."""
-    with _public_reads_lock:
-        _public_reads.clear()
-
-
-def conference_with_buyer(
-    *, where: str, params: Sequence[Any], with_package_flag: bool = False, lock: str = ""
-) -> Conference | None:
-    """The conference matching ``where`` (SQL on alias ``c``) with its buyer, in one statement
-    (the ORM spent more time building this join than the database spent answering it); the
-    read behind nearly every page and every registration, question and vote.
-    ``with_package_flag`` also answers ``has_published_material``; ``lock`` is a row-lock clause
-    (``dialogkonferanse.db.lock_clause``)."""
-    quote = connection.ops.quote_name
-    columns = f"{select_columns(Conference, 'c')}, {select_columns(BuyerOrganisation, 'b')}"
-    if with_package_flag:
-        columns += f", ({_published_material_sql()})"
-    # Identifiers come from model metadata; values are parameters.
-    sql = (
-        f"SELECT {columns} FROM {quote(Conference._meta.db_table)} c "  # noqa: S608
-        f"JOIN {quote(BuyerOrganisation._meta.db_table)} b ON b.id = c.buyer_id "
-        f"WHERE {where}{lock}"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    (conference, buyer), extra = instances_from_row(row, [Conference, BuyerOrganisation])
-    conference.buyer = buyer
-    if with_package_flag:
-        conference._has_published_material = bool(extra[0])
-    return conference
-
-
-def _published_material_sql() -> str:
-    quote = connection.ops.quote_name
-    return " OR ".join(
-        f"EXISTS (SELECT 1 FROM {quote(model._meta.db_table)} p "  # noqa: S608
-        "WHERE p.conference_id = c.id AND p.published_at IS NOT NULL)"
-        for model in (Recording, Document, Clarification)
-    )
+def _published_material() -> Q:
+    """True when a recording, document or clarification of the outer conference is published."""
+    condition = Q()
+    for model in (Recording, Document, Clarification):
+        condition |= Exists(
+            model.objects.filter(conference=OuterRef("pk"), published_at__isnull=False)
+        )
+    return condition
 
 
 # --- The information package (DOMAIN.md rule 2) ---------------------------------------------
@@ -209,18 +149,10 @@ def has_published_material(*, conference: Conference) -> bool:
     """Whether any recording, document or clarification of the conference is published
     (already known, without a query, when the conference came from
     ``get_conference_for_viewer`` with its programme)."""
-    known = getattr(conference, "_has_published_material", None)
+    known = getattr(conference, "published_material", None)
     if known is not None:
         return known
-    quote = connection.ops.quote_name
-    sql = (
-        f"SELECT ({_published_material_sql()}) "  # noqa: S608 - identifiers from metadata
-        f"FROM {quote(Conference._meta.db_table)} c WHERE c.id = %s"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [conference.pk])
-        row = cursor.fetchone()
-    return bool(row and row[0])
+    return Conference.objects.filter(_published_material(), pk=conference.pk).exists()
 
 
 def published_recordings(*, conference_id: int) -> list[Recording]:

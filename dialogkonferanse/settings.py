@@ -175,9 +175,6 @@ else:
 # Seconds a public page (conference list and landing page) is shared between visitors without a
 # session; 0 turns it off (dialogkonferanse/caching.py).
 PUBLIC_PAGE_CACHE_SECONDS = env_int("PUBLIC_PAGE_CACHE_SECONDS", 5)
-# Seconds a process keeps its read of a public conference for the registration pages; writes
-# check the conference again themselves (conferences/selectors.py). 0 turns it off.
-CONFERENCE_READ_CACHE_SECONDS = env_int("CONFERENCE_READ_CACHE_SECONDS", 5)
 
 # --- Auth -----------------------------------------------------------------------------------
 

@@ -13,18 +13,17 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
+from django.db.models import EmailField, QuerySet, Value
+from django.db.models.functions import Lower
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from conferences.choices import ConferenceStatus
 from conferences.models import Conference
-from conferences.selectors import conference_with_buyer
 from conferences.services import lock_conference_for_share
 from dialogkonferanse.audit import record_change, snapshot
-from dialogkonferanse.db import fetch_instances, lock_clause, select_columns, upsert
-from dialogkonferanse.templatetags.dialog import utc_offset
+from dialogkonferanse.timefmt import oslo_text
 
 from . import emails
 from .choices import EmailKind, Language
@@ -63,11 +62,6 @@ class RegistrationReceipt:
     token: str = field(default="", repr=False)
 
 
-def _local(value: dt.datetime) -> str:
-    local = timezone.localtime(value)
-    return f"{date_format(local, 'DATETIME_FORMAT')} ({utc_offset(local)})"
-
-
 def ensure_registration_open(*, conference: Conference, now: dt.datetime) -> None:
     """Raise ``RegistrationClosedError`` with a message saying why, unless registration is open."""
     if conference.status == ConferenceStatus.CLOSED:
@@ -82,37 +76,37 @@ def ensure_registration_open(*, conference: Conference, now: dt.datetime) -> Non
     if now < conference.registration_opens_at:
         raise RegistrationClosedError(
             _("Registration has not opened yet. It opens %(opens)s.")
-            % {"opens": _local(conference.registration_opens_at)}
+            % {"opens": oslo_text(conference.registration_opens_at)}
         )
     if now >= conference.registration_closes_at:
         raise RegistrationClosedError(
             _("Registration closed %(closes)s.")
-            % {"closes": _local(conference.registration_closes_at)}
+            % {"closes": oslo_text(conference.registration_closes_at)}
         )
 
 
-def _lock_conference_shared(conference_id: int) -> Conference:
+def _lock_conference_shared(conference_id: int, *, with_buyer: bool = False) -> Conference:
     """The conference under a share lock (see ``lock_conference_for_share``)."""
-    conference = lock_conference_for_share(conference_id)
+    conference = lock_conference_for_share(conference_id, with_buyer=with_buyer)
     if conference is None:
         raise RegistrationClosedError(_("This conference is not open for registration."))
     return conference
 
 
+def _by_email(email: str) -> QuerySet[Registration]:
+    """Registrations with ``email`` as the unique constraint compares addresses (the database's
+    ``LOWER``, which is also what lets the look-up use the constraint's index)."""
+    return Registration.objects.alias(email_lower=Lower("email")).filter(
+        email_lower=Lower(Value(email, output_field=EmailField()))
+    )
+
+
 def _lock_by_email(*, conference: Conference, email: str) -> Registration | None:
     """The registration of ``email`` (case-insensitive) at ``conference``, FOR UPDATE; its
     ``conference`` is the given (locked) instance."""
-    table = connection.ops.quote_name(Registration._meta.db_table)
-    # Identifiers come from model metadata; values are parameters.
-    sql = (
-        f"SELECT {select_columns(Registration, 'r')} FROM {table} r "  # noqa: S608
-        f"WHERE r.conference_id = %s AND LOWER(r.email) = LOWER(%s){lock_clause()}"
-    )
-    found = fetch_instances(sql, [conference.pk, email], [Registration])
-    if found is None:
-        return None
-    registration = found[0]
-    registration.conference = conference
+    registration = _by_email(email).select_for_update().filter(conference=conference).first()
+    if registration is not None:
+        registration.conference = conference
     return registration
 
 
@@ -125,28 +119,6 @@ def _issue_token(registration: Registration, *, now: dt.datetime) -> str:
     registration.token_issued_at = now
     registration.save(update_fields=["token_hash", "token_issued_at", "updated_at"])
     return token
-
-
-def _open_guard(conference: Conference, now: dt.datetime) -> tuple[str, list[object]]:
-    """SQL that is true while the conference takes registrations and is still the version the
-    caller read (same ``updated_at``), taking its row FOR SHARE (``lock_conference_for_share``):
-    the rule of ``ensure_registration_open``, checked where the registration is written."""
-    table = connection.ops.quote_name(Conference._meta.db_table)
-    # Identifiers come from model metadata; values are parameters.
-    sql = (
-        f"EXISTS (SELECT 1 FROM {table} c WHERE c.id = %s AND c.updated_at = %s "  # noqa: S608
-        f"AND c.status IN ({', '.join(['%s'] * len(OPEN_STATUSES))}) "
-        f"AND c.registration_opens_at <= %s AND c.registration_closes_at > %s"
-        f"{lock_clause(share=True, of='c')})"
-    )
-    stamp = connection.ops.adapt_datetimefield_value  # as the ORM writes them (SQLite: text)
-    return sql, [
-        conference.pk,
-        stamp(conference.updated_at),
-        *OPEN_STATUSES,
-        stamp(now),
-        stamp(now),
-    ]
 
 
 def _candidate(
@@ -175,8 +147,9 @@ def _candidate(
 
 def _validated(candidate: Registration) -> Registration:
     """The model's own rules (its field validators and ``clean``: DOMAIN.md rules 5 and 6), so
-    a command or an import cannot store what the public form refuses. The conference and the
-    uniqueness of the address are the writing statement's concern."""
+    a command or an import cannot store what the public form refuses. The conference (locked
+    and checked by the caller) and the uniqueness of the address (the unique constraint, through
+    ``get_or_create``) are checked where the row is written."""
     try:
         candidate.full_clean(
             exclude=["conference"], validate_unique=False, validate_constraints=False
@@ -190,74 +163,62 @@ def _validated(candidate: Registration) -> Registration:
     return candidate
 
 
+def _field_values(registration: Registration) -> dict[str, object]:
+    """The unsaved ``registration``'s values as ``get_or_create`` defaults (as validated, so
+    cleaned values such as the organisation number's are the ones stored)."""
+    return {
+        field.attname: getattr(registration, field.attname)
+        for field in Registration._meta.concrete_fields
+        if not field.primary_key and field.name != "conference"
+    }
+
+
 def register_supplier(
     *,
     conference_id: int,
     details: SupplierDetails,
     now: dt.datetime | None = None,
-    conference: Conference | None = None,
 ) -> RegistrationReceipt:
     """Register a supplier, or, if the address is already registered, email its owner a fresh link.
 
     Invariant: one registration per email (case-insensitive) per conference, guarded by the
-    constraint ``registration_unique_email_per_conference``. One statement does both outcomes:
-    an insert that, when the address is already registered, only gives the existing row the new
-    link (``ON CONFLICT … DO UPDATE``), so concurrent submissions of one address never fail and
-    never make a second row. The same statement checks that registration is still open and
-    that the conference is the version read, and takes the conference row FOR SHARE
+    constraint ``registration_unique_email_per_conference``. Lock: the conference row FOR SHARE
     (registrations run side by side, but a closing conference cannot slip one in: see
-    ``lock_conference_for_share``); the registration row is locked by the write. Both outcomes do
-    the same work (that statement, one rendered outbox email), so neither the page nor its
-    timing tells whether the address was known.
+    ``lock_conference_for_share``), read here, so the check and the email use the conference as
+    stored; then the registration row FOR UPDATE, or the insert's entry in the unique index.
+    ``get_or_create`` on that constraint makes concurrent submissions of one address end in one
+    row: a submission that loses the insert reads the winner's row and takes the "already
+    registered" path. Both outcomes do the same work (one row written, one rendered outbox
+    email), so neither the page nor its timing tells whether the address was known.
 
-    ``conference`` is the caller's read of the conference with its buyer (it may be a few
-    seconds old: ``public_conference_for_registration``); if the conference has changed since,
-    it is read again and the write retried, so the email always shows the stored version.
     Side effects: a confirmation or "already registered" email, sent after commit. Raises
-    ``RegistrationClosedError`` or, for details the model refuses (an invalid organisation
-    number, a Norwegian supplier without one), ``InvalidRegistrationError`` (nothing stored).
+    ``RegistrationClosedError`` (with the reason) or, for details the model refuses (an invalid
+    organisation number, a Norwegian supplier without one), ``InvalidRegistrationError``
+    (nothing stored).
     """
     now = now or timezone.now()
     token, digest = new_token()
     with transaction.atomic():
-        stored = None
-        for _attempt in range(3):
-            fresh = conference is None  # read here, not a copy the caller may have kept
-            if fresh:
-                conference = conference_with_buyer(where="c.id = %s", params=[conference_id])
-                if conference is None:
-                    raise RegistrationClosedError(
-                        _("This conference is not open for registration.")
-                    )
-            try:
-                ensure_registration_open(conference=conference, now=now)
-            except RegistrationClosedError:
-                if fresh:
-                    raise
-                conference = None  # the caller's copy may predate a reopening: read it again
-                continue
-            try:
-                stored = upsert(
-                    _validated(_candidate(conference, details, digest=digest, now=now)),
-                    conflict="LOWER(email), conference_id",
-                    update=("token_hash", "token_issued_at", "updated_at"),
-                    marker="created_at",
-                    guard=_open_guard(conference, now),
-                )
-            except IntegrityError as exc:  # any other constraint: nothing is stored
-                raise RegistrationError(
-                    _("The registration could not be saved. Please try again.")
-                ) from exc
-            if stored is not None:
-                break
-            conference = None  # changed or closed since it was read: read it again
-        if stored is None:  # changed on every attempt (staff editing right now): give up
-            raise RegistrationError(_("The registration could not be saved. Please try again."))
-        registration, created = stored
+        conference = _lock_conference_shared(conference_id, with_buyer=True)  # emails show it
+        ensure_registration_open(conference=conference, now=now)
+        candidate = _validated(_candidate(conference, details, digest=digest, now=now))
+        try:
+            registration, created = (
+                _by_email(candidate.email)
+                .select_for_update()
+                .get_or_create(conference=conference, defaults=_field_values(candidate))
+            )
+        except IntegrityError as exc:  # another constraint: nothing is stored
+            raise RegistrationError(
+                _("The registration could not be saved. Please try again.")
+            ) from exc
         registration.conference = conference
         if created:
             emails.queue_confirmation(registration, token=token)
-        else:  # the statement gave the existing registration this new link
+        else:  # the address is registered: its owner gets this new link instead
+            registration.token_hash = digest
+            registration.token_issued_at = now
+            registration.save(update_fields=["token_hash", "token_issued_at", "updated_at"])
             emails.queue_already_registered(registration, token=token)
     return RegistrationReceipt(registration_id=registration.pk, created=created, token=token)
 
@@ -287,7 +248,7 @@ def send_access_link(
     """
     now = now or timezone.now()
     with transaction.atomic():
-        conference = lock_conference_for_share(conference_id)
+        conference = lock_conference_for_share(conference_id, with_buyer=True)  # for the email
         registration = conference and _lock_by_email(conference=conference, email=email)
         if registration is None or registration.anonymised_at is not None:
             return None

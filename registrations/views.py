@@ -24,7 +24,7 @@ from conferences.selectors import (
     public_conference_for_registration,
 )
 
-from .access import forget_access, grant_access, registration_for_request
+from .access import forget_access, grant_access, personal_link_required
 from .exceptions import RegistrationError
 from .forms import ContactDetailsForm, RegistrationForm, ResendLinkForm
 from .ics import plenary_calendar
@@ -117,9 +117,7 @@ def register(request: HttpRequest, slug: str) -> HttpResponse:
             if limited:
                 return limited
             try:
-                register_supplier(
-                    conference_id=conference.pk, details=form.to_details(), conference=conference
-                )
+                register_supplier(conference_id=conference.pk, details=form.to_details())
             except RegistrationError as exc:
                 closed_message = str(exc)
             else:
@@ -190,29 +188,11 @@ def access(request: HttpRequest, token: str) -> HttpResponse:
     )
 
 
-def _personal_or_refuse(
-    request: HttpRequest, slug: str
-) -> tuple[Registration | None, HttpResponse | None]:
-    registration = registration_for_request(request, slug=slug)
-    if registration is None:
-        forget_access(request, slug=slug)
-        response = render(
-            request,
-            "registrations/no_access.html",
-            {"resend_url": reverse("registrations:resend", kwargs={"slug": slug})},
-            status=403,
-        )
-        return None, response
-    return registration, None
-
-
 @private_page
 @require_http_methods(["GET", "POST"])
-def personal(request: HttpRequest, slug: str) -> HttpResponse:
-    registration, refused = _personal_or_refuse(request, slug)
-    if refused:
-        return refused
-    assert registration is not None  # noqa: S101 - narrowed by _personal_or_refuse
+@personal_link_required
+def personal(request: HttpRequest, registration: Registration) -> HttpResponse:
+    slug = registration.conference.slug
     initial = {
         "contact_name": registration.contact_name,
         "phone": registration.phone,
@@ -243,11 +223,9 @@ def personal(request: HttpRequest, slug: str) -> HttpResponse:
 
 @private_page
 @require_http_methods(["GET", "POST"])
-def cancel(request: HttpRequest, slug: str) -> HttpResponse:
-    registration, refused = _personal_or_refuse(request, slug)
-    if refused:
-        return refused
-    assert registration is not None  # noqa: S101
+@personal_link_required
+def cancel(request: HttpRequest, registration: Registration) -> HttpResponse:
+    slug = registration.conference.slug
     if request.method == "POST":
         try:
             cancel_registration(registration_id=registration.pk)
@@ -269,11 +247,9 @@ def cancel(request: HttpRequest, slug: str) -> HttpResponse:
 
 @private_page
 @require_POST
-def reinstate(request: HttpRequest, slug: str) -> HttpResponse:
-    registration, refused = _personal_or_refuse(request, slug)
-    if refused:
-        return refused
-    assert registration is not None  # noqa: S101
+@personal_link_required
+def reinstate(request: HttpRequest, registration: Registration) -> HttpResponse:
+    slug = registration.conference.slug
     try:
         reinstate_registration(registration_id=registration.pk)
     except RegistrationError as exc:
@@ -294,11 +270,9 @@ def leave(request: HttpRequest, slug: str) -> HttpResponse:
 
 @private_page
 @require_GET
-def calendar(request: HttpRequest, slug: str) -> HttpResponse:
-    registration, refused = _personal_or_refuse(request, slug)
-    if refused:
-        return refused
-    assert registration is not None  # noqa: S101
+@personal_link_required
+def calendar(request: HttpRequest, registration: Registration) -> HttpResponse:
+    slug = registration.conference.slug
     response = HttpResponse(
         plenary_calendar(registration), content_type="text/calendar; charset=utf-8"
     )

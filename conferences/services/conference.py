@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dialogkonferanse.audit import record_change, snapshot
-from dialogkonferanse.db import lock_clause
 
 from ..choices import (
     ALLOWED_TRANSITIONS,
@@ -19,7 +18,6 @@ from ..choices import (
 )
 from ..exceptions import ConferenceError
 from ..models import Conference, NoticeReference, StatusChange
-from ..selectors import conference_with_buyer
 from ..signals import conference_status_changed
 from ..validators import validate_notice_reference
 
@@ -155,14 +153,25 @@ def save_conference(
     return conference
 
 
-def lock_conference_for_share(conference_id: int) -> Conference | None:
-    """Read the conference, with its buyer, under a share lock, inside the caller's transaction.
+def lock_conference_for_share(conference_id: int, *, with_buyer: bool = False) -> Conference | None:
+    """Read the conference (``with_buyer``: and its buyer, one more query) under a share lock,
+    inside the caller's transaction; ``None`` when there is no such conference.
 
     Registrations, questions and votes take it side by side; a status change
     (``transition_conference`` takes FOR UPDATE) waits for them, and they for it, so nothing
-    slips in after the dialogue closes. SQLite (the embedded default) serialises writers anyway.
-    Returns ``None`` when there is no such conference.
+    slips in after the dialogue closes, and what they read is the conference as stored.
     """
-    return conference_with_buyer(
-        where="c.id = %s", params=[conference_id], lock=lock_clause(share=True, of="c")
+    # A real design, not a shortcut: FOR SHARE rather than ``select_for_update()``. Many
+    # registrations, questions and votes of one conference run at the same moment and must not
+    # wait for each other; only a status change must wait for them (and they for it). Django
+    # has no FOR SHARE, hence one raw query. SQLite (the embedded default) has no row locks and
+    # serialises writers anyway.
+    table = connection.ops.quote_name(Conference._meta.db_table)
+    lock = " FOR SHARE" if connection.vendor == "postgresql" else ""
+    queryset = Conference.objects.raw(
+        f"SELECT * FROM {table} WHERE id = %s{lock}",  # noqa: S608 - identifier from metadata
+        [conference_id],
     )
+    if with_buyer:
+        queryset = queryset.prefetch_related("buyer")
+    return next(iter(queryset), None)

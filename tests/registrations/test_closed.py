@@ -48,19 +48,18 @@ def test_register_supplier_refused_when_closed():
     ],
 )
 def test_register_supplier_refused_when_closed_after_the_page_read_it(change, message):
-    """The page's read of the conference is not trusted: the writing statement checks again,
-    and the refusal says why, from the conference as it is now."""
+    """The page's read of the conference is not trusted: the service reads it again under its
+    lock, and the refusal says why, from the conference as it is now."""
     from conferences.models import Conference
-    from conferences.selectors import conference_with_buyer
+    from conferences.selectors import public_conference_for_registration
 
     conference = make_conference(status=ConferenceStatus.PUBLISHED)
-    read_by_the_page = conference_with_buyer(where="c.id = %s", params=[conference.pk])
+    read_by_the_page = public_conference_for_registration(slug=conference.slug)
     Conference.objects.filter(pk=conference.pk).update(**change)  # staff, a moment later
 
     with pytest.raises(RegistrationClosedError, match=message):
         register_supplier(
-            conference_id=conference.pk,
-            conference=read_by_the_page,
+            conference_id=read_by_the_page.pk,
             details=SupplierDetails(
                 organisation_name="Sen AS",
                 contact_name="Per Sen",

@@ -55,7 +55,6 @@ def test_register_on_the_embedded_defaults(tmp_path):
         "DJANGO_ALLOWED_HOSTS": "testserver",
         "DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3",
         "EMAIL_FILE_PATH": str(tmp_path / "mail"),
-        "CONFERENCE_READ_CACHE_SECONDS": "5",
         "DJANGO_SETTINGS_MODULE": "dialogkonferanse.settings",
     }
     for command in (("migrate", "--no-input", "-v0"), ("seed_demo",)):

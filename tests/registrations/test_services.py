@@ -4,10 +4,12 @@ import datetime as dt
 import threading
 
 import pytest
-from django.db import connection, transaction
-from django.utils import timezone
+from django.db import connection, connections, transaction
+from django.utils import timezone, translation
 
 from conferences.choices import ConferenceStatus
+from conferences.models import Conference
+from conferences.services import transition_conference
 from dialogkonferanse.models import OutboundEmail
 from registrations.choices import EmailKind
 from registrations.exceptions import RegistrationClosedError
@@ -319,3 +321,122 @@ def test_register_supplier_concurrent_same_address_creates_exactly_one():
     assert sorted(r.created for r in receipts) == [False] * (threads_count - 1) + [True]
     assert OutboundEmail.objects.filter(kind=EmailKind.CONFIRMATION).count() == 1
     assert OutboundEmail.objects.filter(kind=EmailKind.ALREADY).count() == threads_count - 1
+
+
+CLOSED_NB = (
+    "Dialogen er avsluttet: konkurransen er kunngjort, så det er ikke lenger mulig å melde seg på."
+)
+
+
+def _close(conference_id: int) -> None:
+    transition_conference(
+        conference_id=conference_id,
+        to_status=ConferenceStatus.CLOSED,
+        actor=None,
+        notice_reference="2026-104512",
+    )
+
+
+def _register_in_norwegian(conference_id: int) -> str:
+    """``registered`` or the refusal's (Bokmål) message."""
+    with translation.override("nb"):
+        try:
+            register_supplier(conference_id=conference_id, details=_details())
+        except RegistrationClosedError as exc:
+            return str(exc)
+    return "registered"
+
+
+def _wait_until_a_backend_waits_for_a_lock() -> None:
+    """Until another connection of this test waits for a row lock (read from PostgreSQL itself,
+    not guessed with a sleep)."""
+    with connections["default"].cursor() as cursor:
+        for _ in range(2000):
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND wait_event_type = 'Lock' "
+                "AND query LIKE %s",
+                ["%FOR SHARE%"],
+            )
+            if cursor.fetchone()[0]:
+                return
+            threading.Event().wait(0.005)
+    raise AssertionError("the registration never waited for the closing's lock")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_register_supplier_during_a_closing_waits_and_is_refused():
+    """The closing holds the conference FOR UPDATE; the registration's FOR SHARE waits for it,
+    then reads the closed conference and refuses with the reason, in the supplier's language."""
+    conference = make_conference()
+    closing_locked, may_commit = threading.Event(), threading.Event()
+    outcomes: list[str] = []
+
+    def closing() -> None:
+        try:
+            with transaction.atomic():
+                _close(conference.pk)
+                closing_locked.set()
+                may_commit.wait()
+        finally:
+            connection.close()
+
+    def registering() -> None:
+        try:
+            closing_locked.wait()
+            outcomes.append(_register_in_norwegian(conference.pk))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=closing), threading.Thread(target=registering)]
+    for thread in threads:
+        thread.start()
+    try:
+        closing_locked.wait()
+        _wait_until_a_backend_waits_for_a_lock()
+    finally:
+        may_commit.set()
+        for thread in threads:
+            thread.join()
+
+    assert outcomes == [CLOSED_NB]
+    assert Registration.objects.filter(conference=conference).count() == 0
+    assert OutboundEmail.objects.count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("round_", range(3))
+def test_register_supplier_racing_a_closing_is_before_it_or_refused(round_):
+    conference = make_conference()
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def closing() -> None:
+        try:
+            barrier.wait()
+            _close(conference.pk)
+        finally:
+            connection.close()
+
+    def registering() -> None:
+        try:
+            barrier.wait()
+            outcomes.append(_register_in_norwegian(conference.pk))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=closing), threading.Thread(target=registering)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    closed = Conference.objects.get(pk=conference.pk)
+    registrations = list(Registration.objects.filter(conference=conference))
+    assert closed.status == ConferenceStatus.CLOSED
+    if outcomes == ["registered"]:  # committed before the closing took its lock
+        assert [r.created_at < closed.status_changed_at for r in registrations] == [True]
+        assert OutboundEmail.objects.filter(kind=EmailKind.CONFIRMATION).count() == 1
+    else:
+        assert (outcomes, registrations) == ([CLOSED_NB], [])
+        assert OutboundEmail.objects.count() == 0

@@ -507,3 +507,23 @@ def test_conference_page_lists_opted_in_companies_without_personal_data(client, 
     assert ("Privat AS" in html, "Avmeldt AS" in html) == (False, False)
     assert ("Skjult Person" in html, "skjult@synlig.example" in html) == (False, False)
     assert reverse("registrations:register", kwargs={"slug": conference.slug}) in html
+
+
+def test_register_post_query_count_new_and_known_address(
+    client, conference, form_data, django_assert_num_queries
+):
+    """The page's read; the conference FOR SHARE and its buyer; the address look-up FOR UPDATE;
+    then the insert (in a savepoint, get_or_create) or the new link; the outbox email with its
+    .ics (in a savepoint). The test's own transaction makes the view's a savepoint too."""
+    url = _register_url(conference)
+
+    with django_assert_num_queries(13):
+        new = client.post(url, form_data())
+    with django_assert_num_queries(11):
+        known = client.post(url, form_data())
+
+    assert (new.status_code, known.status_code) == (302, 302)
+    assert list(OutboundEmail.objects.order_by("pk").values_list("kind", flat=True)) == [
+        EmailKind.CONFIRMATION,
+        EmailKind.ALREADY,
+    ]
