@@ -17,14 +17,13 @@ from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import permission_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from conferences.models import Conference
-from registrations.access import forget_access, registration_for_request
+from registrations.access import personal_link_required
 
 from .choices import AllocationMode, WaitingStatus
 from .exceptions import MeetingError
@@ -45,28 +44,24 @@ View = Callable[..., HttpResponse]
 
 
 def supplier_page(view: View) -> View:
-    """Resolve the supplier from the session; 403 with the "resend my link" page otherwise.
+    """The supplier from the session (``personal_link_required``: 403 with the "resend my
+    link" page otherwise); 404 where the conference offers no one-to-one meetings.
 
     Nothing caches it. The referrer policy stays the site's ``same-origin``: no Referer leaves
     for the video provider, while the browser still sends a real ``Origin`` with the forms
     (under ``no-referrer`` it sends ``Origin: null``, which Django's CSRF check refuses).
     """
 
+    @personal_link_required
     @wraps(view)
-    def wrapper(request: HttpRequest, slug: str, *args: Any, **kwargs: Any) -> HttpResponse:
-        registration = registration_for_request(request, slug=slug)
-        if registration is None:
-            forget_access(request, slug=slug)
-            response = render(
-                request,
-                "registrations/no_access.html",
-                {"resend_url": reverse("registrations:resend", kwargs={"slug": slug})},
-                status=403,
-            )
-        elif not registration.conference.offers_one_to_one:
+    def one_to_one(request: HttpRequest, registration: Any, *args: Any, **kwargs: Any) -> Any:
+        if not registration.conference.offers_one_to_one:
             raise Http404("No one-to-one meetings here.")
-        else:
-            response = view(request, registration, *args, **kwargs)
+        return view(request, registration, *args, **kwargs)
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = one_to_one(request, *args, **kwargs)
         response["X-Robots-Tag"] = "noindex, nofollow"
         return response
 

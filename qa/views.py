@@ -32,7 +32,7 @@ from conferences.choices import ConferenceStatus
 from conferences.models import Conference
 from dialogkonferanse.spreadsheet import neutralise_cell
 from dialogkonferanse.timefmt import oslo_iso
-from registrations.access import registration_for_request
+from registrations.access import personal_link_required, registration_for_request
 from registrations.models import Registration
 
 from . import live, selectors, services
@@ -111,11 +111,15 @@ def _not_registered(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
-def _viewer(request: HttpRequest, slug: str) -> Registration | None:
-    registration = registration_for_request(request, slug=slug)
-    if registration is None or not registration.is_active:
-        return None
-    return registration
+def _not_registered_vote(request: HttpRequest, slug: str) -> HttpResponse:
+    if _wants_json(request):
+        return JsonResponse({"ok": False, "message": _("Open your personal link.")}, status=403)
+    return _not_registered(request, slug)
+
+
+# The stream is for active registrations only; a refused viewer keeps the session's entry, so
+# the personal page still opens after a cancellation.
+viewer_page = personal_link_required(active_only=True, refuse=_not_registered)
 
 
 def _render_stream(
@@ -158,19 +162,15 @@ def _render_stream(
 
 @private_page
 @require_GET
-def stream(request: HttpRequest, slug: str) -> HttpResponse:
-    registration = _viewer(request, slug)
-    if registration is None:
-        return _not_registered(request, slug)
+@viewer_page
+def stream(request: HttpRequest, registration: Registration) -> HttpResponse:
     return _render_stream(request, registration)
 
 
 @private_page
 @require_POST
-def ask(request: HttpRequest, slug: str) -> HttpResponse:
-    registration = _viewer(request, slug)
-    if registration is None:
-        return _not_registered(request, slug)
+@viewer_page
+def ask(request: HttpRequest, registration: Registration) -> HttpResponse:
     form = AskForm(request.POST)
     if not form.is_valid():
         return _render_stream(request, registration, form=form, status=400)
@@ -189,17 +189,14 @@ def ask(request: HttpRequest, slug: str) -> HttpResponse:
         form.add_error(None, str(exc))
         return _render_stream(request, registration, form=form, status=409)
     messages.success(request, _("Thank you. Your question awaits moderation."))
-    return redirect(reverse("qa:stream", kwargs={"slug": slug}) + "#own-questions")
+    stream_url = reverse("qa:stream", kwargs={"slug": registration.conference.slug})
+    return redirect(stream_url + "#own-questions")
 
 
 @private_page
 @require_POST
-def vote(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    registration = _viewer(request, slug)
-    if registration is None:
-        if _wants_json(request):
-            return JsonResponse({"ok": False, "message": _("Open your personal link.")}, status=403)
-        return _not_registered(request, slug)
+@personal_link_required(active_only=True, refuse=_not_registered_vote)
+def vote(request: HttpRequest, registration: Registration, pk: int) -> HttpResponse:
     try:
         question = services.vote_question(registration_id=registration.pk, question_id=pk)
     except QaError as exc:
@@ -212,11 +209,12 @@ def vote(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
                 {"ok": True, "votes": question.vote_count, "message": _("Your vote is counted.")}
             )
         messages.success(request, _("Your vote is counted."))
-    return redirect(reverse("qa:stream", kwargs={"slug": slug}) + f"#q-{pk}")
+    stream_url = reverse("qa:stream", kwargs={"slug": registration.conference.slug})
+    return redirect(stream_url + f"#q-{pk}")
 
 
 def _viewer_stream_start(request: HttpRequest, slug: str) -> tuple[int | None, int]:
-    registration = _viewer(request, slug)
+    registration = registration_for_request(request, slug=slug, active_only=True)
     if registration is None:
         return None, 0
     cursor = _cursor(request)
