@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import os
 from collections.abc import Iterator
 
@@ -10,7 +9,7 @@ import psycopg
 import pytest
 import redis
 from django.conf import settings
-from django.test import override_settings
+from django.test.signals import setting_changed
 from django.utils import translation
 
 from dialogkonferanse.celery import app as celery_app
@@ -89,12 +88,19 @@ def roles(db) -> None:
 @pytest.fixture(scope="session", autouse=True)
 def _private_cache_prefix() -> Iterator[str]:
     """Test processes share one Redis server: each keeps its cache keys under a prefix of its
-    own, so clearing between tests never resets another process's rate-limit counters."""
-    caches = copy.deepcopy(settings.CACHES)
+    own, so clearing between tests never resets another process's rate-limit counters.
+
+    Changed in place (not with ``override_settings``, which would hide ``SETTINGS_MODULE`` from
+    the tests that start subprocesses); ``setting_changed`` makes Django drop cache connections
+    made with the old prefix."""
+    default = settings.CACHES["default"]
+    before = default.get("KEY_PREFIX")
     prefix = f"test-{os.getpid()}"
-    caches["default"]["KEY_PREFIX"] = prefix
-    with override_settings(CACHES=caches):
-        yield prefix
+    default["KEY_PREFIX"] = prefix
+    setting_changed.send(sender=None, setting="CACHES", value=settings.CACHES, enter=True)
+    yield prefix
+    default["KEY_PREFIX"] = before
+    setting_changed.send(sender=None, setting="CACHES", value=settings.CACHES, enter=False)
 
 
 @pytest.fixture(autouse=True)
