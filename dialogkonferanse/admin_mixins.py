@@ -7,15 +7,18 @@ from typing import Any
 from django.http import HttpRequest
 
 
-class NoAddOrDeleteAdminMixin:
-    """Rows that only services create and that are kept as the record: staff never add or
-    delete them in the admin. Changing follows the model admin (notes and flags stay editable).
-
-    ``obj`` is optional so the same mixin serves model admins and inlines.
-    """
+class NoAddAdminMixin:
+    """Rows that only the product writes (attendance, sent digests, live events): the admin has
+    no add form for them. ``obj`` is optional so the mixins serve model admins and inlines."""
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+class NoAddOrDeleteAdminMixin(NoAddAdminMixin):
+    """Rows that only services create and that are kept as the record: staff never add or
+    delete them in the admin. Changing follows the model admin (notes and flags stay editable).
+    """
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from dialogkonferanse.admin_mixins import NoAddOrDeleteAdminMixin
+from dialogkonferanse.admin_mixins import NoAddAdminMixin, NoAddOrDeleteAdminMixin
 from dialogkonferanse.audit import AuditedAdminMixin
 
 from .models import Answer, AnswerDigest, Attendance, LiveEvent, Question
@@ -42,35 +42,26 @@ class QuestionAdmin(NoAddOrDeleteAdminMixin, AuditedAdminMixin, admin.ModelAdmin
 
 
 @admin.register(Attendance)
-class AttendanceAdmin(admin.ModelAdmin):
+class AttendanceAdmin(NoAddAdminMixin, admin.ModelAdmin):
     list_display = ("registration", "conference", "first_seen_at", "last_seen_at", "visits")
     list_filter = ("conference",)
     list_select_related = ("registration", "conference")
     readonly_fields = ("registration", "conference", "first_seen_at", "last_seen_at", "visits")
 
-    def has_add_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
-        return False
-
 
 @admin.register(AnswerDigest)
-class AnswerDigestAdmin(admin.ModelAdmin):
+class AnswerDigestAdmin(NoAddAdminMixin, admin.ModelAdmin):
+    # A record of a digest sent from the moderator dashboard; there is nothing to fill in.
     list_display = ("conference", "created_at", "sent_by", "recipients")
     list_select_related = ("conference", "sent_by")
     readonly_fields = ("conference", "sent_by", "recipients", "created_at")
 
-    def has_add_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
-        # A record of a digest sent from the moderator dashboard; there is nothing to fill in.
-        return False
-
 
 @admin.register(LiveEvent)
-class LiveEventAdmin(admin.ModelAdmin):
+class LiveEventAdmin(NoAddAdminMixin, admin.ModelAdmin):
     list_display = ("id", "conference", "channel", "kind", "created_at")
     list_filter = ("conference", "channel", "kind")
     list_select_related = ("conference",)
     # The fastest-growing table: no full COUNT(*) on every page.
     show_full_result_count = False
     readonly_fields = ("conference", "channel", "kind", "payload", "frame_data", "created_at")
-
-    def has_add_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
-        return False
