@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import time
 from email import message_from_bytes, policy
 from typing import Any
 
 import pytest
-from django.db import transaction
+from django.db import connections, transaction
 from django.utils import timezone, translation
 
 from dialogkonferanse.choices import EmailStatus
@@ -308,3 +309,39 @@ def test_mime_subject_reads_back_exactly(subject):
     parsed = email.message_from_bytes(data, policy=email.policy.default)
     assert parsed["Subject"] == subject
     assert all(len(line) <= 78 for line in data.split(b"\r\n\r\n")[0].split(b"\r\n"))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_queue_email_same_key_in_concurrent_transactions_writes_one_row_with_attachments() -> None:
+    threads_count = 4
+    barrier = threading.Barrier(threads_count)
+    ics = b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"
+    results: list[int] = []
+    errors: list[BaseException] = []
+
+    def queue(n: int) -> None:
+        try:
+            with transaction.atomic():
+                barrier.wait(timeout=10)
+                email = _queue(
+                    to=f"leverandor{n}@example.no",
+                    idempotency_key="confirm:concurrent",
+                    attachments=[Attachment("invite.ics", ics, "text/calendar; method=REQUEST")],
+                )
+                time.sleep(0.05)  # hold the transaction open while the others insert
+            results.append(email.pk)
+        except BaseException as exc:  # reported below, from the test's thread
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=queue, args=(n,)) for n in range(threads_count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert errors == []
+    [email] = OutboundEmail.objects.filter(idempotency_key="confirm:concurrent")
+    assert results == [email.pk] * threads_count
+    assert list(email.attachments.values_list("position", "filename")) == [(0, "invite.ics")]
