@@ -33,6 +33,18 @@ def oslo_text(value: dt.datetime | None, format_name: str = "DATETIME_FORMAT") -
     return f"{date_format(local, format_name)} ({utc_offset(local)})"
 
 
+def oslo_date_text(value: dt.datetime | None, format_name: str = "DATE_FORMAT") -> str:
+    """The date in Oslo (``25. november 2026``), no time and no offset."""
+    if not value:
+        return ""
+    return date_format(timezone.localtime(value), format_name)
+
+
+def oslo_offset(value: dt.datetime | None) -> str:
+    """The offset Oslo has at ``value`` (``UTC+01:00`` in winter, ``UTC+02:00`` in summer)."""
+    return utc_offset(timezone.localtime(value)) if value else ""
+
+
 def oslo_time_text(value: dt.datetime | None) -> str:
     """The clock time alone (``09:00``), for the end of a span on the same day."""
     if not value:

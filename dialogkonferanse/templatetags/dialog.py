@@ -9,11 +9,10 @@ import datetime as dt
 
 from django import template
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from dialogkonferanse.timefmt import oslo_text, utc_offset
+from dialogkonferanse.timefmt import oslo_date_text, oslo_offset, oslo_text, oslo_time_text
 
 register = template.Library()
 
@@ -32,9 +31,10 @@ def oslo_datetime(value: dt.datetime | None) -> SafeString | str:
 def oslo_date(value: dt.datetime | None) -> SafeString | str:
     if not value:
         return ""
-    local = timezone.localtime(value)
     return format_html(
-        '<time datetime="{}">{}</time>', local.date().isoformat(), date_format(local, "DATE_FORMAT")
+        '<time datetime="{}">{}</time>',
+        timezone.localtime(value).date().isoformat(),
+        oslo_date_text(value),
     )
 
 
@@ -42,12 +42,13 @@ def oslo_date(value: dt.datetime | None) -> SafeString | str:
 def oslo_time(value: dt.datetime | None) -> SafeString | str:
     if not value:
         return ""
-    local = timezone.localtime(value)
     return format_html(
-        '<time datetime="{}">{}</time>', local.isoformat(), date_format(local, "TIME_FORMAT")
+        '<time datetime="{}">{}</time>',
+        timezone.localtime(value).isoformat(),
+        oslo_time_text(value),
     )
 
 
 @register.filter
 def offset_label(value: dt.datetime | None) -> str:
-    return utc_offset(timezone.localtime(value)) if value else ""
+    return oslo_offset(value)

@@ -77,3 +77,16 @@ def test_oslo_iso_for_spreadsheets_in_oslo_time(timespec, expected):
 def test_utc_offset_of_a_non_whole_hour_offset():
     value = dt.datetime(2026, 1, 1, 12, 0, tzinfo=dt.timezone(-dt.timedelta(hours=3, minutes=30)))
     assert timefmt.utc_offset(value) == "UTC-03:30"
+
+
+def test_oslo_date_and_offset_follow_the_date():
+    with translation.override("nb"):
+        assert (timefmt.oslo_date_text(WINTER), timefmt.oslo_offset(WINTER)) == (
+            "25. november 2026",
+            "UTC+01:00",
+        )
+        assert (timefmt.oslo_date_text(SUMMER), timefmt.oslo_offset(SUMMER)) == (
+            "10. juni 2026",
+            "UTC+02:00",
+        )
+        assert (timefmt.oslo_date_text(None), timefmt.oslo_offset(None)) == ("", "")
