@@ -14,6 +14,9 @@ class DialogkonferanseConfig(AppConfig):
 
     def ready(self) -> None:
         converters.register()
+        # Registers the app's Celery tasks in every process (web, worker, commands, tests):
+        # services queue them by name (dialogkonferanse/common/tasks.py).
+        from . import tasks  # noqa: F401
 
 
 class DialogAdminConfig(admin_apps.AdminConfig):

@@ -9,7 +9,7 @@ class MeetingsConfig(AppConfig):
     def ready(self) -> None:
         from conferences.signals import conference_status_changed
 
-        from . import receivers
+        from . import receivers, tasks  # noqa: F401 (tasks: registered for enqueue_on_commit)
 
         conference_status_changed.connect(
             receivers.settle_meetings_on_status_change,
