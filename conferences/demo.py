@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from .choices import ConferenceStatus, StreamProvider
 from .models import AgendaItem, BuyerOrganisation, Caption, Chapter, Conference, Recording
-from .services import publish_recording, save_recording
+from .package.publishing import publish_recording, save_recording
 
 DEMO_SLUG = "kystverket-digital-dialog"
 

@@ -15,15 +15,17 @@ from registrations.selectors import public_participants
 
 from .ics import conference_ics
 from .models import Recording
-from .ranged import ranged_file_response
-from .selectors import (
+from .package.selectors import (
     archive_conferences,
     get_caption_file,
-    get_conference_for_viewer,
     get_document_file,
     get_recording_file,
-    has_published_material,
     information_package,
+)
+from .ranged import ranged_file_response
+from .selectors import (
+    get_conference_for_viewer,
+    has_published_material,
     upcoming_and_past_conferences,
 )
 

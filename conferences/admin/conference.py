@@ -16,13 +16,6 @@ from django.utils.translation import gettext_lazy as _
 
 from dialogkonferanse.admin_mixins import ReadOnlyAdminMixin
 from dialogkonferanse.audit import AuditedAdminMixin
-from dialogkonferanse.report import (
-    DialogueReport,
-    PdfEngineUnavailable,
-    build_report,
-    render_report_html,
-    render_report_pdf,
-)
 from meetings.selectors import remaining_meetings
 
 from ..choices import (
@@ -33,6 +26,13 @@ from ..choices import (
 )
 from ..exceptions import ConferenceError
 from ..models import AgendaItem, BuyerOrganisation, Conference, NoticeReference, StatusChange
+from ..package.report import (
+    DialogueReport,
+    PdfEngineUnavailable,
+    build_report,
+    render_report_html,
+    render_report_pdf,
+)
 from ..services import save_conference, transition_conference
 from ..validators import validate_notice_reference
 

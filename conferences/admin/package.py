@@ -1,7 +1,7 @@
 """Admin of the information package: recordings (with captions and chapters), presentation
 documents, written clarifications and the read-only changelog.
 
-Publishing and withdrawing go through ``conferences.services.package`` (buttons on each item's
+Publishing and withdrawing go through ``conferences.package.publishing`` (buttons on each item's
 page, and list actions); published items are read-only, so what was published stays as it was.
 """
 
@@ -26,7 +26,7 @@ from dialogkonferanse.audit import AuditedAdminMixin
 
 from ..exceptions import ConferenceError
 from ..models import Caption, Chapter, Clarification, Document, PackageChange, Recording
-from ..services import (
+from ..package.publishing import (
     publish_clarification,
     publish_document,
     publish_recording,

@@ -12,7 +12,7 @@ from django.urls import reverse
 from conferences.choices import ConferenceStatus
 from conferences.demo import CAPTIONS, DEMO_VIDEO, _webvtt
 from conferences.models import Caption, Chapter, Recording
-from conferences.services import publish_recording, save_recording
+from conferences.package.publishing import publish_recording, save_recording
 from tests.browser.fixtures import axe_violations, save_screenshot
 from tests.conferences.package_factories import make_clarification, make_document
 from tests.factories import make_conference, make_question, make_registration

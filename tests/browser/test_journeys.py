@@ -29,7 +29,7 @@ from icalendar import Calendar
 from conferences.choices import ConferenceStatus
 from conferences.demo import DEMO_VIDEO
 from conferences.models import Conference, Recording
-from conferences.services import publish_recording, save_recording
+from conferences.package.publishing import publish_recording, save_recording
 from meetings.models import Meeting, Slot
 from meetings.services import generate_slots
 from qa.models import Question

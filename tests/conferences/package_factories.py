@@ -11,7 +11,7 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from conferences.models import Caption, Chapter, Clarification, Document, Recording
-from conferences.services import save_document, save_recording
+from conferences.package.publishing import save_document, save_recording
 
 _seq = itertools.count(1)
 WEBM_MAGIC = b"\x1a\x45\xdf\xa3"

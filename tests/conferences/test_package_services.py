@@ -13,7 +13,7 @@ from django.utils import timezone
 from conferences.choices import ConferenceStatus, PackageAction, PackageItemKind
 from conferences.exceptions import ConferenceError
 from conferences.models import PackageChange, Recording
-from conferences.services import (
+from conferences.package.publishing import (
     publish_clarification,
     publish_document,
     publish_recording,

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from conferences.choices import ConferenceStatus
-from conferences.services import publish_recording
+from conferences.package.publishing import publish_recording
 from tests.conferences.package_factories import (
     make_clarification,
     make_document,

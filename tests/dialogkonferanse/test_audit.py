@@ -367,7 +367,7 @@ def test_audited_admin_mixin_is_on_every_staff_admin():
 
 def test_publishing_and_withdrawing_a_recording_is_audited(settings, tmp_path):
     from conferences.models import Recording
-    from conferences.services import publish_recording, unpublish_recording
+    from conferences.package.publishing import publish_recording, unpublish_recording
     from tests.conferences.package_factories import make_recording
 
     settings.MEDIA_ROOT = tmp_path

@@ -3,7 +3,8 @@ conference and its invitation, the participating companies, the Q&A and how each
 handled, the recordings with hashes and publication times, the one-to-one meetings held, the
 emails sent per kind, and the equal-treatment measures (what was published to all, and when).
 
-Reads only; built from each app's selectors. Rendered as printable HTML and as PDF.
+Reads only; built from each app's selectors, which the public record sits above
+(ARCHITECTURE.md, layer 4). Rendered as printable HTML and as PDF.
 """
 
 from __future__ import annotations
@@ -13,14 +14,23 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.contrib.staticfiles import finders
 from django.db.models import Count, Q
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .choices import EmailStatus
-from .models import OutboundEmail
+from dialogkonferanse.choices import EmailStatus
+from dialogkonferanse.models import OutboundEmail
+from meetings.choices import EmailKind as MeetingEmailKind
+from meetings.selectors import MeetingFigures, meeting_figures_for_report, meetings_for_report
+from qa.selectors import answer_digests_for_report, questions_for_report
+from registrations.choices import EmailKind as RegistrationEmailKind
+from registrations.selectors import registrations_for_report
+
+from ..models import Conference
+from .selectors import published_package_items, published_recordings
 
 
 @dataclass(frozen=True)
@@ -53,16 +63,13 @@ class DialogueReport:
     handling_counts: list[tuple[str, int]]
     recordings: list[Any]
     meetings: list[Any]
-    meeting_counts: Any  # meetings.selectors.MeetingFigures
+    meeting_counts: MeetingFigures
     emails: list[EmailCount]
     email_totals: dict[str, int]
     measures: list[Measure] = field(default_factory=list)
 
 
 def _email_labels() -> dict[str, str]:
-    from meetings.choices import EmailKind as MeetingEmailKind
-    from registrations.choices import EmailKind as RegistrationEmailKind
-
     labels = {k.value: str(k.label) for k in (*RegistrationEmailKind, *MeetingEmailKind)}
     labels.update(
         qa_rejected=_("Question not published"), qa_answer_digest=_("Written answers (digest)")
@@ -98,12 +105,6 @@ def email_counts(*, conference_id: int) -> list[EmailCount]:
 
 def build_report(*, conference_id: int, now: dt.datetime | None = None) -> DialogueReport:
     """Everything the report shows, read once per section."""
-    from conferences.models import Conference
-    from conferences.selectors import published_package_items, published_recordings
-    from meetings.selectors import meeting_figures_for_report, meetings_for_report
-    from qa.selectors import answer_digests_for_report, questions_for_report
-    from registrations.selectors import registrations_for_report
-
     now = now or timezone.now()
     conference = Conference.objects.select_related("buyer").get(pk=conference_id)
     notices = list(conference.notice_references.order_by("created_at", "pk"))
@@ -233,8 +234,9 @@ def render_report_pdf(report: DialogueReport) -> bytes:
 
     Raises PdfEngineUnavailable when they are missing (WeasyPrint's import raises OSError).
     """
-    from django.contrib.staticfiles import finders
-
+    # Imported here, not at the top: WeasyPrint loads Pango and HarfBuzz when imported and
+    # raises OSError where they are missing; the rest of the report (and the admin that
+    # imports this module) must keep working on such a server.
     try:
         from weasyprint import CSS, HTML
     except (OSError, ImportError) as exc:

@@ -1,4 +1,5 @@
-"""Everything that writes the information package: recordings, documents, clarifications.
+"""Publishing the information package: saving and publishing recordings, documents and
+clarifications.
 
 Publishing and withdrawing lock the conference row, then the item, and append to the changelog
 (``PackageChange``) in the same transaction. The first published recording of a conference
@@ -11,19 +12,14 @@ import hashlib
 from collections.abc import Iterable
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files import File
 from django.db import transaction
 from django.db.models import Model
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dialogkonferanse.audit import record_audit
-from dialogkonferanse.emails import queue_email
-from qa.selectors import attended_registration_ids
-from registrations.selectors import active_registrations
 
 from ..choices import ConferenceStatus, PackageAction, PackageItemKind
 from ..exceptions import ConferenceError
@@ -35,6 +31,7 @@ from ..models import (
     PackageChange,
     Recording,
 )
+from .emails import queue_archive_emails
 
 HASH_CHUNK_SIZE = 1024 * 1024
 
@@ -366,48 +363,3 @@ def unpublish_clarification(
 ) -> Clarification:
     """Withdraw a clarification; logged. Locks: the conference row, then the clarification."""
     return _unpublish(Clarification, PackageItemKind.CLARIFICATION, clarification_id, actor, reason)
-
-
-# --- The archive email ----------------------------------------------------------------------
-
-ARCHIVE_EMAIL_KIND = "conference_archive"
-ARCHIVE_MISSED_EMAIL_KIND = "conference_archive_missed"
-_LIVE_OR_LATER = (ConferenceStatus.LIVE, ConferenceStatus.FOLLOW_UP, ConferenceStatus.CLOSED)
-
-
-def archive_email_key(*, conference_id: int, registration_id: int) -> str:
-    return f"conference-archive:{conference_id}:{registration_id}"
-
-
-def queue_archive_emails(*, conference: Conference) -> int:
-    """Email every active registrant the link to the information package, once each.
-
-    Call inside the transaction that publishes the first recording (the caller holds the
-    conference row lock). Registrants who did not watch the conference live get the version
-    that says what they missed; before the conference has been live, everyone gets the plain
-    version. Returns the number of emails queued.
-    """
-    archive_url = settings.SITE_URL + reverse(
-        "conferences:package", kwargs={"slug": conference.slug}
-    )
-    held = conference.status in _LIVE_OR_LATER
-    attended = attended_registration_ids(conference_id=conference.pk) if held else set()
-    count = 0
-    registrations = active_registrations(conference_id=conference.pk).order_by("pk")
-    for registration in registrations.iterator(chunk_size=500):
-        missed = held and registration.pk not in attended
-        queue_email(
-            kind=ARCHIVE_MISSED_EMAIL_KIND if missed else ARCHIVE_EMAIL_KIND,
-            to=registration.email,
-            language=registration.language,
-            template="conference_archive_missed" if missed else "conference_archive",
-            context={"registration": registration, "archive_url": archive_url},
-            idempotency_key=archive_email_key(
-                conference_id=conference.pk, registration_id=registration.pk
-            ),
-            conference=conference,
-            registration=registration,
-            reply_to=conference.contact_email,
-        )
-        count += 1
-    return count
