@@ -18,6 +18,13 @@ class DialogkonferanseConfig(AppConfig):
         # services queue them by name (dialogkonferanse/common/tasks.py).
         from . import tasks  # noqa: F401
 
+        # The outbox's and the audit log's part of the personal-data registry.
+        from .personal_data import register_personal_data_handlers, register_shared_handlers
+
+        register_personal_data_handlers.connect(
+            register_shared_handlers, dispatch_uid="dialogkonferanse.personal_data"
+        )
+
 
 class DialogAdminConfig(admin_apps.AdminConfig):
     """Django's admin with the project's site class (``dialogkonferanse.admin_site``); named

@@ -150,7 +150,7 @@ class AuditEntry(models.Model):
 
     Append-only: the admin only shows it, and on PostgreSQL a trigger (migration 0004) refuses
     every UPDATE and DELETE, except the scrubbing of personal data inside an anonymisation
-    (``dialogkonferanse.retention``), which may rewrite ``object_repr``, ``changes`` and
+    (``dialogkonferanse.personal_data``), which may rewrite ``object_repr``, ``changes`` and
     ``note`` only. References are kept as plain ids (no database foreign keys), so deleting a
     user or a draft conference never has to touch the log.
     """

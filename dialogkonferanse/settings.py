@@ -450,7 +450,7 @@ QA_SSE_QUEUE_SIZE = env_int("QA_SSE_QUEUE_SIZE", 1000)
 # At most one vote-count update per question in this window; the rest follow when it ends.
 QA_VOTE_COALESCE_MS = env_int("QA_VOTE_COALESCE_MS", 500)
 
-# --- Personal data and the audit log (dialogkonferanse/retention.py) ------------------------
+# --- Personal data and the audit log (registrations/retention.py) ---------------------------
 
 # Registrations of conferences closed longer ago than their retention period are anonymised.
 CELERY_BEAT_SCHEDULE["dialogkonferanse-anonymise-expired"] = {

@@ -31,14 +31,3 @@ def deliver_email(email_id: int | None, wake: bool = False) -> dict[str, int]:
 def sweep_outbox() -> dict[str, int]:
     """Periodic (beat): re-dispatch lost sends and re-queue rows stuck in ``sending``."""
     return delivery.sweep_outbox()
-
-
-@shared_task(name="dialogkonferanse.anonymise_expired", acks_late=True, ignore_result=True)
-def anonymise_expired() -> int:
-    """Periodic (beat): anonymise registrations past their conference's retention period.
-
-    Idempotent: anonymised registrations are skipped.
-    """
-    from .retention import anonymise_expired_registrations
-
-    return anonymise_expired_registrations()

@@ -16,3 +16,11 @@ class MeetingsConfig(AppConfig):
             sender=None,
             dispatch_uid="meetings.settle_meetings_on_status_change",
         )
+
+        from dialogkonferanse.personal_data import register_personal_data_handlers
+
+        from . import personal_data
+
+        register_personal_data_handlers.connect(
+            personal_data.register_handlers, dispatch_uid="meetings.personal_data"
+        )

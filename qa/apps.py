@@ -7,6 +7,12 @@ class QaConfig(AppConfig):
     verbose_name = _("Questions and answers")
 
     def ready(self) -> None:
+        from dialogkonferanse.personal_data import register_personal_data_handlers
+
         # Registers the app's Celery tasks in every process (web, worker, commands, tests):
         # services queue them by name (dialogkonferanse/common/tasks.py).
-        from . import tasks  # noqa: F401
+        from . import personal_data, tasks  # noqa: F401
+
+        register_personal_data_handlers.connect(
+            personal_data.register_handlers, dispatch_uid="qa.personal_data"
+        )

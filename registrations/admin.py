@@ -17,12 +17,12 @@ from django.utils.translation import gettext_lazy as _
 from dialogkonferanse.admin_mixins import NoAddOrDeleteAdminMixin
 from dialogkonferanse.audit import AuditedAdminMixin
 from dialogkonferanse.emails import emails_for_registration
-from dialogkonferanse.retention import RetentionError, anonymise_registration, export_personal_data
 from dialogkonferanse.templatetags.dialog import oslo_datetime
 
 from .exceptions import RegistrationError
 from .exports import registrations_csv
 from .models import Registration
+from .retention import RetentionError, anonymise_registration, export_personal_data
 from .services import reissue_access_link, revoke_access_link
 
 

@@ -14,18 +14,18 @@ from django.utils import timezone
 
 from conferences.choices import ConferenceStatus
 from conferences.models import Conference
+from conferences.package.report import build_report
 from conferences.services import transition_conference
 from dialogkonferanse.choices import EmailStatus
 from dialogkonferanse.models import AuditEntry, OutboundEmail
-from dialogkonferanse.report import build_report
-from dialogkonferanse.retention import (
+from meetings.models import Meeting, Minutes
+from qa.services import approve_question, ask_question, vote_question
+from registrations.models import Registration
+from registrations.retention import (
     add_months,
     anonymise_expired_registrations,
     anonymise_registration,
 )
-from meetings.models import Meeting, Minutes
-from qa.services import approve_question, ask_question, vote_question
-from registrations.models import Registration
 from registrations.services import SupplierDetails, register_supplier
 from tests.factories import (
     make_conference,

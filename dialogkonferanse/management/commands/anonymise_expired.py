@@ -7,7 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
-from dialogkonferanse.retention import anonymise_expired_registrations, expired_registrations
+from registrations.retention import anonymise_expired_registrations, expired_registrations
 
 
 class Command(BaseCommand):
