@@ -13,7 +13,6 @@ import logging
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -27,15 +26,13 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from .audit import record_change, snapshot
-from .celery import app as celery_app
 from .choices import EmailStatus
+from .common.tasks import enqueue_on_commit
 from .mime import message_bytes
 from .models import OutboundAttachment, OutboundEmail
 from .validators import has_control_characters, one_line
 
 if TYPE_CHECKING:
-    from celery import Task
-
     from conferences.models import Conference
     from registrations.models import Registration
 
@@ -221,7 +218,7 @@ def queue_email(
         if existing is None:
             raise  # another constraint refused the row
         return existing
-    transaction.on_commit(partial(dispatch_email_tasks, [email.pk]))
+    dispatch_email_tasks([email.pk])
     return email
 
 
@@ -252,32 +249,23 @@ def emails_for_registration(registration_id: int) -> QuerySet[OutboundEmail]:
 DELIVER_EMAIL_TASK = "dialogkonferanse.deliver_email"
 
 
-def _deliver_task() -> Task:
-    try:
-        return celery_app.tasks[DELIVER_EMAIL_TASK]
-    except KeyError:  # a process that has not imported the apps' task modules yet
-        celery_app.loader.import_default_modules()
-        return celery_app.tasks[DELIVER_EMAIL_TASK]
-
-
 def dispatch_email_tasks(
     email_ids: Sequence[int | None], *, countdown: float | None = None
 ) -> None:
-    """Queue one send task per batch of ``email_ids`` (a task claims its own row and other due
-    rows up to a batch, so one task per batch is enough for rows that all exist already).
+    """Queue one send task per batch of ``email_ids`` once the current transaction commits
+    (at once in autocommit): a task claims its own row and other due rows up to a batch, so one
+    task per batch is enough for rows that all exist already.
 
-    ``queue_email`` calls this after commit with its one id; the sweep and the re-queue action
-    with many. With the broker unreachable the rows simply stay queued: the periodic sweep
+    ``queue_email`` calls this with its one id; the sweep and the re-queue action with many.
+    With the broker unreachable the rows simply stay queued (``robust``): the periodic sweep
     hands them to a worker once it is back, so the change that caused them (already committed)
     never fails.
     """
     size = max(1, settings.OUTBOX_BATCH_SIZE)
-    task = _deliver_task()
-    try:
-        for start in range(0, len(email_ids), size):
-            task.apply_async((email_ids[start],), countdown=countdown)
-    except Exception:  # kombu/redis connection errors share no base class
-        logger.warning("Broker unreachable: queued email(s) wait for the sweep", exc_info=True)
+    for start in range(0, len(email_ids), size):
+        enqueue_on_commit(
+            DELIVER_EMAIL_TASK, countdown=countdown, robust=True, email_id=email_ids[start]
+        )
 
 
 def requeue_failed_emails(*, email_ids: Iterable[int], actor: Any = None) -> int:
@@ -302,6 +290,5 @@ def requeue_failed_emails(*, email_ids: Iterable[int], actor: Any = None) -> int
             row.status, row.attempts = EmailStatus.QUEUED, 0
             row.queued_at = row.next_attempt_at = now
             record_change(actor=actor, action="requeue", obj=row, before=before)
-        if ids:
-            transaction.on_commit(lambda: dispatch_email_tasks(ids))
+        dispatch_email_tasks(ids)
     return len(ids)

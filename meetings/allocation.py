@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dialogkonferanse.audit import record_audit
+from dialogkonferanse.common.tasks import enqueue_on_commit
 from registrations.models import Registration
 
 from .choices import (
@@ -219,11 +220,7 @@ def allocate_meetings(
             },
         )
         if meetings:
-            from .tasks import send_pending_invitations_task  # tasks sit above services
-
-            transaction.on_commit(
-                lambda: send_pending_invitations_task.delay(conference_id=conference_id)
-            )
+            enqueue_on_commit("meetings.send_pending_invitations", conference_id=conference_id)
     return AllocationResult(
         method=result.method,
         seed=seed,

@@ -21,6 +21,7 @@ from conferences.choices import ConferenceStatus
 from conferences.models import Conference
 from conferences.services import lock_conference_for_share
 from dialogkonferanse.audit import record_audit, record_change, snapshot
+from dialogkonferanse.common.tasks import enqueue_on_commit
 from dialogkonferanse.emails import queue_email
 from registrations.models import Registration
 from registrations.ratelimit import is_limited
@@ -215,14 +216,7 @@ def _coalesced_vote_event(question: Question) -> None:
     elif not question.votes_flush_pending:
         question.votes_flush_pending = True
         delay = max((last + window - now).total_seconds(), 0.05)
-        question_id = question.pk
-        transaction.on_commit(lambda: _schedule_flush(question_id, delay))
-
-
-def _schedule_flush(question_id: int, delay: float) -> None:
-    from .tasks import flush_vote_count_task
-
-    flush_vote_count_task.apply_async(kwargs={"question_id": question_id}, countdown=delay)
+        enqueue_on_commit("qa.flush_vote_count", countdown=delay, question_id=question.pk)
 
 
 def _publish_votes(question: Question) -> None:

@@ -23,6 +23,7 @@ from conferences.choices import ConferenceStatus
 from conferences.models import Conference
 from conferences.services import lock_conference_for_share
 from dialogkonferanse.audit import record_change, snapshot
+from dialogkonferanse.common.tasks import enqueue_on_commit
 from dialogkonferanse.timefmt import oslo_text
 
 from . import emails
@@ -227,13 +228,12 @@ def request_access_link(*, conference_id: int, email: str) -> None:
     """The "resend my link" form: hand the work to a task, so the response and its timing are
     the same whether or not the address is registered (without a broker the task runs once the
     response is sent: dialogkonferanse/eager.py). Side effect: one task after commit."""
-    from .tasks import send_access_link_task  # tasks sit above services; imported late
-
     request_id = uuid.uuid4().hex  # makes the task idempotent if the broker delivers it twice
-    transaction.on_commit(
-        lambda: send_access_link_task.delay(
-            conference_id=conference_id, email=email.strip(), request_id=request_id
-        )
+    enqueue_on_commit(
+        "registrations.send_access_link",
+        conference_id=conference_id,
+        email=email.strip(),
+        request_id=request_id,
     )
 
 
