@@ -8,6 +8,7 @@ class MeetingsConfig(AppConfig):
 
     def ready(self) -> None:
         from conferences.signals import conference_status_changed
+        from registrations.signals import registration_cancelled
 
         from . import receivers, tasks  # noqa: F401 (tasks: registered for enqueue_on_commit)
 
@@ -15,6 +16,11 @@ class MeetingsConfig(AppConfig):
             receivers.settle_meetings_on_status_change,
             sender=None,
             dispatch_uid="meetings.settle_meetings_on_status_change",
+        )
+        registration_cancelled.connect(
+            receivers.release_meeting_on_cancellation,
+            sender=None,
+            dispatch_uid="meetings.release_meeting_on_cancellation",
         )
 
         from dialogkonferanse.personal_data import register_personal_data_handlers

@@ -12,9 +12,10 @@ from django.contrib.auth.models import AbstractBaseUser
 from conferences.choices import SETTLES_REMAINING_MEETINGS
 from conferences.exceptions import ConferenceError
 from conferences.models import Conference
+from registrations.models import Registration
 
 from .exceptions import MeetingError
-from .services import settle_remaining_meetings
+from .services import release_meeting_for_registration, settle_remaining_meetings
 
 
 def settle_meetings_on_status_change(
@@ -42,3 +43,12 @@ def settle_meetings_on_status_change(
         )
     except MeetingError as exc:
         raise ConferenceError(str(exc)) from exc
+
+
+def release_meeting_on_cancellation(
+    sender: Any, *, registration: Registration, now: dt.datetime, **kwargs: Any
+) -> None:
+    """``registration_cancelled``: the supplier's one-to-one meeting is cancelled (METHOD:CANCEL
+    email, the slot offered on) and its waiting-list place given up, in the cancellation's
+    transaction; an error here rolls the cancellation back."""
+    release_meeting_for_registration(registration_id=registration.pk, now=now)

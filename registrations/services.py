@@ -31,6 +31,7 @@ from .choices import EmailKind, Language
 from .exceptions import InvalidRegistrationError, RegistrationClosedError, RegistrationError
 from .models import Registration
 from .selectors import conferences_starting_between, registrations_due_reminder
+from .signals import registration_cancelled
 from .tokens import new_session_secret, new_token
 
 OPEN_STATUSES = (ConferenceStatus.PUBLISHED, ConferenceStatus.LIVE)
@@ -352,13 +353,12 @@ def update_registration_details(
 def cancel_registration(*, registration_id: int, now: dt.datetime | None = None) -> Registration:
     """Cancel: the registration leaves the participant list and gets no reminders.
 
-    Locks the registration row; cancelling twice changes nothing. In the same transaction the
-    supplier's one-to-one meeting is cancelled (METHOD:CANCEL email, slot offered on) and any
-    waiting-list place is given up. Once the dialogue is closed the registration is part of
-    the procurement record and cannot be cancelled.
+    Locks the registration row; cancelling twice changes nothing. In the same transaction
+    ``registration_cancelled`` is sent: the meetings app cancels the supplier's one-to-one
+    meeting (METHOD:CANCEL email, slot offered on) and gives up any waiting-list place; a
+    receiver that fails rolls the cancellation back. Once the dialogue is closed the
+    registration is part of the procurement record and cannot be cancelled.
     """
-    from meetings.services import release_meeting_for_registration  # meetings builds on us
-
     now = now or timezone.now()
     with transaction.atomic():
         registration = _lock(registration_id)
@@ -373,7 +373,7 @@ def cancel_registration(*, registration_id: int, now: dt.datetime | None = None)
         if registration.cancelled_at is None:
             registration.cancelled_at = now
             registration.save(update_fields=["cancelled_at", "updated_at"])
-            release_meeting_for_registration(registration_id=registration.pk, now=now)
+            registration_cancelled.send(sender=Registration, registration=registration, now=now)
     return registration
 
 
