@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from celery import current_app
 from django.conf import settings
 from django.core.mail import BadHeaderError, EmailMessage, get_connection
 from django.core.mail.message import sanitize_address
@@ -292,9 +293,7 @@ def deliver_queued_emails(
         except Exception:  # a dropped connection may fail to close; the outcome is recorded
             logger.debug("Closing the SMTP connection failed", exc_info=True)
 
-    from .celery import app
-
-    if retries and not app.conf.task_always_eager:
+    if retries and not current_app.conf.task_always_eager:
         # Eager mode would retry at once, in the request; the next send picks them up instead.
         for delay, first_id in retries.items():
             dispatch_email_tasks([first_id], countdown=delay)

@@ -20,7 +20,7 @@ from django.utils.deprecation import MiddlewareMixin
 from servestatic.middleware import ServeStaticMiddleware
 from servestatic.responders import MissingFileError
 
-from . import views
+from .common import errors
 
 logger = logging.getLogger(__name__)
 
@@ -181,7 +181,7 @@ class UnreadableRequestMiddleware:
         if reason is None:
             return None
         logger.info("Unreadable request on %s: %s", request.path, reason)
-        return views.bad_request(request, BadRequest(reason))
+        return errors.bad_request(request, BadRequest(reason))
 
 
 class StaticFilesMiddleware(ServeStaticMiddleware):

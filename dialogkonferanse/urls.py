@@ -4,16 +4,17 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
 from . import views
+from .common import errors
 
 admin.site.site_header = _("Dialogkonferanse administration")
 admin.site.site_title = _("Dialogkonferanse")
 admin.site.index_title = _("Procurement staff")
 
 # Error pages of our own: translated, styled, and never reading request.POST.
-handler400 = views.bad_request
-handler403 = views.permission_denied
-handler404 = views.page_not_found
-handler500 = views.server_error
+handler400 = errors.bad_request
+handler403 = errors.permission_denied
+handler404 = errors.page_not_found
+handler500 = errors.server_error
 
 urlpatterns = [
     path("admin/", admin.site.urls),
