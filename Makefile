@@ -19,7 +19,7 @@ help:
 	@echo "make bench    - the benchmarks (BENCH lines, bench/results/latest.json)"
 	@echo "make faults   - the fault suite: worker kills, Redis and PostgreSQL outages (FAULT lines)"
 	@echo "make worker   - a Celery worker with beat (needs CELERY_BROKER_URL)"
-	@echo "make lint     - ruff check and format check"
+	@echo "make lint     - ruff check, format check and the import contract (lint-imports)"
 	@echo "make makemessages - update locale/*/LC_MESSAGES/django.po from the sources"
 
 # The Debian packages each command needs (README "Requirements"), checked before anything else:
@@ -70,6 +70,7 @@ test-suites:
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 format: $(STAMP)
 	$(BIN)/ruff format .
