@@ -43,23 +43,31 @@ _MESSAGE_ID = re.compile(rb"^Message-ID:\s*(\S+)", re.IGNORECASE | re.MULTILINE)
 
 
 class _Sink:
-    """Accepts every message; counts connections and copies per Message-ID."""
+    """Accepts every message; counts connections and copies per Message-ID. With an arrivals
+    file, also appends one JSON line per message (Message-ID, recipients, time.time()) as it
+    arrives, so a benchmark can follow deliveries live and time each one."""
 
-    def __init__(self) -> None:
+    def __init__(self, arrivals_path: str | None = None) -> None:
         self.connections = 0
         self.copies: Counter[str] = Counter()
+        self.arrivals = Path(arrivals_path).open("a") if arrivals_path else None  # noqa: SIM115
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         match = _MESSAGE_ID.search(envelope.original_content or envelope.content)
-        self.copies[match.group(1).decode() if match else "(none)"] += 1
+        message_id = match.group(1).decode() if match else "(none)"
+        self.copies[message_id] += 1
+        if self.arrivals:
+            line = {"id": message_id, "to": list(envelope.rcpt_tos), "t": time.time()}
+            self.arrivals.write(json.dumps(line) + "\n")
+            self.arrivals.flush()
         return "250 OK"
 
 
-def serve(port: int, stats_path: str) -> None:
+def serve(port: int, stats_path: str, arrivals_path: str | None = None) -> None:
     """Run aiosmtpd on 127.0.0.1:port until SIGTERM, then write the counts as JSON."""
     from aiosmtpd.controller import Controller
 
-    sink = _Sink()
+    sink = _Sink(arrivals_path)
 
     class CountingController(Controller):
         def factory(self) -> Any:
@@ -87,17 +95,20 @@ def serve(port: int, stats_path: str) -> None:
 
 
 @contextlib.contextmanager
-def smtp_sink(port: int, work_dir: Path) -> Iterator[dict[str, int]]:
-    """A sink process on ``port``; the yielded dict is filled with its counts at exit."""
+def smtp_sink(
+    port: int, work_dir: Path, *, arrivals_path: Path | None = None
+) -> Iterator[dict[str, int]]:
+    """A sink process on ``port``; the yielded dict is filled with its counts at exit.
+    ``arrivals_path``: a file the sink appends one JSON line to per message received."""
     work_dir.mkdir(parents=True, exist_ok=True)
     stats_path = work_dir / f"drain-smtp-{os.getpid()}-{port}.json"
     ready_path = Path(f"{stats_path}.ready")
     stats_path.unlink(missing_ok=True)
     ready_path.unlink(missing_ok=True)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bench.bench_email_drain", "serve", str(port), str(stats_path)],
-        cwd=ROOT,
-    )
+    cmd = [sys.executable, "-m", "bench.bench_email_drain", "serve", str(port), str(stats_path)]
+    if arrivals_path:
+        cmd.append(str(arrivals_path))
+    process = subprocess.Popen(cmd, cwd=ROOT)
     stats: dict[str, int] = {}
     try:
         deadline = time.monotonic() + 20
@@ -220,4 +231,4 @@ def run(ctx: Any) -> list[Any]:
 
 
 if __name__ == "__main__" and sys.argv[1:2] == ["serve"]:
-    serve(int(sys.argv[2]), sys.argv[3])
+    serve(int(sys.argv[2]), sys.argv[3], *sys.argv[4:5])
