@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from dialogkonferanse.ics import IcsEvent, build_calendar
+from dialogkonferanse.common.ics import IcsEvent, build_calendar
 
 from .models import Conference
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.views.decorators.http import require_safe
 
-from dialogkonferanse.caching import public_page_cache
+from dialogkonferanse.common.caching import public_page_cache
 from qa.player import Player, player_for
 from registrations.selectors import public_participants
 

@@ -14,12 +14,12 @@ from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from .admin_mixins import NoAddOrDeleteAdminMixin, ReadOnlyAdminMixin
 from .audit import AuditedAdminMixin
 from .choices import AuditAction
+from .common.admin_mixins import NoAddOrDeleteAdminMixin, ReadOnlyAdminMixin
+from .common.spreadsheet import neutralise_cell
 from .emails import requeue_failed_emails
 from .models import AuditEntry, OutboundAttachment, OutboundEmail
-from .spreadsheet import neutralise_cell
 
 
 class OutboundAttachmentInline(NoAddOrDeleteAdminMixin, admin.TabularInline):

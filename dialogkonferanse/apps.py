@@ -2,7 +2,7 @@ from django.apps import AppConfig
 from django.contrib.admin import apps as admin_apps
 from django.utils.translation import gettext_lazy as _
 
-from . import converters
+from .common import converters
 
 
 class DialogkonferanseConfig(AppConfig):
@@ -27,9 +27,9 @@ class DialogkonferanseConfig(AppConfig):
 
 
 class DialogAdminConfig(admin_apps.AdminConfig):
-    """Django's admin with the project's site class (``dialogkonferanse.admin_site``); named
+    """Django's admin with the project's site class (``dialogkonferanse.common.admin_site``); named
     in INSTALLED_APPS in place of ``django.contrib.admin``."""
 
     default = False  # not the project package's own config
 
-    default_site = "dialogkonferanse.admin_site.DialogAdminSite"
+    default_site = "dialogkonferanse.common.admin_site.DialogAdminSite"

@@ -28,9 +28,9 @@ from django.utils.translation import gettext
 from .audit import record_change, snapshot
 from .choices import EmailStatus
 from .common.tasks import enqueue_on_commit
+from .common.validators import has_control_characters, one_line
 from .mime import message_bytes
 from .models import OutboundAttachment, OutboundEmail
-from .validators import has_control_characters, one_line
 
 if TYPE_CHECKING:
     from conferences.models import Conference

@@ -15,8 +15,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .choices import EmailStatus
-from .db import TimeStampedModel
-from .validators import validate_email_address
+from .common.db import TimeStampedModel
+from .common.validators import validate_email_address
 
 
 class OutboundEmail(TimeStampedModel):

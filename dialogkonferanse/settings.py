@@ -99,20 +99,20 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     # Without a broker, tasks a request queues run after its response (dialogkonferanse/eager.py).
-    "dialogkonferanse.eager.DeferEagerTasksMiddleware",
+    "dialogkonferanse.common.eager.DeferEagerTasksMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "dialogkonferanse.middleware.ContentSecurityPolicyMiddleware",
-    "dialogkonferanse.middleware.StaticFilesMiddleware",  # ServeStatic; missing file: 404
+    "dialogkonferanse.common.middleware.ContentSecurityPolicyMiddleware",
+    "dialogkonferanse.common.middleware.StaticFilesMiddleware",  # ServeStatic; missing file: 404
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     # Before anything reads request.POST (CSRF check, views): unreadable bodies get a 400.
-    "dialogkonferanse.middleware.UnreadableRequestMiddleware",
+    "dialogkonferanse.common.middleware.UnreadableRequestMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "dialogkonferanse.middleware.DatabaseUnavailableMiddleware",
+    "dialogkonferanse.common.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "dialogkonferanse.urls"
@@ -128,7 +128,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "dialogkonferanse.context_processors.site",
+                "dialogkonferanse.common.context_processors.site",
             ],
         },
     },

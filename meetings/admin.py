@@ -14,9 +14,9 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from dialogkonferanse.admin_mixins import NoAddOrDeleteAdminMixin, ReadOnlyAdminMixin
 from dialogkonferanse.audit import AuditedAdminMixin
-from dialogkonferanse.timefmt import oslo_text
+from dialogkonferanse.common.admin_mixins import NoAddOrDeleteAdminMixin, ReadOnlyAdminMixin
+from dialogkonferanse.common.timefmt import oslo_text
 
 from .allocation import allocate_meetings
 from .choices import MeetingStatus

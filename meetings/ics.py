@@ -10,7 +10,7 @@ from django.conf import settings
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from dialogkonferanse.ics import IcsEvent, build_calendar
+from dialogkonferanse.common.ics import IcsEvent, build_calendar
 
 from .models import Meeting
 

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from conferences.models import Conference
-from dialogkonferanse.db import HttpsURLField, TimeStampedModel
+from dialogkonferanse.common.db import HttpsURLField, TimeStampedModel
 
 from .choices import (
     ACTIVE_WAITING,

@@ -32,7 +32,7 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 
-from dialogkonferanse import redis_clients
+from dialogkonferanse.common import redis_clients
 
 from .choices import Channel
 from .models import LiveEvent

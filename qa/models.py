@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from conferences.models import Conference
-from dialogkonferanse.db import TimeStampedModel
+from dialogkonferanse.common.db import TimeStampedModel
 from registrations.models import Registration
 
 from .choices import PUBLIC_STATUSES, Channel, Handling, QuestionStatus

@@ -30,8 +30,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from conferences.choices import ConferenceStatus
 from conferences.models import Conference
-from dialogkonferanse.spreadsheet import neutralise_cell
-from dialogkonferanse.timefmt import oslo_iso
+from dialogkonferanse.common.spreadsheet import neutralise_cell
+from dialogkonferanse.common.timefmt import oslo_iso
 from registrations.access import personal_link_required, registration_for_request
 from registrations.models import Registration
 

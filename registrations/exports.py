@@ -9,8 +9,8 @@ from collections.abc import Iterable
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from dialogkonferanse.spreadsheet import neutralise_cell
-from dialogkonferanse.timefmt import oslo_iso
+from dialogkonferanse.common.spreadsheet import neutralise_cell
+from dialogkonferanse.common.timefmt import oslo_iso
 
 from .models import Registration
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 
 from conferences.ics import conference_ics, plenary_event
-from dialogkonferanse.ics import build_calendar
+from dialogkonferanse.common.ics import build_calendar
 
 from .links import stream_page_url
 from .models import Registration

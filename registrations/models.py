@@ -7,8 +7,8 @@ from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from conferences.models import Conference
-from dialogkonferanse.db import TimeStampedModel
-from dialogkonferanse.validators import validate_email_address, validate_single_line
+from dialogkonferanse.common.db import TimeStampedModel
+from dialogkonferanse.common.validators import validate_email_address, validate_single_line
 
 from .choices import Country, Language
 from .fields import OrganisationNumberField

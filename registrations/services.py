@@ -24,7 +24,7 @@ from conferences.models import Conference
 from conferences.services import lock_conference_for_share
 from dialogkonferanse.audit import record_change, snapshot
 from dialogkonferanse.common.tasks import enqueue_on_commit
-from dialogkonferanse.timefmt import oslo_text
+from dialogkonferanse.common.timefmt import oslo_text
 
 from . import emails
 from .choices import EmailKind, Language

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from conferences.validators import is_valid_organisation_number
-from dialogkonferanse.validators import validate_email_address, validate_single_line
+from dialogkonferanse.common.validators import validate_email_address, validate_single_line
 
 __all__ = [
     "validate_email_address",

@@ -21,8 +21,8 @@ from django.urls import path, reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from dialogkonferanse.admin_mixins import ReadOnlyAdminMixin
 from dialogkonferanse.audit import AuditedAdminMixin
+from dialogkonferanse.common.admin_mixins import ReadOnlyAdminMixin
 
 from ..exceptions import ConferenceError
 from ..models import Caption, Chapter, Clarification, Document, PackageChange, Recording

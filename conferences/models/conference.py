@@ -13,8 +13,8 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from dialogkonferanse.db import HttpsURLField, TimeStampedModel
-from dialogkonferanse.validators import validate_email_address, validate_single_line
+from dialogkonferanse.common.db import HttpsURLField, TimeStampedModel
+from dialogkonferanse.common.validators import validate_email_address, validate_single_line
 
 from ..choices import PUBLIC_STATUSES, ConferenceStatus, StreamProvider
 from ..validators import validate_notice_reference, validate_organisation_number

@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from dialogkonferanse.db import HttpsURLField, TimeStampedModel
+from dialogkonferanse.common.db import HttpsURLField, TimeStampedModel
 
 from ..choices import (
     RECORDING_PROVIDERS,

@@ -17,7 +17,7 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from dialogkonferanse.timefmt import oslo_date_text
+from dialogkonferanse.common.timefmt import oslo_date_text
 from meetings.selectors import public_meeting_summaries
 from qa.selectors import public_log
 from registrations.selectors import public_participants

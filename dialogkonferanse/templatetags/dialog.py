@@ -1,6 +1,7 @@
 """Template filters shared by every app: times in Oslo with their UTC offset (DOMAIN.md rule 14).
 
-The text comes from ``dialogkonferanse.timefmt``; these filters wrap it in ``<time>`` elements.
+The text comes from ``dialogkonferanse.common.timefmt``; these filters wrap it in ``<time>``
+elements.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from dialogkonferanse.timefmt import oslo_date_text, oslo_offset, oslo_text, oslo_time_text
+from dialogkonferanse.common.timefmt import oslo_date_text, oslo_offset, oslo_text, oslo_time_text
 
 register = template.Library()
 

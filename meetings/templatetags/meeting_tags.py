@@ -7,7 +7,7 @@ from typing import Any
 
 from django import template
 
-from dialogkonferanse.timefmt import oslo_short_span
+from dialogkonferanse.common.timefmt import oslo_short_span
 
 register = template.Library()
 

@@ -1,13 +1,14 @@
 """Plain-text date filters for emails: Oslo time with its UTC offset (DOMAIN.md rule 14).
 
-The formatting itself lives in ``dialogkonferanse.timefmt``; this library names it for templates.
+The formatting itself lives in ``dialogkonferanse.common.timefmt``; this library names it for
+templates.
 """
 
 from __future__ import annotations
 
 from django import template
 
-from dialogkonferanse import timefmt
+from dialogkonferanse.common import timefmt
 
 register = template.Library()
 

@@ -6,7 +6,7 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
-from dialogkonferanse.admin_site import DialogAdminSite
+from dialogkonferanse.common.admin_site import DialogAdminSite
 from tests.factories import make_conference, make_registration, make_user
 
 pytestmark = pytest.mark.django_db

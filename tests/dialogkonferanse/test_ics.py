@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 from icalendar import Calendar
 
-from dialogkonferanse.ics import IcsEvent, _build, build_calendar
+from dialogkonferanse.common.ics import IcsEvent, _build, build_calendar
 
 STAMP = dt.datetime(2026, 11, 1, 9, 0, tzinfo=dt.UTC)
 

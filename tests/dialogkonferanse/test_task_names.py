@@ -178,7 +178,7 @@ def broker_unreachable() -> Iterator[None]:
     the same (shared tasks register with every app), the broker refuses the connection."""
     unreachable = Celery(
         "unreachable",
-        task_cls="dialogkonferanse.eager:DeferredEagerTask",
+        task_cls="dialogkonferanse.common.eager:DeferredEagerTask",
         fixups=[],
         set_as_current=False,
     )

@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 from django.utils import translation
 
-from dialogkonferanse import timefmt
+from dialogkonferanse.common import timefmt
 
 WINTER = dt.datetime(2026, 11, 25, 8, 0, tzinfo=dt.UTC)
 WINTER_END = dt.datetime(2026, 11, 25, 12, 30, tzinfo=dt.UTC)

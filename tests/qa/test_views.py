@@ -12,8 +12,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from conferences.choices import ConferenceStatus, StreamProvider
+from dialogkonferanse.common.spreadsheet import neutralise_cell
 from dialogkonferanse.models import OutboundEmail
-from dialogkonferanse.spreadsheet import neutralise_cell
 from qa import services
 from qa.models import Attendance, LiveEvent, Question, Vote
 from tests.factories import make_conference, make_question, make_registration

@@ -9,8 +9,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from dialogkonferanse.common.spreadsheet import neutralise_cell
 from dialogkonferanse.models import OutboundEmail
-from dialogkonferanse.spreadsheet import neutralise_cell
 from registrations.choices import EmailKind
 from registrations.services import register_supplier
 from tests.factories import make_conference, make_registration, make_user

@@ -13,7 +13,7 @@ from django.test import AsyncClient, Client
 from django.urls import Resolver404, resolve, reverse
 
 from conferences.choices import ConferenceStatus
-from dialogkonferanse.converters import BIGINT_MAX
+from dialogkonferanse.common.converters import BIGINT_MAX
 from registrations.models import Registration
 from tests.conferences.package_factories import make_recording
 from tests.factories import make_conference, make_question, make_user

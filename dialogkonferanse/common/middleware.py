@@ -20,7 +20,7 @@ from django.utils.deprecation import MiddlewareMixin
 from servestatic.middleware import ServeStaticMiddleware
 from servestatic.responders import MissingFileError
 
-from .common import errors
+from dialogkonferanse.common import errors
 
 logger = logging.getLogger(__name__)
 

@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from icalendar import Calendar, Event, Timezone, vCalAddress, vText
 
-from .validators import one_line, text_lines
+from dialogkonferanse.common.validators import one_line, text_lines
 
 PRODID = "-//Dialogkonferanse//Dialogkonferanse//EN"
 
