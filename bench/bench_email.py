@@ -118,7 +118,7 @@ def _queue_batch(round_no: int) -> list[int]:
     """Queue ``MESSAGES`` emails through the real ``queue_email``; tasks go out at commit."""
     from django.db import transaction
 
-    from dialogkonferanse.emails import queue_email
+    from dialogkonferanse.outbox.queue import queue_email
 
     with transaction.atomic():
         ids = [
@@ -154,8 +154,8 @@ def _wait_sent(ids: list[int], timeout: float) -> float:
 def _baseline_messages(ids: list[int]) -> list[tuple[str, list[str], bytes]]:
     from django.conf import settings
 
-    from dialogkonferanse.delivery import build_message
     from dialogkonferanse.models import OutboundEmail
+    from dialogkonferanse.outbox.delivery import build_message
 
     emails = OutboundEmail.objects.filter(pk__in=ids).prefetch_related("attachments")
     out = []

@@ -133,7 +133,7 @@ def _queue_one_per_transaction(run_id: str) -> list[int]:
     """``MESSAGES`` emails through the real ``queue_email``, each committed on its own."""
     from django.db import transaction
 
-    from dialogkonferanse.emails import queue_email
+    from dialogkonferanse.outbox.queue import queue_email
 
     ids = []
     for i in range(MESSAGES):

@@ -621,8 +621,8 @@ def django_command(args: list[str]) -> None:
     if args[0] == "queue":
         from django.db import transaction
 
-        from dialogkonferanse.emails import queue_email
-        from dialogkonferanse.mime import message_id
+        from dialogkonferanse.outbox.message import message_id
+        from dialogkonferanse.outbox.queue import queue_email
 
         settings.TEMPLATES[0]["DIRS"] = [*settings.TEMPLATES[0]["DIRS"], TEST_TEMPLATES]
         prefix, count = args[1], int(args[2])

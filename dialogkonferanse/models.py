@@ -38,7 +38,7 @@ class OutboundEmail(TimeStampedModel):
     body_text = models.TextField(_("text body"))
     body_html = models.TextField(_("HTML body"), blank=True)
     # The whole message as sent (built once when queued by Django's email classes, see
-    # dialogkonferanse/mime.py).
+    # dialogkonferanse/outbox/message.py).
     mime = models.BinaryField(_("message as sent"), blank=True, default=b"", editable=False)
     idempotency_key = models.CharField(_("idempotency key"), max_length=255)
     status = models.CharField(

@@ -33,7 +33,7 @@ from django.db.models import Model, Q
 from django.dispatch import Signal
 from django.utils.translation import gettext as _
 
-from .audit import snapshot
+from .audit.log import snapshot
 from .choices import EmailStatus
 from .models import AuditEntry, OutboundAttachment, OutboundEmail
 

@@ -98,7 +98,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # Without a broker, tasks a request queues run after its response (dialogkonferanse/eager.py).
+    # Without a broker, tasks a request queues run after its response
+    # (dialogkonferanse/common/eager.py).
     "dialogkonferanse.common.eager.DeferEagerTasksMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "dialogkonferanse.common.middleware.ContentSecurityPolicyMiddleware",
@@ -173,7 +174,7 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # Seconds a public page (conference list and landing page) is shared between visitors without a
-# session; 0 turns it off (dialogkonferanse/caching.py).
+# session; 0 turns it off (dialogkonferanse/common/caching.py).
 PUBLIC_PAGE_CACHE_SECONDS = env_int("PUBLIC_PAGE_CACHE_SECONDS", 5)
 
 # --- Auth -----------------------------------------------------------------------------------
@@ -269,7 +270,7 @@ if EMAIL_HOST:
     EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", default=False)
     EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 else:
-    EMAIL_BACKEND = "dialogkonferanse.mail.FileAndConsoleEmailBackend"
+    EMAIL_BACKEND = "dialogkonferanse.outbox.backends.FileAndConsoleEmailBackend"
     EMAIL_FILE_PATH = Path(env_str("EMAIL_FILE_PATH", str(BASE_DIR / "var" / "mail")))
 
 # --- Celery ---------------------------------------------------------------------------------
@@ -293,7 +294,7 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
 
-# --- Email outbox (dialogkonferanse.emails) -------------------------------------------------
+# --- Email outbox (dialogkonferanse.outbox) -------------------------------------------------
 
 # One send task claims up to this many queued emails and sends them over one SMTP connection.
 OUTBOX_BATCH_SIZE = env_int("OUTBOX_BATCH_SIZE", 50)
@@ -378,7 +379,7 @@ REGISTRATION_ADDRESS_RATE_LIMIT = env_str("REGISTRATION_ADDRESS_RATE_LIMIT", "5/
 # The reverse proxies whose X-Forwarded-For is believed: IP addresses, comma-separated, or "*"
 # for any sender. Empty (the default): no one's, so a client cannot choose the address its rate
 # limits count against. uvicorn and gunicorn read the same variable (the Makefile, Dockerfile
-# and docker-compose.yml pass it on), and so does registrations.ratelimit.client_ip().
+# and docker-compose.yml pass it on), and so does dialogkonferanse.common.ratelimit.client_ip().
 FORWARDED_ALLOW_IPS = env_list("FORWARDED_ALLOW_IPS")
 for _proxy in FORWARDED_ALLOW_IPS:
     if _proxy != "*":

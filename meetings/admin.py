@@ -14,7 +14,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from dialogkonferanse.audit import AuditedAdminMixin
+from dialogkonferanse.audit.log import AuditedAdminMixin
 from dialogkonferanse.common.admin_mixins import NoAddOrDeleteAdminMixin, ReadOnlyAdminMixin
 from dialogkonferanse.common.timefmt import oslo_text
 

@@ -21,7 +21,7 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from dialogkonferanse.audit import record_audit
+from dialogkonferanse.audit.log import record_audit
 from dialogkonferanse.common.tasks import enqueue_on_commit
 from registrations.models import Registration
 

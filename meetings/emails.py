@@ -1,4 +1,4 @@
-"""The emails of the meetings app, queued in the shared outbox (``dialogkonferanse.emails``).
+"""The emails of the meetings app, queued in the shared outbox (``dialogkonferanse.outbox.queue``).
 
 Call each inside the transaction of the change that causes it; the outbox sends after commit.
 Idempotency keys carry the meeting's sequence, so every version is sent once and only once.
@@ -12,7 +12,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils.functional import Promise
 
-from dialogkonferanse.emails import Attachment, queue_email
+from dialogkonferanse.outbox.queue import Attachment, queue_email
 
 from .choices import EmailKind
 from .ics import CANCEL_MIMETYPE, REQUEST_MIMETYPE, meeting_cancellation, meeting_request

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from dialogkonferanse.audit import AuditedAdminMixin
+from dialogkonferanse.audit.log import AuditedAdminMixin
 from dialogkonferanse.common.admin_mixins import NoAddAdminMixin, NoAddOrDeleteAdminMixin
 
 from .models import Answer, AnswerDigest, Attendance, LiveEvent, Question

@@ -20,11 +20,11 @@ from django.utils.translation import gettext_lazy
 from conferences.choices import ConferenceStatus
 from conferences.models import Conference
 from conferences.services import lock_conference_for_share
-from dialogkonferanse.audit import record_audit, record_change, snapshot
+from dialogkonferanse.audit.log import record_audit, record_change, snapshot
+from dialogkonferanse.common.ratelimit import is_limited
 from dialogkonferanse.common.tasks import enqueue_on_commit
-from dialogkonferanse.emails import queue_email
+from dialogkonferanse.outbox.queue import queue_email
 from registrations.models import Registration
-from registrations.ratelimit import is_limited
 from registrations.selectors import active_registrations
 
 from . import live, payloads

@@ -14,9 +14,9 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext, ngettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from dialogkonferanse.audit import AuditedAdminMixin
+from dialogkonferanse.audit.log import AuditedAdminMixin
 from dialogkonferanse.common.admin_mixins import NoAddOrDeleteAdminMixin
-from dialogkonferanse.emails import emails_for_registration
+from dialogkonferanse.outbox.queue import emails_for_registration
 from dialogkonferanse.templatetags.dialog import oslo_datetime
 
 from .exceptions import RegistrationError

@@ -1,4 +1,5 @@
-"""The emails of the registrations app, queued in the shared outbox (``dialogkonferanse.emails``).
+"""The emails of the registrations app, queued in the shared outbox
+(``dialogkonferanse.outbox.queue``).
 
 Each function must be called inside the transaction of the change that causes the email; the
 outbox sends after commit, so a rolled-back registration sends nothing.
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dialogkonferanse.emails import Attachment, EmailAddressError, email_queued, queue_email
+from dialogkonferanse.outbox.queue import Attachment, EmailAddressError, email_queued, queue_email
 
 from .choices import EmailKind
 from .exceptions import RegistrationError

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from conferences.choices import ConferenceStatus
 from conferences.models import Conference
-from dialogkonferanse.audit import record_audit, snapshot
+from dialogkonferanse.audit.log import record_audit, snapshot
 from dialogkonferanse.choices import AuditAction
 from dialogkonferanse.personal_data import ANONYMISED, Scrubber, get_handlers
 

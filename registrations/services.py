@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from conferences.choices import ConferenceStatus
 from conferences.models import Conference
 from conferences.services import lock_conference_for_share
-from dialogkonferanse.audit import record_change, snapshot
+from dialogkonferanse.audit.log import record_change, snapshot
 from dialogkonferanse.common.tasks import enqueue_on_commit
 from dialogkonferanse.common.timefmt import oslo_text
 
@@ -228,7 +228,7 @@ def register_supplier(
 def request_access_link(*, conference_id: int, email: str) -> None:
     """The "resend my link" form: hand the work to a task, so the response and its timing are
     the same whether or not the address is registered (without a broker the task runs once the
-    response is sent: dialogkonferanse/eager.py). Side effect: one task after commit."""
+    response is sent: dialogkonferanse/common/eager.py). Side effect: one task after commit."""
     request_id = uuid.uuid4().hex  # makes the task idempotent if the broker delivers it twice
     enqueue_on_commit(
         "registrations.send_access_link",

@@ -23,6 +23,7 @@ from conferences.selectors import (
     get_conference_for_viewer,
     public_conference_for_registration,
 )
+from dialogkonferanse.common.ratelimit import client_ip, is_limited
 
 from .access import forget_access, grant_access, personal_link_required
 from .exceptions import RegistrationError
@@ -30,7 +31,6 @@ from .forms import ContactDetailsForm, RegistrationForm, ResendLinkForm
 from .ics import plenary_calendar
 from .links import stream_page_url
 from .models import Registration
-from .ratelimit import client_ip, is_limited
 from .selectors import get_registration_by_token
 from .services import (
     cancel_registration,

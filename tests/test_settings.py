@@ -83,7 +83,7 @@ def test_settings_embedded_defaults_need_no_service():
     assert result.stdout.split() == [
         "django.db.backends.sqlite3",
         "True",
-        "dialogkonferanse.mail.FileAndConsoleEmailBackend",
+        "dialogkonferanse.outbox.backends.FileAndConsoleEmailBackend",
         "django.core.cache.backends.locmem.LocMemCache",
         "Europe/Oslo",
         "True",

@@ -14,7 +14,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from dialogkonferanse.audit import AuditedAdminMixin
+from dialogkonferanse.audit.log import AuditedAdminMixin
 from dialogkonferanse.common.admin_mixins import ReadOnlyAdminMixin
 from meetings.selectors import remaining_meetings
 

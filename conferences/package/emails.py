@@ -8,7 +8,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.urls import reverse
 
-from dialogkonferanse.emails import queue_email
+from dialogkonferanse.outbox.queue import queue_email
 from qa.selectors import attended_registration_ids
 from registrations.selectors import active_registrations
 

@@ -19,7 +19,7 @@ from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from dialogkonferanse.audit import record_audit
+from dialogkonferanse.audit.log import record_audit
 
 from ..choices import ConferenceStatus, PackageAction, PackageItemKind
 from ..exceptions import ConferenceError

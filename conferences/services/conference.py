@@ -8,7 +8,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from dialogkonferanse.audit import record_change, snapshot
+from dialogkonferanse.audit.log import record_change, snapshot
 
 from ..choices import (
     ALLOWED_TRANSITIONS,

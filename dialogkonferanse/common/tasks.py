@@ -7,7 +7,7 @@ imports its app's ``tasks`` module, so the registry is complete in every process
 commands, tests). Names are stable: messages already queued outlive a deployment.
 
 Without a broker (``task_always_eager``) the looked-up task's ``apply_async`` runs it at once,
-or, during a request, once the response has been sent (``dialogkonferanse/eager.py``).
+or, during a request, once the response has been sent (``dialogkonferanse/common/eager.py``).
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from conferences.choices import ConferenceStatus, RemainingMeetings
-from dialogkonferanse.audit import record_audit, record_change, snapshot
+from dialogkonferanse.audit.log import record_audit, record_change, snapshot
 
 from .. import emails
 from ..choices import (

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext as _
 
-from dialogkonferanse.audit import record_audit
+from dialogkonferanse.audit.log import record_audit
 
 from ..choices import (
     EventKind,

@@ -13,10 +13,10 @@ from django.utils import timezone
 
 from conferences.choices import ConferenceStatus
 from conferences.services import transition_conference
-from dialogkonferanse.audit import AuditedAdminMixin
+from dialogkonferanse.audit.log import AuditedAdminMixin
 from dialogkonferanse.choices import EmailStatus
-from dialogkonferanse.emails import requeue_failed_emails
 from dialogkonferanse.models import AuditEntry, OutboundEmail
+from dialogkonferanse.outbox.queue import requeue_failed_emails
 from meetings.models import Meeting
 from meetings.services import cancel_meeting_by_staff
 from qa import services as qa

@@ -1,4 +1,4 @@
-"""The few seconds of shared caching of public pages (dialogkonferanse/caching.py)."""
+"""The few seconds of shared caching of public pages (dialogkonferanse/common/caching.py)."""
 
 from __future__ import annotations
 

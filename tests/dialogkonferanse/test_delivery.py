@@ -10,13 +10,13 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from dialogkonferanse import delivery
 from dialogkonferanse.celery import app as celery_app
 from dialogkonferanse.choices import EmailStatus
-from dialogkonferanse.emails import DELIVER_EMAIL_TASK, Attachment, queue_email
-from dialogkonferanse.mime import message_id
 from dialogkonferanse.models import OutboundEmail
-from dialogkonferanse.tasks import deliver_email, sweep_outbox
+from dialogkonferanse.outbox import delivery
+from dialogkonferanse.outbox.message import message_id
+from dialogkonferanse.outbox.queue import DELIVER_EMAIL_TASK, Attachment, queue_email
+from dialogkonferanse.outbox.tasks import deliver_email, sweep_outbox
 from tests.factories import make_buyer, make_conference
 
 pytestmark = pytest.mark.django_db(transaction=True)

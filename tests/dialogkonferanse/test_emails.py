@@ -13,13 +13,13 @@ from django.db import connections, transaction
 from django.utils import timezone, translation
 
 from dialogkonferanse.choices import EmailStatus
-from dialogkonferanse.emails import (
+from dialogkonferanse.models import OutboundEmail
+from dialogkonferanse.outbox.queue import (
     Attachment,
     EmailAddressError,
     emails_for_registration,
     queue_email,
 )
-from dialogkonferanse.models import OutboundEmail
 from registrations.models import Registration
 from tests.factories import make_buyer, make_conference
 
@@ -295,7 +295,7 @@ def test_mime_subject_reads_back_exactly(subject):
     import email
     import email.policy
 
-    from dialogkonferanse.mime import message_bytes
+    from dialogkonferanse.outbox.message import message_bytes
 
     data = message_bytes(
         subject=subject,

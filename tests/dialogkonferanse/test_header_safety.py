@@ -11,9 +11,9 @@ import pytest
 from django.db import transaction
 
 from dialogkonferanse.choices import EmailStatus
-from dialogkonferanse.delivery import deliver_queued_emails
-from dialogkonferanse.emails import queue_email
 from dialogkonferanse.models import OutboundEmail
+from dialogkonferanse.outbox.delivery import deliver_queued_emails
+from dialogkonferanse.outbox.queue import queue_email
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

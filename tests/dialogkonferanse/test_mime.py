@@ -10,7 +10,7 @@ import email.policy
 import pytest
 from django.core.mail import BadHeaderError
 
-from dialogkonferanse.mime import message_bytes, message_id
+from dialogkonferanse.outbox.message import message_bytes, message_id
 
 ICS = (
     "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Dialogkonferanse//EN\r\nBEGIN:VEVENT\r\n"

@@ -16,8 +16,8 @@ from kombu.exceptions import OperationalError
 from dialogkonferanse.celery import app as celery_app
 from dialogkonferanse.choices import EmailStatus
 from dialogkonferanse.common.tasks import enqueue_on_commit, registered_task
-from dialogkonferanse.emails import queue_email
 from dialogkonferanse.models import OutboundEmail
+from dialogkonferanse.outbox.queue import queue_email
 from registrations.services import request_access_link
 from tests.factories import make_conference
 

@@ -2,8 +2,8 @@
 answering, whether or not the address is registered; only the owner of a registered address is
 emailed, after the response. Checked in both configurations: with a broker (the suite's Redis)
 and with eager tasks (the embedded defaults of make run, where tasks a request queues run once
-its response is sent: dialogkonferanse/eager.py). How long each takes is measured by make bench
-(bench/bench_enumeration.py), not here: a machine's load must not fail the suite.
+its response is sent: dialogkonferanse/common/eager.py). How long each takes is measured by make
+bench (bench/bench_enumeration.py), not here: a machine's load must not fail the suite.
 (Byte-identical pages in every language: tests/registrations/test_views.py.)"""
 
 from __future__ import annotations

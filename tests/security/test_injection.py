@@ -15,9 +15,9 @@ from django.utils import timezone
 from icalendar import Calendar
 
 from conferences.choices import ConferenceStatus
-from dialogkonferanse.delivery import deliver_queued_emails
-from dialogkonferanse.emails import queue_email
 from dialogkonferanse.models import OutboundEmail
+from dialogkonferanse.outbox.delivery import deliver_queued_emails
+from dialogkonferanse.outbox.queue import queue_email
 from qa.models import Answer
 from registrations.services import reissue_access_link
 from tests.factories import make_conference, make_question, make_registration, make_user

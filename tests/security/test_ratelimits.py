@@ -19,8 +19,8 @@ from django.test import Client
 from django.utils import timezone
 
 from conferences.choices import ConferenceStatus
+from dialogkonferanse.common.ratelimit import client_ip
 from registrations.models import Registration
-from registrations.ratelimit import client_ip
 from tests.factories import make_conference
 from tests.security import servers
 

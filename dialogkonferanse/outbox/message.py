@@ -24,7 +24,7 @@ from django.conf import settings
 from django.core.mail import BadHeaderError, EmailMessage, EmailMultiAlternatives
 from django.core.mail.message import MIMEMixin
 
-from .common.validators import has_control_characters
+from dialogkonferanse.common.validators import has_control_characters
 
 
 def message_id(idempotency_key: str) -> str:

@@ -1,4 +1,5 @@
-"""Admin for the email outbox: procurement staff see every email, its state and its error."""
+"""Admin for the audit log: procurement staff view, filter, search and export it; nobody adds,
+changes or deletes an entry."""
 
 from __future__ import annotations
 
@@ -7,115 +8,16 @@ import io
 import json
 from typing import Any
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
-from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from .audit import AuditedAdminMixin
-from .choices import AuditAction
-from .common.admin_mixins import NoAddOrDeleteAdminMixin, ReadOnlyAdminMixin
-from .common.spreadsheet import neutralise_cell
-from .emails import requeue_failed_emails
-from .models import AuditEntry, OutboundAttachment, OutboundEmail
-
-
-class OutboundAttachmentInline(NoAddOrDeleteAdminMixin, admin.TabularInline):
-    model = OutboundAttachment
-    extra = 0
-    can_delete = False
-    fields = ("filename", "mimetype", "size")
-    readonly_fields = fields
-
-    @admin.display(description=_("size (bytes)"))
-    def size(self, obj: OutboundAttachment) -> int:
-        return len(obj.content or b"")
-
-
-@admin.register(OutboundEmail)
-class OutboundEmailAdmin(NoAddOrDeleteAdminMixin, AuditedAdminMixin, admin.ModelAdmin):
-    # Never deleted: the outbox is part of the dialogue's documentation (DOMAIN.md rule 8).
-    list_display = (
-        "created_at",
-        "to_email",
-        "kind",
-        "language",
-        "subject",
-        "status",
-        "attempts",
-        "sent_at",
-        "conference",
-    )
-    list_filter = ("status", "kind", "language", "conference")
-    list_select_related = ("conference",)
-    search_fields = ("to_email", "subject")
-    date_hierarchy = "created_at"
-    show_full_result_count = False
-    inlines = (OutboundAttachmentInline,)
-    actions = ("requeue_failed",)
-    fieldsets = (
-        (None, {"fields": ("kind", "to_email", "reply_to", "language", "subject")}),
-        (
-            _("Delivery"),
-            {
-                "fields": (
-                    "status",
-                    "attempts",
-                    "last_error",
-                    "queued_at",
-                    "next_attempt_at",
-                    "sending_started_at",
-                    "sent_at",
-                    "idempotency_key",
-                )
-            },
-        ),
-        (_("Cause"), {"fields": ("conference", "registration")}),
-        (_("Content"), {"fields": ("body_text", "body_html")}),
-        (_("Record"), {"fields": ("created_at", "updated_at")}),
-    )
-    readonly_fields = (
-        "kind",
-        "to_email",
-        "reply_to",
-        "language",
-        "subject",
-        "status",
-        "attempts",
-        "last_error",
-        "queued_at",
-        "next_attempt_at",
-        "sending_started_at",
-        "sent_at",
-        "idempotency_key",
-        "conference",
-        "registration",
-        "body_text",
-        "body_html",
-        "created_at",
-        "updated_at",
-    )
-
-    @admin.action(description=_("Re-queue selected failed emails"), permissions=("change",))
-    def requeue_failed(self, request: HttpRequest, queryset: QuerySet[OutboundEmail]) -> None:
-        ids = list(queryset.values_list("pk", flat=True))
-        count = requeue_failed_emails(email_ids=ids, actor=request.user)
-        skipped = len(ids) - count
-        self.message_user(
-            request,
-            ngettext("%(count)d email re-queued.", "%(count)d emails re-queued.", count)
-            % {"count": count},
-            messages.SUCCESS if count else messages.WARNING,
-        )
-        if skipped:
-            self.message_user(
-                request,
-                gettext("%(count)d selected emails were not failed and were left as they are.")
-                % {"count": skipped},
-                messages.WARNING,
-            )
+from dialogkonferanse.choices import AuditAction
+from dialogkonferanse.common.admin_mixins import ReadOnlyAdminMixin
+from dialogkonferanse.common.spreadsheet import neutralise_cell
+from dialogkonferanse.models import AuditEntry
 
 
 class AuditActionFilter(admin.SimpleListFilter):

@@ -26,11 +26,11 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from . import mime
-from .choices import EmailStatus
-from .emails import check_header_safe, dispatch_email_tasks, single_line
-from .mime import StoredEmailMessage
-from .models import OutboundAttachment, OutboundEmail
+from dialogkonferanse.choices import EmailStatus
+from dialogkonferanse.models import OutboundAttachment, OutboundEmail
+from dialogkonferanse.outbox import message as mime
+from dialogkonferanse.outbox.message import StoredEmailMessage
+from dialogkonferanse.outbox.queue import check_header_safe, dispatch_email_tasks, single_line
 
 logger = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from . import delivery
+from dialogkonferanse.outbox import delivery
 
 
 @shared_task(name="dialogkonferanse.deliver_email", acks_late=True, ignore_result=True)

@@ -24,8 +24,8 @@ from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
-from .choices import AuditAction
-from .models import AuditEntry
+from dialogkonferanse.choices import AuditAction
+from dialogkonferanse.models import AuditEntry
 
 # Recorded only as "changed": their values would be credentials or whole messages.
 SECRET_FIELDS = frozenset({"token_hash", "session_secret", "password", "mime", "frame_data"})

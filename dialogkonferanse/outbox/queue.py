@@ -4,7 +4,8 @@ Queueing: ``queue_email`` renders ``templates/emails/<template>/{subject.txt,bod
 in the recipient's language and Oslo time and writes one ``OutboundEmail`` row inside the
 caller's transaction; the send task is queued only after commit.
 
-Delivery (claim, send over one SMTP connection, sweep) lives in ``dialogkonferanse.delivery``.
+Delivery (claim, send over one SMTP connection, sweep) lives in
+``dialogkonferanse.outbox.delivery``.
 """
 
 from __future__ import annotations
@@ -25,12 +26,12 @@ from django.template.loader import get_template
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
-from .audit import record_change, snapshot
-from .choices import EmailStatus
-from .common.tasks import enqueue_on_commit
-from .common.validators import has_control_characters, one_line
-from .mime import message_bytes
-from .models import OutboundAttachment, OutboundEmail
+from dialogkonferanse.audit.log import record_change, snapshot
+from dialogkonferanse.choices import EmailStatus
+from dialogkonferanse.common.tasks import enqueue_on_commit
+from dialogkonferanse.common.validators import has_control_characters, one_line
+from dialogkonferanse.models import OutboundAttachment, OutboundEmail
+from dialogkonferanse.outbox.message import message_bytes
 
 if TYPE_CHECKING:
     from conferences.models import Conference
