@@ -3,7 +3,7 @@
 ``page_ratio`` is the landing page's requests/s over that of the probe's constant page in the
 same server (the rest of the stack, middleware and server cost cancel out), served as
 production serves it to visitors without a session: rendered once per
-``PUBLIC_PAGE_CACHE_SECONDS`` and shared in between (dialogkonferanse/caching.py). The same
+``PUBLIC_PAGE_CACHE_SECONDS`` and shared in between (dialogkonferanse/common/caching.py). The same
 comparison with that cache off (every request renders the page) is in the details as
 ``uncached``. The query figures, counted with the cache off, prove the agenda is fetched in a
 fixed number of queries however long it is.
