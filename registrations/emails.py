@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from dialogkonferanse.outbox.queue import Attachment, EmailAddressError, email_queued, queue_email
+from dialogkonferanse.outbox.queue import Attachment, email_queued, queue_email
 
 from .choices import EmailKind
-from .exceptions import RegistrationError
 from .ics import INVITE_MIMETYPE, plenary_invite
 from .links import conference_url, personal_link, stream_page_url
 from .models import Registration
@@ -62,22 +61,19 @@ def _queue(
 ) -> Any:
     context = _context(registration, token=token)
     context.update(extra or {})
-    try:
-        return queue_email(
-            kind=kind.value,
-            to=registration.email,
-            language=registration.language,
-            template=TEMPLATES[kind],
-            context=context,
-            idempotency_key=idempotency_key,
-            attachments=_invite(registration) if attach_invite else (),
-            conference=registration.conference,
-            registration=registration,
-            reply_to=registration.conference.contact_email,
-            secrets=[token] if token else (),
-        )
-    except EmailAddressError as exc:  # a stored address that predates the rule on addresses
-        raise RegistrationError(str(exc)) from exc
+    return queue_email(
+        kind=kind.value,
+        to=registration.email,
+        language=registration.language,
+        template=TEMPLATES[kind],
+        context=context,
+        idempotency_key=idempotency_key,
+        attachments=_invite(registration) if attach_invite else (),
+        conference=registration.conference,
+        registration=registration,
+        reply_to=registration.conference.contact_email,
+        secrets=[token] if token else (),
+    )
 
 
 def queue_confirmation(registration: Registration, *, token: str) -> Any:

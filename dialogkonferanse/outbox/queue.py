@@ -136,6 +136,11 @@ def check_recipient(address: str) -> str:
     return stripped
 
 
+def _printable(address: str) -> str:
+    """A refused address as it can be stored and shown: control characters escaped."""
+    return address.encode("unicode_escape").decode("ascii")[:254]
+
+
 # --- Queueing -------------------------------------------------------------------------------
 
 
@@ -162,30 +167,45 @@ def queue_email(
     Invariant: one row per ``idempotency_key`` (unique constraint; an insert that loses the race
     writes nothing and returns the existing row). Lock: none beyond the unique index.
     Side effect: the send task is queued on commit, so a rolled-back caller sends nothing.
-    Raises ``EmailAddressError`` (nothing written) for a recipient or reply-to address with a
-    control character or that is not one valid address.
+    A recipient or reply-to address that holds a control character or is not one valid address
+    (only a row stored before the rule on addresses, or written around the models, can have one)
+    is never sent to: the row is written as failed, with the reason in ``last_error`` and no
+    message, and no task is queued. So one such address never stops the change that causes the
+    email, or the other emails of a bulk send; a caller that must tell someone checks the
+    returned row's status.
     """
-    to = check_recipient(to)
-    if reply_to:
-        reply_to = check_recipient(reply_to)
     if language not in dict(settings.LANGUAGES):
         raise ValueError(f"Unknown language {language!r}.")
+    refusal = ""
+    try:
+        to = check_recipient(to)
+        if reply_to:
+            reply_to = check_recipient(reply_to)
+    except EmailAddressError as exc:
+        refusal = str(exc)
+        logger.warning("Email %s not queued: its address is not one to send to", idempotency_key)
+        # Kept readable for staff, and storable (PostgreSQL text holds no NUL byte).
+        to, reply_to = _printable(to), _printable(reply_to)
     # No look-up first: almost every key is new, and the unique index answers for the rest.
     rendered = render_email(
         template=template, context=context, language=language, conference=conference
     )
     now = timezone.now()
-    mime = message_bytes(
-        subject=single_line(rendered.subject),
-        body_text=rendered.body_text,
-        body_html=rendered.body_html,
-        to_email=to,
-        reply_to=reply_to,
-        idempotency_key=idempotency_key,
-        attachments=[(a.filename, a.content, a.mimetype) for a in attachments],
-    )
+    mime = b""
+    if not refusal:
+        mime = message_bytes(
+            subject=single_line(rendered.subject),
+            body_text=rendered.body_text,
+            body_html=rendered.body_html,
+            to_email=to,
+            reply_to=reply_to,
+            idempotency_key=idempotency_key,
+            attachments=[(a.filename, a.content, a.mimetype) for a in attachments],
+        )
     email = OutboundEmail(
         mime=mime,
+        status=EmailStatus.FAILED if refusal else EmailStatus.QUEUED,
+        last_error=refusal,
         kind=kind,
         to_email=to,
         reply_to=reply_to,
@@ -219,7 +239,8 @@ def queue_email(
         if existing is None:
             raise  # another constraint refused the row
         return existing
-    dispatch_email_tasks([email.pk])
+    if not refusal:
+        dispatch_email_tasks([email.pk])
     return email
 
 

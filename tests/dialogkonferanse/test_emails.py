@@ -16,7 +16,6 @@ from dialogkonferanse.choices import EmailStatus
 from dialogkonferanse.models import OutboundEmail
 from dialogkonferanse.outbox.queue import (
     Attachment,
-    EmailAddressError,
     emails_for_registration,
     queue_email,
 )
@@ -139,11 +138,12 @@ def test_queue_email_rolled_back_leaves_no_row_and_no_task(django_capture_on_com
         "not an address",
     ],
 )
-def test_queue_email_bad_recipient_raises(to: str) -> None:
-    with pytest.raises(ValueError, match="address"):
-        _queue(None, to=to, idempotency_key=f"bad:{to}")
+def test_queue_email_bad_recipient_is_recorded_failed(to: str) -> None:
+    email = _queue(None, to=to, idempotency_key=f"bad:{to}")
 
-    assert OutboundEmail.objects.count() == 0
+    email.refresh_from_db()
+    assert (email.status, bytes(email.mime)) == (EmailStatus.FAILED, b"")
+    assert "address" in email.last_error
 
 
 HOSTILE_ADDRESSES = [
@@ -159,25 +159,39 @@ HOSTILE_ADDRESSES = [
 
 @pytest.mark.parametrize("address", HOSTILE_ADDRESSES, ids=repr)
 @pytest.mark.parametrize("field", ["to", "reply_to"])
-def test_queue_email_control_character_in_address_is_refused(field: str, address: str) -> None:
-    with pytest.raises(EmailAddressError) as raised:
-        _queue(None, **{field: address})
+def test_queue_email_control_character_in_address_is_recorded_failed_unsent(
+    field: str, address: str, django_capture_on_commit_callbacks
+) -> None:
+    with django_capture_on_commit_callbacks() as callbacks:
+        email = _queue(None, **{field: address})
 
-    assert str(raised.value) == (
+    email.refresh_from_db()
+    assert (email.status, email.last_error, bytes(email.mime)) == (
+        EmailStatus.FAILED,
         "Not a valid email address to send to: it must be a single address without line "
-        "breaks or control characters."
+        "breaks or control characters.",
+        b"",
     )
-    assert OutboundEmail.objects.count() == 0
+    assert email.subject == ": Velkommen"  # the record of what would have been sent stays
+    assert callbacks == []  # no send task
 
 
 def test_queue_email_refusal_is_translated() -> None:
-    with translation.override("nn"), pytest.raises(EmailAddressError) as raised:
-        _queue(None, to=HOSTILE_ADDRESSES[0])
+    with translation.override("nn"):
+        email = _queue(None, to=HOSTILE_ADDRESSES[0])
 
-    assert str(raised.value) == (
+    assert email.last_error == (
         "Ikkje ei gyldig e-postadresse å sende til: det må vere éi einskild adresse utan "
         "linjeskift eller kontrollteikn."
     )
+
+
+def test_queue_email_refused_address_does_not_stop_the_next_email() -> None:
+    refused = _queue(None, to=HOSTILE_ADDRESSES[0], idempotency_key="bulk:1")
+    accepted = _queue(None, to="kari@example.no", idempotency_key="bulk:2")
+
+    statuses = dict(OutboundEmail.objects.values_list("pk", "status"))
+    assert statuses == {refused.pk: EmailStatus.FAILED, accepted.pk: EmailStatus.QUEUED}
 
 
 @pytest.mark.parametrize(

@@ -8,11 +8,13 @@ from django.db import connection, transaction
 
 from conferences.choices import ConferenceStatus
 from conferences.services import transition_conference
+from dialogkonferanse.choices import EmailStatus
 from dialogkonferanse.models import OutboundEmail
 from qa import services
 from qa.choices import Channel, QuestionStatus
 from qa.exceptions import QaClosedError, QaError, RateLimitedError, StaleQuestionError
 from qa.models import Answer, Attendance, LiveEvent, Question, Vote
+from registrations.models import Registration
 from tests.factories import make_conference, make_moderator, make_question, make_registration
 
 pytestmark = pytest.mark.django_db
@@ -479,3 +481,27 @@ def test_send_answer_digest_emails_every_active_registrant_once(live_conference,
     assert "Fastpris." in emails[0].body_text
     with pytest.raises(QaError, match="no new written answers"):
         services.send_answer_digest(conference_id=live_conference.pk, moderator=None)
+
+
+def test_send_answer_digest_stored_hostile_address_fails_that_email_only(live_conference, roles):
+    """An address stored before the rule on addresses (or around the models) is refused by the
+    outbox without stopping the digest for everyone else."""
+    answered = make_question(conference=live_conference, status="published", text="Pris?")
+    services.answer_question(**_common(answered, text="Fastpris."))
+    hostile = make_registration(conference=live_conference)
+    Registration.objects.filter(pk=hostile.pk).update(email='"a\x0bBcc:x@evil.example"@p.example')
+    transition_conference(
+        conference_id=live_conference.pk, to_status=ConferenceStatus.FOLLOW_UP, actor=None
+    )
+
+    digest = services.send_answer_digest(conference_id=live_conference.pk, moderator=None)
+
+    statuses = sorted(
+        OutboundEmail.objects.filter(kind="qa_answer_digest").values_list(
+            "registration_id", "status"
+        )
+    )
+    assert statuses == sorted(
+        [(answered.registration_id, EmailStatus.QUEUED), (hostile.pk, EmailStatus.FAILED)]
+    )
+    assert digest.recipients == 2
