@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.contrib.admin.models import LogEntry
@@ -119,6 +120,17 @@ def export_row(obj: Model, exclude: Iterable[str] = ()) -> dict[str, Any]:
 # --- The handlers ---------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Anonymisation:
+    """One anonymisation run, as every handler sees it."""
+
+    scrubber: Scrubber  # replaces the person's identifying values in free text
+    previous_email: str  # the address before the registrations handler replaced it
+    now: dt.datetime
+    actor: AbstractBaseUser | None
+    reason: str
+
+
 class PersonalDataHandler:
     """How one app's tables hold a person's data. Subclass, set ``identifier`` and
     ``models``, override what applies, and return the class from a receiver of
@@ -152,17 +164,8 @@ class PersonalDataHandler:
         del registration
         return {}
 
-    def anonymise(
-        self,
-        registration: Registration,
-        *,
-        scrubber: Scrubber,
-        previous_email: str,
-        now: dt.datetime,
-        actor: AbstractBaseUser | None,
-        reason: str,
-    ) -> None:
-        """Remove the person from this app's rows. ``previous_email`` is the address as it was
+    def anonymise(self, registration: Registration, run: Anonymisation) -> None:
+        """Remove the person from this app's rows. ``run.previous_email`` is the address as it was
         before the registrations handler replaced it."""
 
 
@@ -217,19 +220,10 @@ class OutboxHandler(PersonalDataHandler):
         emails = self._emails(registration, registration.email).order_by("created_at", "pk")
         return {"emails": [export_row(e, exclude=("registration", "conference")) for e in emails]}
 
-    def anonymise(
-        self,
-        registration: Registration,
-        *,
-        scrubber: Scrubber,
-        previous_email: str,
-        now: dt.datetime,
-        actor: AbstractBaseUser | None,
-        reason: str,
-    ) -> None:
+    def anonymise(self, registration: Registration, run: Anonymisation) -> None:
         # The record of what was sent stays (kind, status, times); the person goes. Emails
         # still queued are not sent.
-        emails = self._emails(registration, previous_email)
+        emails = self._emails(registration, run.previous_email)
         emails.filter(status__in=(EmailStatus.QUEUED, EmailStatus.SENDING)).update(
             status=EmailStatus.FAILED,
             last_error=_("Not sent: the recipient's personal data was anonymised."),
@@ -238,11 +232,11 @@ class OutboxHandler(PersonalDataHandler):
         for email in OutboundEmail.objects.filter(pk__in=email_ids):
             OutboundEmail.objects.filter(pk=email.pk).update(
                 to_email=registration.email,
-                subject=scrubber.text(email.subject),
+                subject=run.scrubber.text(email.subject),
                 body_text=REMOVED_BODY,
                 body_html="",
                 mime=b"",
-                last_error=scrubber.text(email.last_error),
+                last_error=run.scrubber.text(email.last_error),
             )
         OutboundAttachment.objects.filter(email_id__in=email_ids).update(content=b"")
 
@@ -271,24 +265,15 @@ class AuditHandler(PersonalDataHandler):
             ]
         }
 
-    def anonymise(
-        self,
-        registration: Registration,
-        *,
-        scrubber: Scrubber,
-        previous_email: str,
-        now: dt.datetime,
-        actor: AbstractBaseUser | None,
-        reason: str,
-    ) -> None:
+    def anonymise(self, registration: Registration, run: Anonymisation) -> None:
         # Django's admin history names objects as they were ("Company (Name)").
         LogEntry.objects.filter(
             content_type=ContentType.objects.get_for_model(registration),
             object_id=str(registration.pk),
         ).update(object_repr=str(registration)[:200])
-        scrub_rows(LogEntry.objects.all(), ("object_repr", "change_message"), scrubber)
+        scrub_rows(LogEntry.objects.all(), ("object_repr", "change_message"), run.scrubber)
         personal_fields = {field for h in get_handlers() for field in h.personal_fields}
-        self._scrub_audit(registration.pk, scrubber, personal_fields)
+        self._scrub_audit(registration.pk, run.scrubber, personal_fields)
 
     @staticmethod
     def _scrub_audit(registration_id: int, scrubber: Scrubber, personal_fields: set[str]) -> None:

@@ -3,12 +3,14 @@ waiting-list places and the meeting log. Registered in ``MeetingsConfig.ready()`
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
-
-from dialogkonferanse.personal_data import PersonalDataHandler, Scrubber, export_row, scrub_rows
+from dialogkonferanse.personal_data import (
+    Anonymisation,
+    PersonalDataHandler,
+    export_row,
+    scrub_rows,
+)
 from registrations.models import Registration
 
 from .models import Meeting, MeetingEvent, Minutes, WaitingListEntry
@@ -50,23 +52,14 @@ class MeetingsHandler(PersonalDataHandler):
             ],
         }
 
-    def anonymise(
-        self,
-        registration: Registration,
-        *,
-        scrubber: Scrubber,
-        previous_email: str,
-        now: dt.datetime,
-        actor: AbstractBaseUser | None,
-        reason: str,
-    ) -> None:
+    def anonymise(self, registration: Registration, run: Anonymisation) -> None:
         scrub_rows(
             Minutes.objects.filter(meeting__registration_id=registration.pk),
             ("internal_notes", "business_secret_passages", "public_summary"),
-            scrubber,
+            run.scrubber,
         )
         scrub_rows(
-            MeetingEvent.objects.filter(registration_id=registration.pk), ("details",), scrubber
+            MeetingEvent.objects.filter(registration_id=registration.pk), ("details",), run.scrubber
         )
 
 

@@ -4,12 +4,14 @@ their votes and attendance, and copies of their name in the live events. Registe
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
-
-from dialogkonferanse.personal_data import PersonalDataHandler, Scrubber, export_row, scrub_rows
+from dialogkonferanse.personal_data import (
+    Anonymisation,
+    PersonalDataHandler,
+    export_row,
+    scrub_rows,
+)
 from registrations.models import Registration
 
 from .models import Answer, Attendance, LiveEvent, Question, Vote
@@ -51,24 +53,15 @@ class QaHandler(PersonalDataHandler):
             ],
         }
 
-    def anonymise(
-        self,
-        registration: Registration,
-        *,
-        scrubber: Scrubber,
-        previous_email: str,
-        now: dt.datetime,
-        actor: AbstractBaseUser | None,
-        reason: str,
-    ) -> None:
+    def anonymise(self, registration: Registration, run: Anonymisation) -> None:
         # Free text that may quote the person: theirs, and what staff wrote about it.
         questions = Question.objects.filter(registration_id=registration.pk)
-        scrub_rows(questions, ("text", "original_text", "rejection_reason"), scrubber)
-        scrub_rows(Answer.objects.filter(question__in=questions), ("text",), scrubber)
+        scrub_rows(questions, ("text", "original_text", "rejection_reason"), run.scrubber)
+        scrub_rows(Answer.objects.filter(question__in=questions), ("text",), run.scrubber)
         scrub_rows(
             LiveEvent.objects.filter(conference_id=registration.conference_id),
             ("payload", "frame_data"),
-            scrubber,
+            run.scrubber,
         )
 
 

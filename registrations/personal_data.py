@@ -3,17 +3,14 @@ their personal link and sessions. Registered in ``RegistrationsConfig.ready()``.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable
 from typing import Any
-
-from django.contrib.auth.models import AbstractBaseUser
 
 from dialogkonferanse.models import AuditEntry
 from dialogkonferanse.personal_data import (
     ANONYMISED,
+    Anonymisation,
     PersonalDataHandler,
-    Scrubber,
     export_row,
 )
 
@@ -60,16 +57,7 @@ class RegistrationHandler(PersonalDataHandler):
             },
         }
 
-    def anonymise(
-        self,
-        registration: Registration,
-        *,
-        scrubber: Scrubber,
-        previous_email: str,
-        now: dt.datetime,
-        actor: AbstractBaseUser | None,
-        reason: str,
-    ) -> None:
+    def anonymise(self, registration: Registration, run: Anonymisation) -> None:
         registration.contact_name = ANONYMISED
         registration.email = anonymised_email(registration.pk)
         registration.phone = ""
@@ -78,7 +66,7 @@ class RegistrationHandler(PersonalDataHandler):
         registration.token_hash = None
         registration.token_issued_at = None
         registration.session_secret = new_session_secret()
-        registration.anonymised_at = now
+        registration.anonymised_at = run.now
         registration.save()
 
 

@@ -24,7 +24,7 @@ from conferences.choices import ConferenceStatus
 from conferences.models import Conference
 from dialogkonferanse.audit.log import record_audit, snapshot
 from dialogkonferanse.choices import AuditAction
-from dialogkonferanse.personal_data import ANONYMISED, Scrubber, get_handlers
+from dialogkonferanse.personal_data import ANONYMISED, Anonymisation, Scrubber, get_handlers
 
 from .models import Registration
 from .personal_data import PERSONAL_FIELDS
@@ -76,15 +76,11 @@ def anonymise_registration(
             value for handler in handlers for value in handler.identifying_values(registration)
         )
         before = snapshot(registration)
+        run = Anonymisation(
+            scrubber=scrubber, previous_email=before["email"], now=now, actor=actor, reason=reason
+        )
         for handler in handlers:
-            handler.anonymise(
-                registration,
-                scrubber=scrubber,
-                previous_email=before["email"],
-                now=now,
-                actor=actor,
-                reason=reason,
-            )
+            handler.anonymise(registration, run)
         record_audit(
             actor=actor,
             action=AuditAction.ANONYMISE,

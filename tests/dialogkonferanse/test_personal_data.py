@@ -19,6 +19,7 @@ from conferences.models import Conference
 from dialogkonferanse.celery import app as celery_app
 from dialogkonferanse.models import OutboundEmail
 from dialogkonferanse.personal_data import (
+    Anonymisation,
     PersonalDataHandler,
     covered_models,
     get_handlers,
@@ -87,15 +88,15 @@ class _NewAppHandler(PersonalDataHandler):
     def export(self, registration: Any) -> dict[str, Any]:
         return {"new_app": [{"registration": registration.pk}]}
 
-    def anonymise(self, registration: Any, *, previous_email: str, **kwargs: Any) -> None:
-        _Calls.anonymised.append((registration.pk, registration.email, previous_email))
+    def anonymise(self, registration: Any, run: Anonymisation) -> None:
+        _Calls.anonymised.append((registration.pk, registration.email, run.previous_email))
 
 
 class _FailingHandler(PersonalDataHandler):
     identifier = "failing"
     order = 40
 
-    def anonymise(self, registration: Any, **kwargs: Any) -> None:
+    def anonymise(self, registration: Any, run: Anonymisation) -> None:
         raise RuntimeError("disk full")
 
 
