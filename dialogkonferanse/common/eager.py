@@ -15,14 +15,15 @@ the shell, tests calling services) eager tasks run at once, as Celery runs them.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from contextvars import ContextVar
 from functools import partial
 from typing import Any
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from celery import Task
 from django.http import HttpRequest, HttpResponseBase
+
+from dialogkonferanse.common.middleware import SyncAndAsyncMiddleware
 
 logger = logging.getLogger(__name__)
 
@@ -67,19 +68,10 @@ def run_held(tasks: list[Callable[[], Any]]) -> None:
         _held.reset(token)
 
 
-class DeferEagerTasksMiddleware:
+class DeferEagerTasksMiddleware(SyncAndAsyncMiddleware):
     """Holds back the eager tasks a request queues and runs them when its response is closed:
     after the server has sent it (ASGI and WSGI servers, and the test client, close every
     response once it is delivered). Outermost, so every later middleware is covered."""
-
-    sync_capable = True
-    async_capable = True
-
-    def __init__(self, get_response: Callable[..., HttpResponseBase | Awaitable]) -> None:
-        self.get_response = get_response
-        self.is_async = iscoroutinefunction(get_response)
-        if self.is_async:
-            markcoroutinefunction(self)
 
     def __call__(self, request: HttpRequest):  # type: ignore[no-untyped-def]
         if self.is_async:

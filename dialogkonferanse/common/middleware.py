@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from inspect import iscoroutinefunction
 from urllib.parse import parse_qsl
 
-from asgiref.sync import markcoroutinefunction, sync_to_async
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.conf import settings
 from django.core.exceptions import BadRequest, SuspiciousOperation
 from django.db import InterfaceError, OperationalError
@@ -27,13 +26,10 @@ logger = logging.getLogger(__name__)
 RETRY_AFTER_SECONDS = 30
 
 
-class ContentSecurityPolicyMiddleware:
-    """Send a strict Content-Security-Policy: no inline scripts or styles, no other hosts.
-
-    Frames are allowed only from the stream providers in ``CSP_FRAME_SRC``; the pages load those
-    players only after the viewer clicks. The admin keeps Django's inline style attributes.
-    Works natively under ASGI and WSGI, so streamed responses are not buffered.
-    """
+class SyncAndAsyncMiddleware:
+    """Base of a middleware that runs natively under ASGI and WSGI (so streamed responses are
+    not buffered and no thread hop is added): ``__call__`` serves sync stacks, ``_acall`` async
+    ones; ``is_async`` says which this instance is in."""
 
     sync_capable = True
     async_capable = True
@@ -43,6 +39,23 @@ class ContentSecurityPolicyMiddleware:
         self.is_async = iscoroutinefunction(get_response)
         if self.is_async:
             markcoroutinefunction(self)
+
+    def __call__(self, request: HttpRequest):  # type: ignore[no-untyped-def]
+        raise NotImplementedError
+
+    async def _acall(self, request: HttpRequest) -> HttpResponseBase:
+        raise NotImplementedError
+
+
+class ContentSecurityPolicyMiddleware(SyncAndAsyncMiddleware):
+    """Send a strict Content-Security-Policy: no inline scripts or styles, no other hosts.
+
+    Frames are allowed only from the stream providers in ``CSP_FRAME_SRC``; the pages load those
+    players only after the viewer clicks. The admin keeps Django's inline style attributes.
+    """
+
+    def __init__(self, get_response: Callable[..., HttpResponseBase | Awaitable]) -> None:
+        super().__init__(get_response)
         frame_src = " ".join(["'self'", *settings.CSP_FRAME_SRC])
         base = [
             "default-src 'self'",
@@ -129,7 +142,7 @@ def _suspect(request: HttpRequest) -> bool:
     )
 
 
-class UnreadableRequestMiddleware:
+class UnreadableRequestMiddleware(SyncAndAsyncMiddleware):
     """Answer 400 to a request Django cannot read properly, before anything else reads it.
 
     Refused: a declared charset other than UTF-8; a NUL byte in the query string
@@ -142,15 +155,6 @@ class UnreadableRequestMiddleware:
     Works natively under ASGI and WSGI; responses pass through untouched (streams stay
     streams).
     """
-
-    sync_capable = True
-    async_capable = True
-
-    def __init__(self, get_response: Callable[..., HttpResponseBase | Awaitable]) -> None:
-        self.get_response = get_response
-        self.is_async = iscoroutinefunction(get_response)
-        if self.is_async:
-            markcoroutinefunction(self)
 
     def __call__(self, request: HttpRequest):  # type: ignore[no-untyped-def]
         if self.is_async:
