@@ -126,6 +126,7 @@ def register(request: HttpRequest, slug: str) -> HttpResponse:
         "conference": conference,
         "footer_buyer": conference.buyer,
         "form": form,
+        "form_cache_seconds": settings.REGISTRATION_FORM_CACHE_SECONDS,
         "closed_message": closed_message,
     }
     return render(request, "registrations/register.html", context)

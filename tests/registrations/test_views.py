@@ -4,6 +4,8 @@ import datetime as dt
 import logging
 
 import pytest
+from django.core.cache import cache
+from django.core.cache.utils import make_template_fragment_key
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -63,6 +65,52 @@ def test_register_get_no_one_to_one_offered_hides_the_choice(client):
     html = client.get(_register_url(conference)).content.decode()
 
     assert 'name="wants_one_to_one"' not in html
+
+
+def _form_markup(html: str) -> str:
+    start = html.index('class="registration-form"')
+    return html[start : html.index('class="dialogue-rules', start)]
+
+
+def test_register_get_empty_form_markup_kept_per_conference_version(client, conference):
+    first = _form_markup(client.get(_register_url(conference)).content.decode())
+    again = _form_markup(client.get(_register_url(conference)).content.decode())
+    before = conference.updated_at
+    conference.offers_one_to_one = False
+    conference.save()
+
+    changed = _form_markup(client.get(_register_url(conference)).content.decode())
+
+    kept = cache.get(
+        make_template_fragment_key("registration_form", [conference.pk, before.isoformat(), "en"])
+    )
+    assert 'name="wants_one_to_one"' in first
+    assert 'name="wants_one_to_one"' in kept
+    # Only the CSRF token differs between visitors.
+    assert (
+        first.split('name="csrfmiddlewaretoken"')[1].split(">", 1)[1]
+        == (again.split('name="csrfmiddlewaretoken"')[1].split(">", 1)[1])
+    )
+    assert 'name="wants_one_to_one"' not in changed  # a change shows at once
+
+
+def test_register_get_empty_form_markup_kept_per_language(conference):
+    english = Client(headers={"accept-language": "en"}).get(_register_url(conference))
+    nynorsk = Client(headers={"accept-language": "nn"}).get(_register_url(conference))
+
+    assert "Organisation" in _form_markup(english.content.decode())
+    assert "Organisasjon" in _form_markup(nynorsk.content.decode())
+    assert "Contact person" not in _form_markup(nynorsk.content.decode())
+
+
+def test_register_post_invalid_form_is_not_the_kept_empty_one(client, conference, form_data):
+    client.get(_register_url(conference))  # the empty form is now kept
+
+    response = client.post(_register_url(conference), form_data(email="not-an-address"))
+
+    markup = _form_markup(response.content.decode())
+    assert 'aria-invalid="true"' in markup
+    assert 'value="not-an-address"' in markup
 
 
 def test_register_post_valid_redirects_to_neutral_page_and_stores(client, conference, form_data):
