@@ -2,7 +2,7 @@
 # The Debian 12 packages each command needs, checked before the command does anything else.
 #
 #   .ci/requirements.sh run|test|faults|ci          check; as root, install what is missing
-#   .ci/requirements.sh --list run|test|faults|ci   every package the command may need
+#   .ci/requirements.sh --list run|test|faults|ci   every package the command needs
 #
 # As root, missing packages are installed (apt-get update once, --no-install-recommends);
 # otherwise the script stops with one line naming them. README.md's "Requirements" lists the
@@ -12,9 +12,8 @@ set -euo pipefail
 # <package> <how to tell it is there> <needed by...>. How: cmd:NAME (a command on PATH),
 # lib:SONAME (a shared library ldconfig knows), file:GLOB (a file), py:MODULE (a module the
 # Python of the venv, $PYTHON or python3.11, imports). Needed by: run = make run (and so every
-# other command), test = make test, test-postgres / test-redis = make test only when no
-# PostgreSQL / Redis answers on the configured URLs (it then starts private ones),
-# faults = make faults, ci = .ci/run.
+# other command), test = make test (the server packages too: the suite itself starts private
+# servers, and make test does when none answers), faults = make faults, ci = .ci/run.
 PACKAGES='
 make                 cmd:make                                    run
 python3.11           py:sys                                      run
@@ -29,62 +28,24 @@ chromium             file:/usr/bin/chromium                      test
 npm                  cmd:npm                                     test
 postgresql-client    cmd:pg_isready                              test
 redis-tools          cmd:redis-cli                               test
-postgresql           file:/usr/lib/postgresql/*/bin/initdb       test-postgres faults
-redis-server         cmd:redis-server                            test-redis faults
+postgresql           file:/usr/lib/postgresql/*/bin/initdb       test faults
+redis-server         cmd:redis-server                            test faults
 docker-compose       cmd:docker-compose                          ci
 '
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]:-$0}")/.." && pwd)
 
 usage() {
   echo "usage: $0 [--list] run|test|faults|ci" >&2
   exit 2
 }
 
-# configured NAME: the environment's value, else the test default in pyproject.toml.
-configured() {
-  local value=${!1:-}
-  if [ -z "$value" ]; then
-    value=$(sed -n "s/^$1 = { value = \"\([^\"]*\)\".*/\1/p" "$ROOT/pyproject.toml")
-  fi
-  printf '%s' "$value"
-}
-
-# answers URL DEFAULT_PORT: does something accept connections on the URL's host and port?
-answers() {
-  local rest=${1#*://} host port
-  rest=${rest##*@}
-  rest=${rest%%/*}
-  rest=${rest%%\?*}
-  host=${rest%:*}
-  port=${rest##*:}
-  if [ "$host" = "$rest" ] || [ "${rest: -1}" = "]" ]; then
-    host=$rest
-    port=$2
-  fi
-  host=${host#[}
-  host=${host%]}
-  # No host, or a Unix socket: the tests themselves report what they cannot reach.
-  case $host in "" | /* | %2[Ff]*) return 0 ;; esac
-  timeout 3 bash -c 'exec 3<>"/dev/tcp/$0/$1"' "$host" "$port" 2>/dev/null
-}
-
-# tags GROUP [--list]: the tags of the packages GROUP needs (--list: also those it may need).
+# tags GROUP: the tags of the packages GROUP needs.
 tags() {
   case $1 in
     run) echo run ;;
     faults) echo run faults ;;
     ci) echo run test faults ci ;;
-    test)
-      echo run test
-      if [ "${2:-}" = --list ] || ! answers "$(configured DATABASE_URL)" 5432; then
-        echo test-postgres
-      fi
-      if [ "${2:-}" = --list ] || ! answers "$(configured REDIS_URL)" 6379 ||
-        ! answers "$(configured CELERY_BROKER_URL)" 6379; then
-        echo test-redis
-      fi
-      ;;
+    test) echo run test ;;
     *) usage ;;
   esac
 }
@@ -119,7 +80,7 @@ present() {
 if [ "${1:-}" = --list ]; then
   [ $# = 2 ] || usage
   case $2 in run | test | faults | ci) ;; *) usage ;; esac
-  packages $(tags "$2" --list) | cut -d' ' -f1
+  packages $(tags "$2") | cut -d' ' -f1
   exit 0
 fi
 [ $# = 1 ] || usage

@@ -33,6 +33,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from bench.harness import ROOT, BenchContext, BenchError, BenchResult, free_port, temp_dir
+from tests.security import servers
 
 BUDGET_SECONDS = 240
 
@@ -47,17 +48,7 @@ NO_LIMITS = {
     "REGISTRATION_ADDRESS_RATE_LIMIT": "",
 }
 # What make run does not set: the embedded server gets none of the bench's production settings.
-_NOT_EMBEDDED = (
-    "DJANGO_",
-    "DATABASE_",
-    "REDIS_URL",
-    "CELERY_",
-    "EMAIL_",
-    "SERVESTATIC_",
-    "CACHE_KEY_PREFIX",
-    "SITE_URL",
-    "FORWARDED_ALLOW_IPS",
-)
+_NOT_EMBEDDED = (*servers.NOT_INHERITED, "SITE_URL")
 _unknown = itertools.count(1)  # never registered: unique across the register and resend runs
 _CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 _SETUP = """
@@ -188,42 +179,20 @@ def _run(args: list[str], env: dict[str, str], what: str) -> None:
 @contextmanager
 def _embedded_server(work: Path) -> Iterator[str]:
     """uvicorn with the arguments of the Makefile's run target, on a free port."""
-    import httpx
-
     port = free_port()
     env = _embedded_env(work, port)
     _run(["manage.py", "migrate", "--no-input", "-v0"], env, "migrate (SQLite)")
     _run(["-c", "import django; django.setup()\n" + _SETUP.format(
         slug="enumeration-embedded", email=KNOWN_EMAIL)], env, "test data (SQLite)")  # fmt: skip
-    log_path = work / "server.log"
     cmd = [
         sys.executable, "-m", "uvicorn", "dialogkonferanse.asgi:application",
         "--host", "127.0.0.1", "--port", str(port), "--lifespan", "off",
     ]  # fmt: skip
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=log)
-    base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 40
-        while True:
-            if process.poll() is not None:
-                raise BenchError(f"uvicorn exited:\n{log_path.read_text()[-3000:]}")
-            try:
-                if httpx.get(base + "/healthz", timeout=5).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise BenchError(f"uvicorn not healthy:\n{log_path.read_text()[-3000:]}")
-            time.sleep(0.2)
-        yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+        with servers.serve(cmd, env, port=port, log_path=work / "server.log") as base:
+            yield base
+    except servers.ServerNotStarted as exc:
+        raise BenchError(str(exc)) from exc
 
 
 def run(ctx: BenchContext) -> list[BenchResult]:

@@ -28,8 +28,8 @@ RETRY_AFTER_SECONDS = 30
 
 class SyncAndAsyncMiddleware:
     """Base of a middleware that runs natively under ASGI and WSGI (so streamed responses are
-    not buffered and no thread hop is added): ``__call__`` serves sync stacks, ``_acall`` async
-    ones; ``is_async`` says which this instance is in."""
+    not buffered and no thread hop is added). A subclass's ``__call__`` returns
+    ``self._acall(request)`` when ``is_async`` is set and serves the sync stack otherwise."""
 
     sync_capable = True
     async_capable = True
@@ -39,12 +39,6 @@ class SyncAndAsyncMiddleware:
         self.is_async = iscoroutinefunction(get_response)
         if self.is_async:
             markcoroutinefunction(self)
-
-    def __call__(self, request: HttpRequest):  # type: ignore[no-untyped-def]
-        raise NotImplementedError
-
-    async def _acall(self, request: HttpRequest) -> HttpResponseBase:
-        raise NotImplementedError
 
 
 class ContentSecurityPolicyMiddleware(SyncAndAsyncMiddleware):

@@ -84,6 +84,10 @@ def dockerfile_cmd(port: int) -> tuple[list[str], dict[str, str]]:
     return [sys.executable, "-m", "gunicorn", *cmd[1:]], env
 
 
+class ServerNotStarted(RuntimeError):
+    """The server exited or did not answer ``/healthz`` in time; the message has its log."""
+
+
 @contextmanager
 def serve(cmd: list[str], env: dict[str, str], *, port: int, log_path: Path) -> Iterator[str]:
     """Run ``cmd`` until ``/healthz`` answers 200; yields the base URL; stops it on exit."""
@@ -98,14 +102,14 @@ def serve(cmd: list[str], env: dict[str, str], *, port: int, log_path: Path) -> 
         deadline = time.monotonic() + 40
         while True:
             if process.poll() is not None:
-                raise RuntimeError(f"server exited:\n{log_path.read_text()[-3000:]}")
+                raise ServerNotStarted(f"server exited:\n{log_path.read_text()[-3000:]}")
             try:
                 if httpx.get(base + "/healthz", timeout=5).status_code == 200:
                     break
             except httpx.TransportError:
                 pass
             if time.monotonic() > deadline:
-                raise RuntimeError(f"server did not start:\n{log_path.read_text()[-3000:]}")
+                raise ServerNotStarted(f"server did not start:\n{log_path.read_text()[-3000:]}")
             time.sleep(0.2)
         yield base
     finally:
