@@ -18,7 +18,7 @@ from django.db.models import (
 from django.http import Http404
 from django.utils import timezone
 
-from .choices import PUBLIC_STATUSES
+from .choices import PUBLIC_STATUSES, ConferenceStatus
 from .models import AgendaItem, Clarification, Conference, Document, Recording
 
 
@@ -34,6 +34,15 @@ def upcoming_and_past_conferences(
     upcoming = list(public_conferences().filter(ends_at__gte=now).order_by("starts_at"))
     past = list(public_conferences().filter(ends_at__lt=now).order_by("-starts_at"))
     return upcoming, past
+
+
+def live_conference_slugs() -> list[str]:
+    """Slugs of the public conferences staff have set live, for the "live now" badges."""
+    return sorted(
+        Conference.objects.public()
+        .filter(status=ConferenceStatus.LIVE)
+        .values_list("slug", flat=True)
+    )
 
 
 def can_preview_drafts(user: AbstractBaseUser | AnonymousUser | None) -> bool:

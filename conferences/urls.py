@@ -7,6 +7,7 @@ app_name = "conferences"
 urlpatterns = [
     path("", views.conference_list, name="list"),
     path("archive/", views.archive, name="archive"),
+    path("conferences/live.json", views.live_status, name="live_status"),
     path("conferences/<slug:slug>/", views.conference_detail, name="detail"),
     path("conferences/<slug:slug>/calendar.ics", views.conference_calendar, name="calendar"),
     # The information package: open without registration (DOMAIN.md rule 2).

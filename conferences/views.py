@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import logging
 import posixpath
 from types import SimpleNamespace
 
-from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.text import slugify
@@ -26,14 +29,59 @@ from .ranged import ranged_file_response
 from .selectors import (
     get_conference_for_viewer,
     has_published_material,
+    live_conference_slugs,
     upcoming_and_past_conferences,
 )
+
+logger = logging.getLogger(__name__)
+
+
+_LIVE_STATUS_CACHE_KEY = "conferences:live-slugs"
+
+
+def _live_poll_context() -> dict[str, object]:
+    return {"live_poll_seconds": settings.CONFERENCE_LIVE_POLL_SECONDS}
+
+
+@require_safe
+def live_status(request: HttpRequest) -> JsonResponse:
+    """Which public conferences are live now: ``{"live": [slug, ...]}``, for the badges of the
+    conference list and landing pages (static/conferences/live.js).
+
+    Polled, not streamed: a visitor asks every CONFERENCE_LIVE_POLL_SECONDS (20 s) and the
+    answer, the same for everyone, is shared for PUBLIC_PAGE_CACHE_SECONDS in the cache and by
+    any proxy. 5,000 open pages cost ~250 cache reads a second and one query per few seconds,
+    with no connection held open; an event stream would hold an ASGI connection and a fan-out
+    queue per visitor all day for a change that happens twice per conference, and a list page
+    would need one per conference. The stream page hears it on its own Q&A event stream.
+    """
+    seconds = settings.PUBLIC_PAGE_CACHE_SECONDS
+    slugs = None
+    if seconds > 0:
+        try:
+            slugs = cache.get(_LIVE_STATUS_CACHE_KEY)
+        except Exception:  # the cache backend's connection errors share no base class
+            logger.warning("Live status cache unreachable", exc_info=True)
+    if slugs is None:
+        slugs = live_conference_slugs()
+        if seconds > 0:
+            try:
+                cache.set(_LIVE_STATUS_CACHE_KEY, slugs, seconds)
+            except Exception:
+                logger.warning("Live status cache unreachable", exc_info=True)
+    response = JsonResponse({"live": slugs})
+    response["Cache-Control"] = f"public, max-age={seconds}" if seconds > 0 else "no-cache"
+    return response
 
 
 @public_page_cache
 def conference_list(request: HttpRequest) -> HttpResponse:
     upcoming, past = upcoming_and_past_conferences()
-    return render(request, "conferences/list.html", {"upcoming": upcoming, "past": past})
+    return render(
+        request,
+        "conferences/list.html",
+        {"upcoming": upcoming, "past": past, **_live_poll_context()},
+    )
 
 
 @public_page_cache
@@ -50,6 +98,7 @@ def conference_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "has_ended": conference.ends_at <= now,
         "participants": public_participants(conference=conference),
         "has_package": has_published_material(conference=conference),
+        **_live_poll_context(),
     }
     return render(request, "conferences/detail.html", context)
 

@@ -176,6 +176,9 @@ else:
 # Seconds a public page (conference list and landing page) is shared between visitors without a
 # session; 0 turns it off (dialogkonferanse/common/caching.py).
 PUBLIC_PAGE_CACHE_SECONDS = env_int("PUBLIC_PAGE_CACHE_SECONDS", 5)
+# Seconds between a public page's reads of which conferences are live (the "live now" badge,
+# conferences/views.py live_status); the answer is shared for PUBLIC_PAGE_CACHE_SECONDS.
+CONFERENCE_LIVE_POLL_SECONDS = env_int("CONFERENCE_LIVE_POLL_SECONDS", 20)
 # Seconds the empty registration form's markup is kept per conference version and language
 # (crispy-forms' rendering is most of the form page's time); 0 turns it off.
 REGISTRATION_FORM_CACHE_SECONDS = env_int("REGISTRATION_FORM_CACHE_SECONDS", 300)

@@ -13,6 +13,7 @@ class AskForm(forms.Form):
         label=_("Your question"),
         widget=forms.Textarea(attrs={"rows": 3}),
         strip=True,
+        error_messages={"required": _("Write your question before you send it.")},
     )
     show_company = forms.BooleanField(
         label=_("Show my company name with the question"),

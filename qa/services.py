@@ -647,3 +647,27 @@ def send_answer_digest(*, conference_id: int, moderator: AbstractBaseUser | None
             changes={"answers": [None, len(answers)], "recipients": [None, recipients]},
         )
     return digest
+
+
+# --- Conference status for viewers -------------------------------------------------------------
+
+
+def announce_conference_status(*, conference_id: int, status: str) -> None:
+    """Tell the conference's viewers its new lifecycle status (the stream page turns its
+    countdown into the player when it goes live, and shows the end when it ends).
+
+    Runs inside the status change's transaction, whose conference row lock is held; the
+    live-event advisory lock comes after it, as everywhere (module docstring). Side effect: one
+    live event on the viewers' channel, published after commit (nothing on rollback).
+    """
+    status = ConferenceStatus(status)
+    live.record_event(
+        conference_id=conference_id,
+        channel=Channel.VIEWERS,
+        kind="conference_status",
+        payload={
+            "status": status.value,
+            "live": status == ConferenceStatus.LIVE,
+            "ended": status in AFTER_EVENT_STATUSES,
+        },
+    )

@@ -139,6 +139,7 @@ def _render_stream(
     agenda = list(conference.agenda_items.all())
     asking_open = conference.status in services.ASKING_STATUSES
     has_ended = now >= conference.ends_at or conference.status in services.AFTER_EVENT_STATUSES
+    is_live = conference.status == ConferenceStatus.LIVE
     context = {
         "conference": conference,
         "footer_buyer": conference.buyer,
@@ -146,8 +147,10 @@ def _render_stream(
         "player": player_for(conference),
         "agenda": agenda,
         "current_item": selectors.current_agenda_item(agenda, now),
-        "before_start": now < conference.starts_at and not has_ended,
+        # Staff setting the conference live ends the countdown, whatever the clock says.
+        "before_start": now < conference.starts_at and not has_ended and not is_live,
         "has_ended": has_ended,
+        "is_live": is_live,
         "asking_open": asking_open,
         "form": form or AskForm(),
         "questions": selectors.public_questions(conference=conference, sort=sort),
@@ -157,6 +160,10 @@ def _render_stream(
         "cursor": cursor,
         "QuestionStatus": QuestionStatus,
     }
+    if form is not None and form.errors.get("text"):
+        # Back at the field with the error: focused (so announced with its description), and
+        # the browser scrolls to it instead of the top of the page.
+        form.fields["text"].widget.attrs["autofocus"] = True
     return render(request, "qa/stream.html", context, status=status)
 
 

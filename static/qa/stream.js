@@ -41,14 +41,62 @@
     });
   });
 
+  // The countdown turns into the player: when the broadcast time comes, or at once when staff
+  // set the conference live (a "conference_status" event below). The server renders the same
+  // state on a reload.
+  function showPlayer() {
+    var section = document.getElementById("qa-player-section");
+    if (section) section.hidden = false;
+  }
+
+  function showConferenceStatus(data) {
+    var badge = document.getElementById("qa-live-badge");
+    if (badge) badge.hidden = !data.live;
+    var ended = document.getElementById("qa-ended");
+    if (ended) ended.hidden = !data.ended;
+    if (data.live || data.ended) {
+      var counting = document.getElementById("qa-countdown");
+      if (counting) counting.remove();
+    }
+    if (data.live) showPlayer();
+  }
+
+  // An empty question is refused here as the server would refuse it: the error next to the
+  // field, announced, and the field focused, without a reload.
+  var askForm = document.getElementById("qa-ask-form");
+  if (askForm) {
+    askForm.addEventListener("submit", function (event) {
+      var field = askForm.querySelector("textarea[name=text]");
+      if (!field || field.value.trim() !== "") return;
+      event.preventDefault();
+      var error = document.getElementById("id_text_error");
+      if (!error) {
+        error = document.createElement("div");
+        error.id = "id_text_error";
+        error.className = "invalid-feedback";
+        field.insertAdjacentElement("afterend", error);
+      }
+      error.setAttribute("role", "alert");
+      error.textContent = askForm.getAttribute("data-label-required");
+      field.classList.add("is-invalid");
+      field.setAttribute("aria-invalid", "true");
+      var describedBy = (field.getAttribute("aria-describedby") || "").split(" ").filter(Boolean);
+      if (describedBy.indexOf(error.id) === -1) describedBy.push(error.id);
+      field.setAttribute("aria-describedby", describedBy.join(" "));
+      field.focus();
+    });
+  }
+
   var countdown = document.getElementById("qa-countdown");
   if (countdown) {
     var startsAt = Date.parse(countdown.getAttribute("data-starts-at"));
     var template = countdown.getAttribute("data-template");
     var tick = function () {
       var left = Math.round((startsAt - Date.now()) / 1000);
+      if (!countdown.isConnected) return; // the conference went live: the player took its place
       if (left <= 0) {
         countdown.textContent = countdown.getAttribute("data-started");
+        showPlayer();
         return;
       }
       var d = Math.floor(left / 86400), h = Math.floor((left % 86400) / 3600);
@@ -220,6 +268,10 @@
     card.setAttribute("data-votes", data.votes);
     card.querySelector(".qa-votes").textContent = data.votes;
     if (sort === "votes") place(card);
+  }));
+  source.addEventListener("conference_status", once(function (data) {
+    showConferenceStatus(data);
+    if (data.live) announce(root.getAttribute("data-label-live"));
   }));
   source.addEventListener("open", function () { root.setAttribute("data-live", "on"); });
   source.addEventListener("error", function () { root.setAttribute("data-live", "reconnecting"); });
