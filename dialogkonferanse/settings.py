@@ -202,6 +202,8 @@ LANGUAGES = [
     ("en", _("English")),
 ]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# British English instead of Django's US "en"; Norwegian clock times as "09.00".
+FORMAT_MODULE_PATH = ["dialogkonferanse.formats"]
 TIME_ZONE = "Europe/Oslo"
 USE_I18N = True
 USE_TZ = True

@@ -7,13 +7,15 @@ from typing import Any
 
 from django import template
 
-from dialogkonferanse.common.timefmt import oslo_short_span
+from dialogkonferanse.common.timefmt import oslo_short_span, times_note
 
 register = template.Library()
 
 
-# ``25. november 2026 kl. 13:00 - 13:30 (UTC+01:00)`` for subjects and text bodies.
+# ``lørdag 19. desember 2026 kl. 13.00–13.30`` for subjects and text bodies.
 register.filter("meeting_span_text", oslo_short_span)
+# The email's one line about the offset: ``Alle tider er norsk tid (UTC+1).``
+register.simple_tag(times_note, name="oslo_times_note")
 
 
 @register.inclusion_tag("meetings/_personal_status_box.html")

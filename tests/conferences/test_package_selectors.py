@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.mark.parametrize(
     ("language", "title"),
-    [("nb", "Møte 26.11.2026"), ("en", "Meeting on 11/26/2026")],
+    [("nb", "Møte 26.11.2026"), ("en", "Meeting on 26/11/2026")],
 )
 def test_information_package_changelog_dates_meeting_summary_in_oslo(language, title):
     conference = make_conference(status=ConferenceStatus.FOLLOW_UP)

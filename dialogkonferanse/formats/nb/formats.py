@@ -1,0 +1,7 @@
+"""Norwegian clock times with a full stop and "kl." (Språkrådet: kl. 09.00)."""
+
+from django.conf.locale.nb.formats import *  # noqa: F403
+
+TIME_FORMAT = "H.i"  # 09.00
+DATETIME_FORMAT = "j. F Y \\k\\l. H.i"  # 19. desember 2026 kl. 09.00
+SHORT_DATETIME_FORMAT = "d.m.Y H.i"  # 19.12.2026 09.00
