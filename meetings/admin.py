@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from dialogkonferanse.audit.log import AuditedAdminMixin
@@ -139,16 +139,25 @@ class MeetingSettingsAdmin(AuditedAdminMixin, admin.ModelAdmin):
                 except MeetingError as exc:
                     self.message_user(request, f"{item}: {exc}", messages.ERROR)
                     continue
+                allocated, waiting = len(result.allocated), len(result.waitlisted)
                 self.message_user(
                     request,
                     gettext(
-                        "%(conference)s: %(allocated)d meetings allocated, %(waiting)d on the "
-                        "waiting list (seed: %(seed)s). Invitations are being sent."
+                        "%(conference)s: %(allocated)s, %(waiting)s (seed: %(seed)s). "
+                        "Invitations are being sent."
                     )
                     % {
                         "conference": item,
-                        "allocated": len(result.allocated),
-                        "waiting": len(result.waitlisted),
+                        "allocated": ngettext(
+                            "%(count)d meeting allocated", "%(count)d meetings allocated", allocated
+                        )
+                        % {"count": allocated},
+                        "waiting": ngettext(
+                            "%(count)d on the waiting list",
+                            "%(count)d on the waiting list",
+                            waiting,
+                        )
+                        % {"count": waiting},
                         "seed": result.seed if result.seed is not None else "\u2013",
                     },
                     messages.SUCCESS,
@@ -274,7 +283,11 @@ class MeetingAdmin(NoAddOrDeleteAdminMixin, AuditedAdminMixin, admin.ModelAdmin)
                 self.message_user(request, str(exc), messages.ERROR)
             else:
                 done += 1
-        self.message_user(request, gettext("%(n)d meetings cancelled.") % {"n": done})
+        self.message_user(
+            request,
+            ngettext("%(count)d meeting cancelled.", "%(count)d meetings cancelled.", done)
+            % {"count": done},
+        )
 
     @admin.action(description=_("Swap the two selected meetings"), permissions=["change"])
     def swap_action(self, request: HttpRequest, queryset: QuerySet) -> None:

@@ -24,6 +24,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET, require_POST
@@ -442,7 +443,12 @@ def digest(request: HttpRequest, slug: str) -> HttpResponse:
     else:
         messages.success(
             request,
-            _("The written answers are emailed to %(n)d registrants.") % {"n": sent.recipients},
+            ngettext(
+                "The written answers are emailed to %(n)d registrant.",
+                "The written answers are emailed to %(n)d registrants.",
+                sent.recipients,
+            )
+            % {"n": sent.recipients},
         )
     return redirect("qa:dashboard", slug=slug)
 

@@ -20,6 +20,7 @@ from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from dialogkonferanse.choices import EmailStatus
 from dialogkonferanse.models import OutboundEmail
@@ -176,7 +177,8 @@ def build_report(*, conference_id: int, now: dt.datetime | None = None) -> Dialo
             Measure(
                 at=digest.created_at,
                 what=_("Written answers emailed to every registered supplier"),
-                detail=_("%(count)d recipients") % {"count": digest.recipients},
+                detail=ngettext("%(count)d recipient", "%(count)d recipients", digest.recipients)
+                % {"count": digest.recipients},
             )
         )
     published_what = {

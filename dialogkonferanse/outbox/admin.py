@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from dialogkonferanse.audit.log import AuditedAdminMixin
 from dialogkonferanse.common.admin_mixins import NoAddOrDeleteAdminMixin
@@ -104,7 +104,11 @@ class OutboundEmailAdmin(NoAddOrDeleteAdminMixin, AuditedAdminMixin, admin.Model
         if skipped:
             self.message_user(
                 request,
-                gettext("%(count)d selected emails were not failed and were left as they are.")
+                ngettext(
+                    "%(count)d selected email was not failed and was left as it is.",
+                    "%(count)d selected emails were not failed and were left as they are.",
+                    skipped,
+                )
                 % {"count": skipped},
                 messages.WARNING,
             )

@@ -91,6 +91,15 @@
   if (countdown) {
     var startsAt = Date.parse(countdown.getAttribute("data-starts-at"));
     var template = countdown.getAttribute("data-template");
+    // Units written out in the page's language ("13 dager 14 timer 25 minutter"): the server
+    // passes each unit's one and many form (timefmt.duration_units_json); nb, nn and en use
+    // the one form for 1 only.
+    var units = {};
+    try { units = JSON.parse(countdown.getAttribute("data-units") || "{}"); } catch (e) { units = {}; }
+    var unit = function (name, n) {
+      var forms = units[name] || ["{n} " + name, "{n} " + name + "s"];
+      return forms[n === 1 ? 0 : 1].replace("{n}", n);
+    };
     var tick = function () {
       var left = Math.round((startsAt - Date.now()) / 1000);
       if (!countdown.isConnected) return; // the conference went live: the player took its place
@@ -102,14 +111,21 @@
       var d = Math.floor(left / 86400), h = Math.floor((left % 86400) / 3600);
       var m = Math.floor((left % 3600) / 60), s = left % 60;
       var parts = [];
-      if (d) parts.push(d + " d");
-      if (d || h) parts.push(h + " h");
-      parts.push(m + " min");
-      if (!d) parts.push(s + " s");
+      if (d) parts.push(unit("day", d));
+      if (d || h) parts.push(unit("hour", h));
+      parts.push(unit("minute", m));
+      if (!d) parts.push(unit("second", s));
       countdown.textContent = template.replace("%s", parts.join(" "));
       window.setTimeout(tick, 1000);
     };
     tick();
+  }
+
+  // "1 stemme" / "2 stemmer": the label's one and many form come from the server.
+  function setVotes(scope, votes) {
+    scope.querySelector(".qa-votes").textContent = votes;
+    var label = scope.querySelector(".qa-votes-label");
+    if (label) label.textContent = label.getAttribute(Number(votes) === 1 ? "data-one" : "data-other");
   }
 
   var root = document.getElementById("qa-stream");
@@ -149,7 +165,7 @@
     setHidden(card.querySelector(".qa-answered-live"), !q.answered_live);
     card.querySelector(".qa-answer-text").textContent = q.answer || "";
     setHidden(card.querySelector(".qa-answer"), !q.answer);
-    card.querySelector(".qa-votes").textContent = q.votes;
+    setVotes(card, q.votes);
   }
 
   function newCard(id) {
@@ -215,7 +231,7 @@
             button.textContent = button.getAttribute("data-voted-label");
           }
           if (data.ok) {
-            form.querySelector(".qa-votes").textContent = data.votes;
+            setVotes(form, data.votes);
             form.closest("li").setAttribute("data-votes", data.votes);
           }
         })
@@ -266,7 +282,7 @@
     var card = document.getElementById("q-" + data.id);
     if (!card) return;
     card.setAttribute("data-votes", data.votes);
-    card.querySelector(".qa-votes").textContent = data.votes;
+    setVotes(card, data.votes);
     if (sort === "votes") place(card);
   }));
   source.addEventListener("conference_status", once(function (data) {

@@ -93,7 +93,7 @@ def test_requeue_failed_action_requeues_only_failed(
     assert len(callbacks) == 1
     assert [str(m) for m in response.context["messages"]] == [
         "1 email re-queued.",
-        "1 selected emails were not failed and were left as they are.",
+        "1 selected email was not failed and was left as it is.",
     ]
 
 

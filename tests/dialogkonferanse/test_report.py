@@ -102,7 +102,7 @@ def test_report_html_has_every_section_with_counts(client, conference):
     html = response.content.decode()
     text = _text(html)
     assert f"Dialogue report: {conference.title}" in text
-    assert "Registrations: 3 (2 active, 1 cancelled), companies: 3." in text
+    assert "3 registrations (2 active, 1 cancelled), 3 companies." in text
     for company in ("Alfa Bygg AS", "Beta Drift AS", "Gamma AS"):
         assert company in text
     assert (
