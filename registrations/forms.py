@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from crispy_forms.helper import FormHelper
@@ -21,6 +22,7 @@ from .validators import (
     validate_multiline_text,
     validate_phone,
     validate_single_line,
+    validate_supplier_identifiers,
 )
 
 
@@ -38,10 +40,28 @@ def _helper(*layout: Any) -> FormHelper:
     return helper
 
 
+# Norwegian alphabetical order puts æ, ø, å (and ä, ö, read as æ, ø) after z; characters past
+# "z" in code-point order do that without a collation library.
+_NORWEGIAN_LAST_LETTERS = str.maketrans({"æ": "{", "ä": "{", "ø": "|", "ö": "|", "å": "}"})
+
+
+def collation_key(text: str, *, language: str) -> str:
+    """A sort key for names in ``language``: case and other accents ignored; in Norwegian
+    (nb, nn) æ, ø and å come last, so "Østerrike" sorts after "Tyskland"."""
+    text = text.casefold()
+    if language in (Language.NB, Language.NN):
+        text = text.translate(_NORWEGIAN_LAST_LETTERS)
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
 # Choices given as functions: every form instance deep-copies its fields, and copying a
 # function is free where copying thirty translated labels is not.
 def _country_choices() -> list[tuple[str, str]]:
-    return Country.choices
+    """Norway first (most suppliers), then the others by their name in the page's language."""
+    language = current_language()
+    others = [(code, str(label)) for code, label in Country.choices if code != Country.NO]
+    others.sort(key=lambda choice: collation_key(choice[1], language=language))
+    return [(Country.NO.value, str(Country.NO.label)), *others]
 
 
 def _language_choices() -> list[tuple[str, str]]:
@@ -61,19 +81,25 @@ class RegistrationForm(forms.Form):
         initial=Country.NO,
         help_text=_("Suppliers from the whole EEA and Switzerland can take part."),
     )
+    # Both identifiers are in the form, each labelled for whom it is: without JavaScript the
+    # supplier fills the one that fits; with it (static/registrations/register.js) only that one
+    # shows. The server asks for the one the country needs either way.
     organisation_number = forms.CharField(
-        label=_("Norwegian organisation number"),
+        label=_("Organisation number (Norwegian companies)"),
         max_length=20,
         required=False,
         help_text=_("Required for Norwegian suppliers: nine digits, for example 974 760 673."),
         widget=forms.TextInput(attrs={"inputmode": "numeric"}),
     )
     national_id = forms.CharField(
-        label=_("National or VAT identifier"),
+        label=_("National or VAT identifier (companies outside Norway)"),
         max_length=50,
         required=False,
         validators=[validate_single_line],
-        help_text=_("For suppliers outside Norway, if you have one."),
+        help_text=_(
+            "Required for suppliers outside Norway: the company's registration or VAT number "
+            "in its own country."
+        ),
     )
     contact_name = forms.CharField(
         label=_("Your name"),
@@ -115,6 +141,9 @@ class RegistrationForm(forms.Form):
             "Freedom of Information Act; mark any business secrets."
         ),
     )
+    # Without JavaScript the topics field is always there, explained by its help text; with it,
+    # it shows only when a meeting is wanted. Topics sent without a wish for a meeting are
+    # dropped unchecked.
     listed_publicly = forms.BooleanField(
         label=_("Show my organisation in the public participant list"),
         required=False,
@@ -170,29 +199,42 @@ class RegistrationForm(forms.Form):
         cleaned = super().clean()
         country = cleaned.get("country")
         number = cleaned.get("organisation_number", "")
-        if country == Country.NO:
-            if not number:
-                self.add_error(
-                    "organisation_number",
-                    forms.ValidationError(
-                        _("Enter the organisation number: it is required for Norwegian suppliers."),
-                        code="required",
-                    ),
+        needed = ""
+        if country:
+            # The rule is the model's (Registration.clean), checked here to show the error
+            # beside the field; the identifier of the other kind is dropped unchecked.
+            ignored = "national_id" if country == Country.NO else "organisation_number"
+            needed = "organisation_number" if country == Country.NO else "national_id"
+            self._errors.pop(ignored, None)
+            cleaned[ignored] = ""
+        if country and needed not in self._errors:
+            try:
+                validate_supplier_identifiers(
+                    country=country,
+                    organisation_number=number if country == Country.NO else "",
+                    national_id=cleaned.get("national_id", ""),
                 )
-            elif not is_valid_organisation_number(number):
-                self.add_error(
-                    "organisation_number",
-                    forms.ValidationError(
-                        _(
-                            "This is not a valid Norwegian organisation number. Check the nine "
-                            "digits, for example 974 760 673."
-                        ),
-                        code="invalid_organisation_number",
+            except forms.ValidationError as exc:
+                self.add_error(None, exc)
+        if country == Country.NO and number and not is_valid_organisation_number(number):
+            self.add_error(
+                "organisation_number",
+                forms.ValidationError(
+                    _(
+                        "This is not a valid Norwegian organisation number. Check the nine "
+                        "digits, for example 974 760 673."
                     ),
-                )
-        elif country:
-            cleaned["organisation_number"] = ""
-        if cleaned.get("wants_one_to_one") and not cleaned.get("one_to_one_topics", "").strip():
+                    code="invalid_organisation_number",
+                ),
+            )
+        if "one_to_one_topics" in self.fields and not cleaned.get("wants_one_to_one"):
+            self._errors.pop("one_to_one_topics", None)
+            cleaned["one_to_one_topics"] = ""
+        elif (
+            cleaned.get("wants_one_to_one")
+            and "one_to_one_topics" not in self._errors
+            and not cleaned.get("one_to_one_topics", "").strip()
+        ):
             self.add_error(
                 "one_to_one_topics",
                 forms.ValidationError(

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
@@ -13,6 +12,7 @@ from dialogkonferanse.common.validators import validate_email_address, validate_
 from .choices import Country, Language
 from .fields import OrganisationNumberField
 from .tokens import new_session_secret
+from .validators import validate_supplier_identifiers
 
 
 class Registration(TimeStampedModel):
@@ -85,22 +85,16 @@ class Registration(TimeStampedModel):
         return f"{self.organisation_name} ({self.contact_name})"
 
     def clean(self) -> None:
-        """A Norwegian supplier gives its organisation number (DOMAIN.md rules 5 and 6); suppliers
-        from other countries may give a national or VAT identifier instead, as the public form
-        asks. An anonymised registration keeps only what the record needs and is exempt."""
+        """A Norwegian supplier gives its organisation number (DOMAIN.md rules 5 and 6), a
+        supplier from another country its national or VAT identifier (the public form asks for
+        the one that fits). An anonymised registration keeps only what the record needs and is
+        exempt."""
         super().clean()
-        if (
-            self.country == Country.NO
-            and not self.organisation_number
-            and self.anonymised_at is None
-        ):
-            raise ValidationError(
-                {
-                    "organisation_number": ValidationError(
-                        _("Enter the organisation number: it is required for Norwegian suppliers."),
-                        code="organisation_number_required",
-                    )
-                }
+        if self.anonymised_at is None:
+            validate_supplier_identifiers(
+                country=self.country,
+                organisation_number=self.organisation_number,
+                national_id=self.national_id,
             )
 
     @property

@@ -11,12 +11,15 @@ from django.utils.translation import gettext_lazy as _
 from conferences.validators import is_valid_organisation_number
 from dialogkonferanse.common.validators import validate_email_address, validate_single_line
 
+from .choices import Country
+
 __all__ = [
     "validate_email_address",
     "validate_multiline_text",
     "validate_norwegian_organisation_number",
     "validate_phone",
     "validate_single_line",
+    "validate_supplier_identifiers",
 ]
 
 _PHONE_RE = re.compile(r"^\+?[0-9 ()./-]{4,40}$")
@@ -49,4 +52,35 @@ def validate_norwegian_organisation_number(value: str) -> None:
                 "for example 974 760 673."
             ),
             code="invalid_organisation_number",
+        )
+
+
+def validate_supplier_identifiers(
+    *, country: str, organisation_number: str, national_id: str
+) -> None:
+    """The identifier a supplier gives depends on its country (DOMAIN.md rules 5 and 6): a
+    Norwegian supplier its organisation number, any other its national or VAT identifier.
+    Raises a ``ValidationError`` keyed by the missing field. Whether a given organisation number
+    passes MOD11 is the field's own validator."""
+    if country == Country.NO:
+        if not (organisation_number or "").strip():
+            raise ValidationError(
+                {
+                    "organisation_number": ValidationError(
+                        _("Enter the organisation number: it is required for Norwegian suppliers."),
+                        code="organisation_number_required",
+                    )
+                }
+            )
+    elif not (national_id or "").strip():
+        raise ValidationError(
+            {
+                "national_id": ValidationError(
+                    _(
+                        "Enter the national or VAT identifier: it is required for suppliers "
+                        "outside Norway."
+                    ),
+                    code="national_id_required",
+                )
+            }
         )

@@ -4,7 +4,7 @@ import pytest
 from django.utils import translation
 
 from conferences.validators import is_valid_organisation_number
-from registrations.forms import RegistrationForm
+from registrations.forms import RegistrationForm, collation_key
 from tests.factories import make_conference
 
 pytestmark = pytest.mark.django_db
@@ -65,15 +65,71 @@ def test_registration_form_norwegian_without_number_is_refused(form_data):
     ]
 
 
-def test_registration_form_foreign_supplier_without_any_number_is_accepted(form_data):
+NATIONAL_ID_MISSING = {
+    "en": "Enter the national or VAT identifier: it is required for suppliers outside Norway.",
+    "nb": "Skriv inn nasjonalt ID-nummer eller mva-nummer: det må fylles ut av leverandører "
+    "utenfor Norge.",
+}
+ORG_NUMBER_MISSING = {
+    "en": "Enter the organisation number: it is required for Norwegian suppliers.",
+    "nb": "Skriv inn organisasjonsnummeret: det må fylles ut av norske leverandører.",
+}
+
+
+@pytest.mark.parametrize("lang", ["nb", "en"])
+def test_registration_form_foreign_supplier_without_national_id_is_refused(form_data, lang):
+    with translation.override(lang):
+        form = RegistrationForm(
+            form_data(country="SE", organisation_number="974 760 673", national_id=""),
+            conference=make_conference(),
+        )
+        valid = form.is_valid()
+        errors = {field: [str(e) for e in errs] for field, errs in form.errors.items()}
+
+    assert valid is False
+    assert errors == {"national_id": [NATIONAL_ID_MISSING[lang]]}
+
+
+@pytest.mark.parametrize("lang", ["nb", "en"])
+def test_registration_form_norwegian_supplier_national_id_does_not_replace_number(form_data, lang):
+    with translation.override(lang):
+        form = RegistrationForm(
+            form_data(country="NO", organisation_number="", national_id="SE556000000001"),
+            conference=make_conference(),
+        )
+        valid = form.is_valid()
+        errors = {field: [str(e) for e in errs] for field, errs in form.errors.items()}
+
+    assert valid is False
+    assert errors == {"organisation_number": [ORG_NUMBER_MISSING[lang]]}
+
+
+def test_registration_form_norwegian_supplier_national_id_is_dropped(form_data):
     form = RegistrationForm(
-        form_data(country="SE", organisation_number="", national_id=""),
+        form_data(country="NO", national_id="SE556000000001\nline break"),
         conference=make_conference(),
     )
 
     assert form.is_valid(), form.errors
-    assert form.to_details().organisation_number == ""
-    assert form.to_details().country == "SE"
+    assert (form.to_details().organisation_number, form.to_details().national_id) == (
+        "974760673",
+        "",
+    )
+
+
+def test_registration_form_foreign_supplier_with_national_id_only_is_accepted(form_data):
+    form = RegistrationForm(
+        form_data(country="SE", organisation_number="", national_id="SE556000000001"),
+        conference=make_conference(),
+    )
+
+    assert form.is_valid(), form.errors
+    details = form.to_details()
+    assert (details.country, details.organisation_number, details.national_id) == (
+        "SE",
+        "",
+        "SE556000000001",
+    )
 
 
 def test_registration_form_foreign_supplier_number_field_is_ignored(form_data):
@@ -149,3 +205,62 @@ def test_registration_form_country_defaults_to_norway():
     form = RegistrationForm(conference=make_conference())
 
     assert form.fields["country"].initial == "NO"
+
+
+@pytest.mark.parametrize("topics", ["Sensorer på bøyer", "Bad\x00text", "x" * 2001])
+def test_registration_form_topics_without_meeting_wish_are_dropped_unchecked(form_data, topics):
+    conference = make_conference(offers_one_to_one=True)
+    form = RegistrationForm(
+        form_data(wants_one_to_one=None, one_to_one_topics=topics), conference=conference
+    )
+
+    assert form.is_valid(), form.errors
+    details = form.to_details()
+    assert (details.wants_one_to_one, details.one_to_one_topics) == (False, "")
+
+
+def test_registration_form_topics_with_meeting_wish_are_still_checked(form_data):
+    conference = make_conference(offers_one_to_one=True)
+    form = RegistrationForm(form_data(one_to_one_topics="Bad\x07text"), conference=conference)
+
+    assert form.is_valid() is False
+    assert form.errors["one_to_one_topics"] == ["Remove the control characters from the text."]
+
+
+def _country_labels(lang: str) -> list[str]:
+    with translation.override(lang):
+        form = RegistrationForm(conference=make_conference())
+        return [str(label) for _code, label in form.fields["country"].choices]
+
+
+def test_registration_form_countries_in_norwegian_alphabetical_order_norway_first():
+    labels = _country_labels("nb")
+
+    assert labels[0] == "Norge"
+    assert labels[1:4] == ["Belgia", "Bulgaria", "Danmark"]
+    # Ø comes after Z (and before Å) in Norwegian: Østerrike is last, not second.
+    assert labels[-3:] == ["Tyskland", "Ungarn", "Østerrike"]
+    assert len(labels) == 31
+
+
+def test_registration_form_countries_in_english_order_norway_first():
+    labels = _country_labels("en")
+
+    assert labels[:4] == ["Norway", "Austria", "Belgium", "Bulgaria"]
+    assert labels[-2:] == ["Sweden", "Switzerland"]
+
+
+@pytest.mark.parametrize(
+    ("names", "language", "expected"),
+    [
+        (
+            ["Åland", "Ørsta", "Ærø", "Zambia", "Ålesund"],
+            "nb",
+            ["Zambia", "Ærø", "Ørsta", "Åland", "Ålesund"],
+        ),
+        (["Öland", "Zug", "Äpple"], "nn", ["Zug", "Äpple", "Öland"]),
+        (["Österreich", "Zürich", "Austria"], "en", ["Austria", "Österreich", "Zürich"]),
+    ],
+)
+def test_collation_key_norwegian_letters_last(names, language, expected):
+    assert sorted(names, key=lambda n: collation_key(n, language=language)) == expected

@@ -74,8 +74,23 @@ def test_registration_full_clean_foreign_supplier_needs_no_norwegian_number():
     assert (registration.organisation_number, registration.national_id) == ("", "SE5560000001")
 
 
+def test_registration_full_clean_foreign_supplier_without_national_id_is_refused():
+    registration = _registration(country="SE", organisation_number="974760673")
+
+    with pytest.raises(ValidationError) as caught:
+        registration.full_clean()
+
+    assert caught.value.message_dict == {
+        "national_id": [
+            "Enter the national or VAT identifier: it is required for suppliers outside Norway."
+        ]
+    }
+
+
 def test_registration_full_clean_foreign_supplier_number_still_checked():
-    registration = _registration(country="DE", organisation_number="988077918")
+    registration = _registration(
+        country="DE", organisation_number="988077918", national_id="DE123456789"
+    )
 
     with pytest.raises(ValidationError) as caught:
         registration.full_clean()
