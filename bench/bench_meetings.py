@@ -28,12 +28,13 @@ RACE_SLUG = "bench-meetings-race"
 SUPPLIERS = 100
 REQUESTS_PER_SUPPLIER = 10
 WON = "Your meeting is booked"
-TAKEN = "That slot was just taken"
+TAKEN = "That time was just taken"
 ALREADY = "You already have a meeting"
 
 
 def _race_setup() -> tuple[list[int], list[str]]:
-    """A self-service conference with 2 teams x 5 slots, and 100 opted-in suppliers."""
+    """A self-service conference with 2 teams x 5 slots, and 100 opted-in suppliers. Returns
+    the five times (seconds since the epoch, as the time picker sends them) and the tokens."""
     from django.utils import timezone
 
     from meetings.models import Slot
@@ -50,9 +51,11 @@ def _race_setup() -> tuple[list[int], list[str]]:
         buffer_minutes=0,
     )
     generate_slots(conference_id=conference.pk)
-    slot_ids = list(Slot.objects.filter(conference=conference).values_list("pk", flat=True))
-    if len(slot_ids) != 10:
-        raise BenchError(f"expected 10 slots, got {len(slot_ids)}")
+    slots = list(Slot.objects.filter(conference=conference).values_list("starts_at", flat=True))
+    if len(slots) != 10:
+        raise BenchError(f"expected 10 slots, got {len(slots)}")
+    # Suppliers choose a time; the service gives each booking a free team at that time.
+    slot_ids = sorted({int(starts_at.timestamp()) for starts_at in slots})
     tokens = [f"bench-race-token-{i:04d}-{random.random():.12f}" for i in range(SUPPLIERS)]
     for token in tokens:
         make_registration(conference=conference, wants_one_to_one=True, token=token, language="en")
@@ -86,7 +89,9 @@ async def _race(base_url: str, slot_ids: list[int], tokens: list[str]) -> dict[s
         opened = await c.get(f"/r/{token}/")
         if opened.status_code != 302:
             raise BenchError(f"personal link answered {opened.status_code}")
-        booking = await c.get(page)
+        await c.get(page)
+        # The confirmation step of the first time carries the form (and its CSRF token).
+        booking = await c.get(f"{page}book/?time={slot_ids[0]}")
         match = csrf_input.search(booking.text)
         if booking.status_code != 200 or not match:
             raise BenchError(f"booking page answered {booking.status_code}")
@@ -108,7 +113,7 @@ async def _race(base_url: str, slot_ids: list[int], tokens: list[str]) -> dict[s
         try:
             posted = await c.post(
                 f"{page}book/",
-                data={"slot": str(slot_id), "csrfmiddlewaretoken": token},
+                data={"time": str(slot_id), "csrfmiddlewaretoken": token},
                 headers={"Referer": base_url + page},
             )
             if posted.status_code >= 500:
@@ -208,7 +213,7 @@ def run(ctx: BenchContext) -> list[BenchResult]:
     errors = sum(
         n for k, n in counts.items() if k not in {"won", "taken", "already", "unexplained"}
     )
-    details = {**race, "suppliers": SUPPLIERS, "slots": len(slot_ids)}
+    details = {**race, "suppliers": SUPPLIERS, "slots": 10, "times": len(slot_ids)}
 
     small = _allocation(200, "bench-alloc-200")
     large = _allocation(2000, "bench-alloc-2000")

@@ -1,6 +1,11 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from conferences.choices import ConferenceStatus
+
+# Suppliers cannot book in a draft (nobody is registered) or once the competition is announced.
+BOOKABLE_STATUSES = (ConferenceStatus.PUBLISHED, ConferenceStatus.LIVE, ConferenceStatus.FOLLOW_UP)
+
 
 class AllocationMode(models.TextChoices):
     """How the slots of a conference are filled (issue: self-service or allocation by staff)."""
@@ -52,6 +57,7 @@ class EventKind(models.TextChoices):
     MOVED = "moved", _("Moved")
     SWAPPED = "swapped", _("Swapped")
     CANCELLED = "cancelled", _("Cancelled")
+    REQUESTED = "requested", _("Asked for a meeting after registering")
     WAITLISTED = "waitlisted", _("Put on the waiting list")
     OFFERED = "offered", _("Offered a freed slot")
     OFFER_ACCEPTED = "offer_accepted", _("Offer accepted")
@@ -68,3 +74,21 @@ class EmailKind(models.TextChoices):
     REMINDER_DAY = "meeting_reminder_day", _("Meeting reminder the day before")
     REMINDER_HOUR = "meeting_reminder_hour", _("Meeting reminder one hour before")
     OFFER = "meeting_offer", _("Freed slot offered")
+    REQUEST = "meeting_request", _("Meeting asked for after registering")
+
+
+class SupplierMeetingState(models.TextChoices):
+    """Where a supplier's one-to-one meeting stands, as every page and email tells it
+    (``meetings.selectors.meeting_status_for``)."""
+
+    NOT_OFFERED = "not_offered", _("No one-to-one meetings at this conference")
+    NOT_REQUESTED = "not_requested", _("Not requested")
+    NOT_PUBLISHED = "not_published", _("Requested; the times are not published yet")
+    AWAITING_ALLOCATION = "awaiting_allocation", _("Requested; waiting for the buyer to allocate")
+    BOOKING_OPEN = "booking_open", _("Requested; choose a time")
+    WAITING_LIST = "waiting_list", _("On the waiting list")
+    OFFERED = "offered", _("A time is held for the supplier")
+    BOOKED = "booked", _("Booked")
+    HELD = "held", _("Held")
+    CANCELLED = "cancelled", _("Cancelled")
+    BOOKING_CLOSED = "booking_closed", _("Requested; booking has closed without a meeting")

@@ -14,8 +14,17 @@ from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from conferences.choices import ConferenceStatus
+from registrations.models import Registration
 
-from .choices import Attendance, EventKind, MeetingStatus, WaitingStatus
+from .choices import (
+    BOOKABLE_STATUSES,
+    AllocationMode,
+    Attendance,
+    EventKind,
+    MeetingStatus,
+    SupplierMeetingState,
+    WaitingStatus,
+)
 from .models import Meeting, MeetingEvent, MeetingSettings, Slot, Team, WaitingListEntry
 
 
@@ -85,6 +94,159 @@ def free_slots(
         .select_related("team")
         .order_by("starts_at", "team__name", "pk")
     )
+
+
+@dataclass(frozen=True)
+class FreeTime:
+    """A meeting time as a supplier sees it: once, however many teams are free then."""
+
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+
+    @property
+    def key(self) -> int:
+        """The time as the picker sends it: whole seconds since the epoch (UTC)."""
+        return int(self.starts_at.timestamp())
+
+
+@dataclass(frozen=True)
+class FreeDay:
+    """The free times of one Oslo day, earliest first."""
+
+    date: dt.date
+    times: list[FreeTime]
+
+
+def free_times(
+    *,
+    conference_id: int,
+    registration_id: int | None = None,
+    now: dt.datetime | None = None,
+    exclude: dt.datetime | None = None,
+) -> list[FreeDay]:
+    """The future times at which at least one team is free (``free_slots``), each once, by
+    Oslo day; ``exclude`` leaves out one time (a meeting's own, when moving). One query."""
+    rows = (
+        free_slots(conference_id=conference_id, registration_id=registration_id, now=now)
+        .order_by("starts_at", "ends_at")
+        .values_list("starts_at", "ends_at")
+        .distinct()
+    )
+    days: OrderedDict[dt.date, list[FreeTime]] = OrderedDict()
+    for starts_at, ends_at in rows:
+        if exclude is not None and starts_at == exclude:
+            continue
+        days.setdefault(timezone.localtime(starts_at).date(), []).append(
+            FreeTime(starts_at=starts_at, ends_at=ends_at)
+        )
+    return [FreeDay(date=date, times=times) for date, times in days.items()]
+
+
+def free_time_at(
+    *, conference_id: int, registration_id: int, starts_at: dt.datetime, now: dt.datetime
+) -> FreeTime | None:
+    """The chosen time if a team is still free then (for the confirmation step). One query."""
+    row = (
+        free_slots(conference_id=conference_id, registration_id=registration_id, now=now)
+        .filter(starts_at=starts_at)
+        .values_list("starts_at", "ends_at")
+        .first()
+    )
+    return FreeTime(starts_at=row[0], ends_at=row[1]) if row else None
+
+
+@dataclass(frozen=True)
+class SupplierMeetingStatus:
+    """Where a supplier's one-to-one meeting stands, and what they may do now: the one answer
+    the personal page, the meeting page and every meeting email give."""
+
+    state: SupplierMeetingState
+    meeting: Meeting | None = None  # booked, held, or the last one cancelled
+    waiting: WaitingListEntry | None = None  # the active waiting-list entry (with any offer)
+    deadline: dt.datetime | None = None
+    self_service: bool = False
+    can_book: bool = False  # may choose a time now (or accept the time held for them)
+    can_change: bool = False  # may move or cancel the booked meeting now
+    can_request: bool = False  # may still ask for a meeting
+
+    @property
+    def shown(self) -> bool:
+        return self.state != SupplierMeetingState.NOT_OFFERED
+
+    @property
+    def offer(self) -> WaitingListEntry | None:
+        return self.waiting if self.state == SupplierMeetingState.OFFERED else None
+
+
+def meeting_status_for(
+    registration: Registration, *, now: dt.datetime | None = None
+) -> SupplierMeetingStatus:
+    """The supplier's meeting status, from the registration (with its conference loaded), the
+    meeting setup, their meetings and their waiting-list entry. At most three queries.
+
+    Booking, changes and new wishes are open while the setup exists, its deadline has not
+    passed, the dialogue is in a bookable status and the registration is active: the same
+    rules the services enforce.
+    """
+    state = SupplierMeetingState
+    conference = registration.conference
+    if not conference.offers_one_to_one:
+        return SupplierMeetingStatus(state=state.NOT_OFFERED)
+    now = now or timezone.now()
+    setup = get_meeting_settings(conference_id=conference.pk)
+    is_open = bool(
+        setup
+        and now < setup.booking_deadline
+        and conference.status in BOOKABLE_STATUSES
+        and registration.is_active
+    )
+    common = {
+        "deadline": setup.booking_deadline if setup else None,
+        "self_service": bool(setup and setup.allocation_mode == AllocationMode.SELF_SERVICE),
+    }
+    if not registration.wants_one_to_one:
+        return SupplierMeetingStatus(state=state.NOT_REQUESTED, can_request=is_open, **common)
+    meetings = list(
+        Meeting.objects.filter(registration_id=registration.pk)
+        .select_related("slot")
+        .order_by("-booked_at", "-pk")
+    )
+    booked = next((m for m in meetings if m.is_booked), None)
+    if booked is not None:
+        if booked.slot.ends_at <= now:
+            return SupplierMeetingStatus(state=state.HELD, meeting=booked, **common)
+        return SupplierMeetingStatus(
+            state=state.BOOKED,
+            meeting=booked,
+            can_change=is_open and common["self_service"] and booked.slot.starts_at > now,
+            **common,
+        )
+    waiting = waiting_entry_for_registration(registration_id=registration.pk)
+    if waiting is not None:
+        if (
+            waiting.status == WaitingStatus.OFFERED
+            and waiting.offer_expires_at
+            and waiting.offer_expires_at > now
+            and is_open
+        ):
+            return SupplierMeetingStatus(
+                state=state.OFFERED, waiting=waiting, can_book=True, **common
+            )
+        return SupplierMeetingStatus(state=state.WAITING_LIST, waiting=waiting, **common)
+    if setup is None:
+        return SupplierMeetingStatus(state=state.NOT_PUBLISHED, **common)
+    if meetings:
+        return SupplierMeetingStatus(
+            state=state.CANCELLED,
+            meeting=meetings[0],
+            can_book=is_open and common["self_service"],
+            **common,
+        )
+    if not is_open:
+        return SupplierMeetingStatus(state=state.BOOKING_CLOSED, **common)
+    if not common["self_service"]:
+        return SupplierMeetingStatus(state=state.AWAITING_ALLOCATION, **common)
+    return SupplierMeetingStatus(state=state.BOOKING_OPEN, can_book=True, **common)
 
 
 @dataclass

@@ -14,9 +14,11 @@ outbox rows written in the same transaction, so a change that rolls back sends n
 from ._common import video_link
 from .booking import (
     book_slot,
+    book_time,
     cancel_meeting,
     cancel_meeting_by_staff,
     change_meeting,
+    change_meeting_time,
     move_meeting,
     release_meeting_for_registration,
     settle_remaining_meetings,
@@ -25,20 +27,24 @@ from .booking import (
 from .notifications import REMINDERS, send_meeting_reminders, send_pending_invitations
 from .slots import GenerationResult, generate_slots, plan_slots
 from .waiting import expire_offers, join_waiting_list
+from .wishes import request_meeting
 
 __all__ = [
     "REMINDERS",
     "GenerationResult",
     "book_slot",
+    "book_time",
     "cancel_meeting",
     "cancel_meeting_by_staff",
     "change_meeting",
+    "change_meeting_time",
     "expire_offers",
     "generate_slots",
     "join_waiting_list",
     "move_meeting",
     "plan_slots",
     "release_meeting_for_registration",
+    "request_meeting",
     "send_meeting_reminders",
     "send_pending_invitations",
     "settle_remaining_meetings",

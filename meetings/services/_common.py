@@ -21,6 +21,7 @@ from registrations.services import lock_registration
 
 from .. import emails
 from ..choices import (
+    BOOKABLE_STATUSES,
     EventKind,
     MeetingStatus,
     VideoProvider,
@@ -34,10 +35,9 @@ from ..models import (
     Slot,
     WaitingListEntry,
 )
+from ..selectors import free_slots
 
 OSLO = ZoneInfo("Europe/Oslo")
-# Suppliers cannot book in a draft (nobody is registered) or once the competition is announced.
-BOOKABLE_STATUSES = (ConferenceStatus.PUBLISHED, ConferenceStatus.LIVE, ConferenceStatus.FOLLOW_UP)
 
 
 def _now(now: dt.datetime | None) -> dt.datetime:
@@ -107,7 +107,11 @@ def ensure_dialogue_open(conference: Conference) -> None:
 
 
 def _ensure_supplier_may_act(
-    registration: Registration, meeting_settings: MeetingSettings, *, now: dt.datetime
+    registration: Registration,
+    meeting_settings: MeetingSettings,
+    *,
+    now: dt.datetime,
+    wish_required: bool = True,
 ) -> None:
     """Checked on the conference as it is now, taken FOR SHARE (after the registration row): a
     status change (FOR UPDATE) waits for this action, or this action for it, so nothing is
@@ -119,7 +123,7 @@ def _ensure_supplier_may_act(
         raise MeetingError(_("This conference does not offer one-to-one meetings now."))
     if not registration.is_active:
         raise MeetingError(_("Your registration is cancelled."))
-    if not registration.wants_one_to_one:
+    if wish_required and not registration.wants_one_to_one:
         raise MeetingError(_("You did not ask for a one-to-one meeting when you registered."))
     if now >= meeting_settings.booking_deadline:
         raise MeetingError(_("The booking deadline has passed. Write to the buyer for changes."))
@@ -172,12 +176,70 @@ def _record(
     )
 
 
-def _save_or_taken(meeting: Meeting, **save_kwargs: object) -> None:
+def _time_taken() -> SlotTakenError:
+    return SlotTakenError(_("That time was just taken. Please choose another."))
+
+
+def _save_or_taken(meeting: Meeting, *, by_time: bool = False, **save_kwargs: object) -> None:
     try:
         with transaction.atomic():  # a savepoint: the caller's transaction stays usable
             meeting.save(**save_kwargs)  # type: ignore[arg-type]
     except IntegrityError as exc:
-        raise SlotTakenError() from exc
+        raise (_time_taken() if by_time else SlotTakenError()) from exc
+
+
+def _slot_free(slot: Slot, *, registration_id: int, now: dt.datetime) -> bool:
+    try:
+        _ensure_slot_free(slot, registration_id=registration_id, now=now)
+    except SlotTakenError:
+        return False
+    return True
+
+
+def _take_slot_at(
+    *,
+    conference_id: int,
+    starts_at: dt.datetime,
+    registration_id: int,
+    now: dt.datetime,
+    offer: WaitingListEntry | None = None,
+) -> Slot:
+    """The slot a supplier gets for a chosen time, FOR UPDATE: the one held for them by
+    ``offer`` if it is at that time, else the first free team's slot at that time (teams are
+    internal: suppliers choose a time, never a team). Free slots are locked one at a time with
+    SKIP LOCKED, so two suppliers choosing one time with two free teams both get a meeting, and
+    each candidate is re-checked under its lock. Raises ``SlotTakenError`` when no team is free
+    at that time, ``MeetingError`` for a time not offered or already begun.
+    """
+    if starts_at <= now:
+        raise MeetingError(_("That time has already begun. Please choose another."))
+    if (
+        offer is not None
+        and offer.status == WaitingStatus.OFFERED
+        and offer.offered_slot_id is not None
+        and offer.offer_expires_at is not None
+        and offer.offer_expires_at > now
+        and offer.offered_slot.starts_at == starts_at
+    ):
+        slot = _lock_slot(offer.offered_slot_id, conference_id=conference_id)
+        if _slot_free(slot, registration_id=registration_id, now=now):
+            return slot
+    if not Slot.objects.filter(conference_id=conference_id, starts_at=starts_at).exists():
+        raise MeetingError(_("That time is not one of the meeting times. Please choose another."))
+    tried: list[int] = []
+    while True:
+        slot = (
+            free_slots(conference_id=conference_id, registration_id=registration_id, now=now)
+            .filter(starts_at=starts_at)
+            .exclude(pk__in=tried)
+            .select_for_update(of=("self",), skip_locked=True)
+            .first()
+        )
+        if slot is None:
+            raise _time_taken()
+        if _slot_free(slot, registration_id=registration_id, now=now):
+            return slot
+        tried.append(slot.pk)
 
 
 def _notify_request(meeting: Meeting) -> None:

@@ -40,6 +40,7 @@ from ._common import (
     _record,
     _save_or_taken,
     _settings,
+    _take_slot_at,
     ensure_dialogue_open,
     video_link,
 )
@@ -49,7 +50,8 @@ from .waiting import _offer_freed_slot
 
 
 def book_slot(*, registration_id: int, slot_id: int, now: dt.datetime | None = None) -> Meeting:
-    """The supplier books a free slot (self-service, or the slot offered to them).
+    """The supplier books one given slot (the one offered to them, or any free one in
+    self-service). The supplier's pages book by time: ``book_time``.
 
     Invariant: one booked meeting per slot and per registration (partial unique constraints).
     Locks: the registration row, its waiting-list entry, then the slot row; re-checks under
@@ -57,7 +59,29 @@ def book_slot(*, registration_id: int, slot_id: int, now: dt.datetime | None = N
     ``SlotTakenError`` if someone else got the slot first, ``MeetingError`` for other rules.
     Side effects: a log entry and an invitation with a METHOD:REQUEST ``.ics``.
     """
-    now = _now(now)
+    return _book(registration_id=registration_id, slot_id=slot_id, now=_now(now))
+
+
+def book_time(
+    *, registration_id: int, starts_at: dt.datetime, now: dt.datetime | None = None
+) -> Meeting:
+    """The supplier books a meeting at a chosen time; the service picks the team (the slot held
+    for them by an offer at that time, else the first free team at that time).
+
+    Invariant and locks as ``book_slot``; the slot is chosen under lock (``_take_slot_at``).
+    Raises ``SlotTakenError`` when no team is free at that time any more, ``MeetingError`` for
+    other rules. Side effects: a log entry and an invitation with a METHOD:REQUEST ``.ics``.
+    """
+    return _book(registration_id=registration_id, starts_at=starts_at, now=_now(now))
+
+
+def _book(
+    *,
+    registration_id: int,
+    now: dt.datetime,
+    slot_id: int | None = None,
+    starts_at: dt.datetime | None = None,
+) -> Meeting:
     with transaction.atomic():
         registration = _lock_registration(registration_id)
         conference = registration.conference
@@ -69,21 +93,39 @@ def book_slot(*, registration_id: int, slot_id: int, now: dt.datetime | None = N
             )
         # The waiting-list entry before the slot: expire_offers locks entry, then slot.
         entry = (
-            WaitingListEntry.objects.select_for_update()
+            WaitingListEntry.objects.select_for_update(of=("self",))
+            .select_related("offered_slot")
             .filter(registration=registration, status__in=ACTIVE_WAITING)
             .first()
         )
-        slot = _lock_slot(slot_id, conference_id=conference.pk)
-        accepting_offer = bool(
+        offer_valid = bool(
             entry
             and entry.status == WaitingStatus.OFFERED
-            and entry.offered_slot_id == slot.pk
             and entry.offer_expires_at
             and entry.offer_expires_at > now
         )
-        if meeting_settings.allocation_mode == AllocationMode.STAFF and not accepting_offer:
+        staff_allocate = meeting_settings.allocation_mode == AllocationMode.STAFF
+        if starts_at is not None:
+            if staff_allocate and not (
+                offer_valid and entry is not None and entry.offered_slot.starts_at == starts_at
+            ):
+                raise MeetingError(_("The buyer allocates the meeting times for this conference."))
+            slot = _take_slot_at(
+                conference_id=conference.pk,
+                starts_at=starts_at,
+                registration_id=registration.pk,
+                now=now,
+                offer=entry,
+            )
+        elif slot_id is not None:
+            slot = _lock_slot(slot_id, conference_id=conference.pk)
+        else:
+            raise ValueError("Book either a slot or a time.")
+        accepting_offer = bool(offer_valid and entry and entry.offered_slot_id == slot.pk)
+        if staff_allocate and not accepting_offer:
             raise MeetingError(_("The buyer allocates the meeting times for this conference."))
-        _ensure_slot_free(slot, registration_id=registration.pk, now=now)
+        if starts_at is None:
+            _ensure_slot_free(slot, registration_id=registration.pk, now=now)
         meeting = Meeting(
             conference=conference,
             slot=slot,
@@ -91,7 +133,7 @@ def book_slot(*, registration_id: int, slot_id: int, now: dt.datetime | None = N
             video_url=video_link(meeting_settings=meeting_settings, slot=slot),
             booked_at=now,
         )
-        _save_or_taken(meeting)
+        _save_or_taken(meeting, by_time=starts_at is not None)
         if entry is not None:
             entry.status = WaitingStatus.BOOKED
             entry.save(update_fields=["status", "updated_at"])
@@ -112,6 +154,7 @@ def _move(
     meeting_settings: MeetingSettings,
     actor: AbstractBaseUser | None,
     now: dt.datetime,
+    by_time: bool = False,
 ) -> Meeting:
     old_slot = meeting.slot
     if old_slot.pk == to_slot.pk:
@@ -122,7 +165,9 @@ def _move(
     meeting.sequence += 1
     if meeting_settings.video_provider == VideoProvider.LINK:
         meeting.video_url = video_link(meeting_settings=meeting_settings, slot=to_slot)
-    _save_or_taken(meeting, update_fields=["slot", "sequence", "video_url", "updated_at"])
+    _save_or_taken(
+        meeting, by_time=by_time, update_fields=["slot", "sequence", "video_url", "updated_at"]
+    )
     _record(
         conference_id=meeting.conference_id,
         kind=EventKind.MOVED,
@@ -159,6 +204,43 @@ def change_meeting(
         to_slot = _lock_slot(to_slot_id, conference_id=registration.conference_id)
         return _move(
             meeting, to_slot=to_slot, meeting_settings=meeting_settings, actor=None, now=now
+        )
+
+
+def change_meeting_time(
+    *, registration_id: int, starts_at: dt.datetime, now: dt.datetime | None = None
+) -> Meeting:
+    """The supplier moves their own meeting to another time (self-service, until the deadline);
+    the service picks a free team at that time. Locks registration, meeting, then the chosen
+    slot (``_take_slot_at``). Same UID, SEQUENCE + 1, a new REQUEST; the freed slot goes to the
+    first on the waiting list. Raises ``MeetingError`` for the meeting's own time."""
+    now = _now(now)
+    with transaction.atomic():
+        registration = _lock_registration(registration_id)
+        meeting_settings = _settings(registration.conference_id)
+        _ensure_supplier_may_act(registration, meeting_settings, now=now)
+        if meeting_settings.allocation_mode == AllocationMode.STAFF:
+            raise MeetingError(
+                _("The buyer allocates the meeting times; write to them to change yours.")
+            )
+        meeting = _lock_booked_meeting(registration.pk)
+        if meeting is None:
+            raise MeetingError(_("You have no meeting to change."))
+        if meeting.slot.starts_at == starts_at:
+            raise MeetingError(_("Your meeting is already at that time."))
+        to_slot = _take_slot_at(
+            conference_id=registration.conference_id,
+            starts_at=starts_at,
+            registration_id=registration.pk,
+            now=now,
+        )
+        return _move(
+            meeting,
+            to_slot=to_slot,
+            meeting_settings=meeting_settings,
+            actor=None,
+            now=now,
+            by_time=True,
         )
 
 
