@@ -167,6 +167,8 @@ def test_supplier_moderator_staff_and_archive_journey(
     tab_to(supplier, "section[aria-labelledby=slots-heading] button")  # the first free time
     with supplier.expect_navigation():
         supplier.keyboard.press("Enter")
+    with supplier.expect_navigation():  # the confirmation step
+        supplier.get_by_role("button", name="Confirm booking").click()
     supplier.get_by_text("Your meeting is booked").wait_for()
     meeting = Meeting.objects.get(registration=registration)
     assert meeting.slot_id == first_slot.pk

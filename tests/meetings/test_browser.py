@@ -62,6 +62,10 @@ def test_book_by_keyboard_without_csp_violations(
     first_slot.focus()
     with page.expect_navigation():
         page.keyboard.press("Enter")
+    assert Meeting.objects.filter(registration_id=registration.pk).count() == 0
+    page.get_by_role("button", name="Confirm booking").focus()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
 
     assert page.get_by_text("Your meeting is booked").is_visible()
     assert Meeting.objects.filter(registration_id=registration.pk).count() == 1

@@ -86,6 +86,10 @@ def test_personal_page_shows_meeting_box_with_link_to_booking(
 
     text = supplier_client(supplier).get("/me/fyrdialog/").content.decode()
 
-    assert "See or change your meeting" in text
+    assert "See, move or cancel your meeting" in text
     assert "/me/fyrdialog/meeting/" in text
     assert "UTC+01:00" in text
+    # "What you registered" tells the same status as the box: no promise of an email.
+    assert text.count("Booked: ") == 2
+    assert "You will get an email with the time" not in text
+    assert "Book your meeting" not in text
