@@ -316,7 +316,7 @@ def _setup(viewers: int, one_to_one: int) -> dict[str, Any]:
     from conferences.choices import ConferenceStatus
     from meetings.models import Slot
     from meetings.services import generate_slots
-    from registrations.models import Registration
+    from registrations.models import PersonalLink, Registration
     from registrations.tokens import hash_token
     from tests.factories import make_conference, make_meeting_settings, make_moderator
 
@@ -342,7 +342,7 @@ def _setup(viewers: int, one_to_one: int) -> dict[str, Any]:
     generate_slots(conference_id=conference.pk)
     slots = Slot.objects.filter(conference=conference).count()
     tokens = [f"{SLUG}-link-{n:04d}-{random.getrandbits(96):024x}" for n in range(viewers)]
-    Registration.objects.bulk_create(
+    registrations = Registration.objects.bulk_create(
         Registration(
             conference=conference,
             organisation_name=f"Seer {n} AS",
@@ -354,10 +354,12 @@ def _setup(viewers: int, one_to_one: int) -> dict[str, Any]:
             wants_one_to_one=n < one_to_one,
             one_to_one_topics="Sensorer på bøyer." if n < one_to_one else "",
             privacy_acknowledged_at=now,
-            token_hash=hash_token(token),
-            token_issued_at=now,
         )
-        for n, token in enumerate(tokens)
+        for n in range(viewers)
+    )
+    PersonalLink.objects.bulk_create(
+        PersonalLink(registration=registration, token_hash=hash_token(token), purpose="bench")
+        for registration, token in zip(registrations, tokens, strict=True)
     )
     client = Client()
     client.force_login(make_moderator())

@@ -176,7 +176,6 @@ def _setup(slug: str, viewers: int) -> dict[str, Any]:
     from conferences.choices import ConferenceStatus
     from registrations.access import SESSION_KEY
     from registrations.models import Registration
-    from registrations.tokens import hash_token
     from tests.factories import make_conference, make_moderator
 
     now = timezone.now()
@@ -194,8 +193,6 @@ def _setup(slug: str, viewers: int) -> dict[str, Any]:
             contact_name=f"Kontakt {n}",
             email=f"viewer{n}@{slug}.example",
             privacy_acknowledged_at=now,
-            token_hash=hash_token(f"{slug}-token-{n}-abcdefghijklmnopqrstuvwxyz0123456789"),
-            token_issued_at=now,
         )
         for n in range(viewers)
     )

@@ -13,6 +13,8 @@ from django.urls import reverse
 from django.utils.functional import Promise
 
 from dialogkonferanse.outbox.queue import Attachment, queue_email
+from registrations.entry_links import EntryLink, issue_entry_link
+from registrations.models import Registration
 
 from .choices import EmailKind
 from .ics import CANCEL_MIMETYPE, REQUEST_MIMETYPE, meeting_cancellation, meeting_request
@@ -38,12 +40,15 @@ def _queue(
     key: str,
     context: dict[str, Any],
     attachments: tuple[Attachment, ...] = (),
+    link: EntryLink | None = None,
 ) -> Any:
     registration = meeting_or_entry.registration
     conference = meeting_or_entry.conference
+    # The email's own personal link to the meeting page: it opens on any device.
+    link = link or _entry_link(registration, kind=kind)
     full = {
         "registration": registration,
-        "booking_url": booking_page_url(conference.slug),
+        "booking_url": link.url,
         **context,
     }
     return queue_email(
@@ -57,32 +62,41 @@ def _queue(
         conference=conference,
         registration=registration,
         reply_to=conference.contact_email,
+        secrets=[link.token],
     )
+
+
+def _entry_link(registration: Registration, *, kind: EmailKind) -> EntryLink:
+    return issue_entry_link(registration=registration, purpose=kind, target="meeting")
 
 
 def queue_invitation(meeting: Meeting, *, agenda: str | None = None) -> Any:
     """The meeting time with a METHOD:REQUEST invite; a changed meeting gets "changed" wording."""
     agenda = _agenda(meeting.conference_id) if agenda is None else agenda
     changed = meeting.sequence > 0
+    kind = EmailKind.UPDATE if changed else EmailKind.INVITE
+    link = _entry_link(meeting.registration, kind=kind)
     return _queue(
         meeting_or_entry=meeting,
-        kind=EmailKind.UPDATE if changed else EmailKind.INVITE,
+        kind=kind,
         template="meeting_invite",
         key=f"meeting:{meeting.pk}:request:{meeting.sequence}",
         context={"meeting": meeting, "agenda": agenda, "changed": changed},
         attachments=(
             Attachment(
                 filename="meeting.ics",
-                content=meeting_request(meeting, agenda=agenda),
+                content=meeting_request(meeting, agenda=agenda, page_url=link.url),
                 mimetype=REQUEST_MIMETYPE,
             ),
         ),
+        link=link,
     )
 
 
 def queue_cancellation(meeting: Meeting, *, reason: str | Promise = "", rebook: bool = True) -> Any:
     """METHOD:CANCEL, so the supplier's calendar drops the event. A lazy ``reason`` is given in
     the supplier's language; ``rebook=False`` leaves out the invitation to book another time."""
+    link = _entry_link(meeting.registration, kind=EmailKind.CANCEL)
     return _queue(
         meeting_or_entry=meeting,
         kind=EmailKind.CANCEL,
@@ -92,10 +106,11 @@ def queue_cancellation(meeting: Meeting, *, reason: str | Promise = "", rebook: 
         attachments=(
             Attachment(
                 filename="meeting.ics",
-                content=meeting_cancellation(meeting),
+                content=meeting_cancellation(meeting, page_url=link.url),
                 mimetype=CANCEL_MIMETYPE,
             ),
         ),
+        link=link,
     )
 
 

@@ -23,7 +23,7 @@ def meeting_uid(meeting: Meeting) -> str:
     return f"meeting-{meeting.uid}@dialogkonferanse"
 
 
-def _description(meeting: Meeting, agenda: str) -> str:
+def _description(meeting: Meeting, agenda: str, page_url: str = "") -> str:
     parts = [
         _("One-to-one meeting with %(buyer)s (%(team)s) about “%(conference)s”.")
         % {
@@ -32,6 +32,11 @@ def _description(meeting: Meeting, agenda: str) -> str:
             "conference": meeting.conference.title,
         }
     ]
+    if page_url:
+        parts.append(
+            _("See, change or cancel your meeting (a personal link, do not share it): %(url)s")
+            % {"url": page_url}
+        )
     if meeting.video_url:
         parts.append(_("Join the video meeting: %(url)s") % {"url": meeting.video_url})
     if agenda:
@@ -39,8 +44,11 @@ def _description(meeting: Meeting, agenda: str) -> str:
     return "\n\n".join(parts)
 
 
-def meeting_event(meeting: Meeting, *, agenda: str = "", cancelled: bool = False) -> IcsEvent:
-    """The meeting as one VEVENT in the supplier's language."""
+def meeting_event(
+    meeting: Meeting, *, agenda: str = "", cancelled: bool = False, page_url: str = ""
+) -> IcsEvent:
+    """The meeting as one VEVENT in the supplier's language. ``page_url``, the email's personal
+    link to the meeting page, goes in the description and, without a video link, as URL."""
     conference = meeting.conference
     registration = meeting.registration
     with translation.override(registration.language or settings.LANGUAGE_CODE):
@@ -49,9 +57,9 @@ def meeting_event(meeting: Meeting, *, agenda: str = "", cancelled: bool = False
             summary=_("One-to-one meeting: %(conference)s") % {"conference": conference.title},
             starts_at=meeting.slot.starts_at,
             ends_at=meeting.slot.ends_at,
-            description=_description(meeting, agenda),
+            description=_description(meeting, agenda, page_url),
             location=meeting.video_url,
-            url=meeting.video_url,
+            url=meeting.video_url or page_url,
             sequence=meeting.sequence,
             status="CANCELLED" if cancelled else "CONFIRMED",
             organizer_email=conference.contact_email,
@@ -61,14 +69,19 @@ def meeting_event(meeting: Meeting, *, agenda: str = "", cancelled: bool = False
         )
 
 
-def meeting_request(meeting: Meeting, *, agenda: str = "") -> bytes:
+def meeting_request(meeting: Meeting, *, agenda: str = "", page_url: str = "") -> bytes:
     """METHOD:REQUEST: the invitation, and every later change of it."""
-    return build_calendar([meeting_event(meeting, agenda=agenda)], method="REQUEST")
+    return build_calendar(
+        [meeting_event(meeting, agenda=agenda, page_url=page_url)], method="REQUEST"
+    )
 
 
-def meeting_cancellation(meeting: Meeting, *, agenda: str = "") -> bytes:
+def meeting_cancellation(meeting: Meeting, *, agenda: str = "", page_url: str = "") -> bytes:
     """METHOD:CANCEL with STATUS:CANCELLED; the caller has already raised the sequence."""
-    return build_calendar([meeting_event(meeting, agenda=agenda, cancelled=True)], method="CANCEL")
+    return build_calendar(
+        [meeting_event(meeting, agenda=agenda, cancelled=True, page_url=page_url)],
+        method="CANCEL",
+    )
 
 
 def meeting_download(meeting: Meeting, *, agenda: str = "") -> bytes:

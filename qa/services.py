@@ -24,6 +24,7 @@ from dialogkonferanse.audit.log import record_audit, record_change, snapshot
 from dialogkonferanse.common.ratelimit import is_limited
 from dialogkonferanse.common.tasks import enqueue_on_commit
 from dialogkonferanse.outbox.queue import queue_email
+from registrations.entry_links import issue_entry_link
 from registrations.models import Registration
 from registrations.selectors import active_registrations
 
@@ -626,16 +627,20 @@ def send_answer_digest(*, conference_id: int, moderator: AbstractBaseUser | None
         ]
         recipients = 0
         for registration in active_registrations(conference_id=conference_id).order_by("pk"):
+            # The email's own personal link to the registration, opening on any device.
+            registration.conference = conference  # read for the link's expiry: no query per row
+            link = issue_entry_link(registration=registration, purpose="qa_answer_digest")
             queue_email(
                 kind="qa_answer_digest",
                 to=registration.email,
                 language=registration.language,
                 template="qa_digest",
-                context={"items": items, "registration": registration},
+                context={"items": items, "registration": registration, "personal_url": link.url},
                 idempotency_key=f"qa-digest:{digest.pk}:{registration.pk}",
                 conference=conference,
                 registration=registration,
                 reply_to=conference.contact_email,
+                secrets=[link.token],
             )
             recipients += 1
         digest.recipients = recipients

@@ -1,6 +1,7 @@
-"""The session side of the personal link: opening ``/r/<token>/`` stores which registration this
-browser may see, so the token never has to appear in another address, log line or Referer; and
-the one gate (``personal_link_required``) that every page behind the link, in every app, passes."""
+"""The session side of the personal links: opening ``/r/<token>/`` (any of the registration's
+working links) stores which registration this browser may see, so the token never has to
+appear in another address, log line or Referer; and the one gate
+(``personal_link_required``) that every page behind the link, in every app, passes."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ SESSION_KEY = "registration_access"
 
 
 def grant_access(request: HttpRequest, registration: Registration) -> None:
-    """Remember in this browser's session that it opened ``registration``'s current link."""
+    """Remember in this browser's session that it opened one of ``registration``'s links."""
     request.session.cycle_key()  # a fresh session id: no fixation through a planted cookie
     entries = dict(request.session.get(SESSION_KEY, {}))
     entries[registration.conference.slug] = [registration.pk, registration.session_secret]
@@ -72,7 +73,7 @@ def personal_link_required(
 
     The view is called as ``view(request, registration, *args, **kwargs)`` with the registration
     this session opened for the URL's ``slug`` (the slug itself is not passed on: it is
-    ``registration.conference.slug``). Without one (no link opened, a reissued or revoked link,
+    ``registration.conference.slug``). Without one (no link opened, links revoked since,
     another conference's registration, and with ``active_only`` a cancelled one) it answers
     ``refuse(request, slug)`` instead, and the view never runs.
     """

@@ -23,7 +23,7 @@ from .exceptions import RegistrationError
 from .exports import registrations_csv
 from .models import Registration
 from .retention import RetentionError, anonymise_registration, export_personal_data
-from .services import reissue_access_link, revoke_access_link
+from .services import reissue_access_link, revoke_personal_links
 
 
 class CancelledFilter(admin.SimpleListFilter):
@@ -148,13 +148,42 @@ class RegistrationAdmin(NoAddOrDeleteAdminMixin, AuditedAdminMixin, admin.ModelA
     def is_active_display(self, obj: Registration) -> bool:
         return obj.is_active
 
-    @admin.display(description=_("personal link"))
+    @admin.display(description=_("personal links"))
     def token_state(self, obj: Registration) -> str:
-        if obj.token_hash and obj.token_issued_at:
-            return format_html(
-                "{} {}", gettext("Active link issued at"), oslo_datetime(obj.token_issued_at)
+        """One row per link (the email that carried it, sent, last used, revoked); never the
+        token or its hash."""
+        links = list(obj.personal_links.order_by("-created_at", "-pk"))
+        if not links or obj.anonymised_at is not None:
+            return gettext("No valid link")
+        working = sum(1 for link in links if link.revoked_at is None)
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    link.purpose,
+                    oslo_datetime(link.created_at),
+                    oslo_datetime(link.last_used_at) if link.last_used_at else "",
+                    oslo_datetime(link.revoked_at) if link.revoked_at else "",
+                )
+                for link in links
+            ),
+        )
+        return format_html(
+            "<p>{}</p><table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>"
+            "</thead><tbody>{}</tbody></table>",
+            ngettext(
+                "%(count)d personal link works (until revoked or the retention period ends).",
+                "%(count)d personal links work (until revoked or the retention period ends).",
+                working,
             )
-        return gettext("No valid link")
+            % {"count": working},
+            gettext("Sent with"),
+            gettext("Sent"),
+            gettext("Last used"),
+            gettext("Revoked"),
+            rows,
+        )
 
     @admin.display(description=_("emails sent to this registration"))
     def email_log(self, obj: Registration) -> str:
@@ -187,7 +216,7 @@ class RegistrationAdmin(NoAddOrDeleteAdminMixin, AuditedAdminMixin, admin.ModelA
         )
 
     @admin.action(
-        description=_("Resend access link (new link, old one stops working)"),
+        description=_("Send a new personal link (earlier links keep working)"),
         permissions=["change"],
     )
     def resend_access_link(self, request: HttpRequest, queryset: QuerySet[Registration]) -> None:
@@ -213,12 +242,15 @@ class RegistrationAdmin(NoAddOrDeleteAdminMixin, AuditedAdminMixin, admin.ModelA
         for message in failed:
             self.message_user(request, message, messages.ERROR)
 
-    @admin.action(description=_("Withdraw access link (no email)"), permissions=["change"])
+    @admin.action(
+        description=_("Revoke all personal links and sign out every device (no email)"),
+        permissions=["change"],
+    )
     def revoke_link(self, request: HttpRequest, queryset: QuerySet[Registration]) -> None:
         count = 0
         for registration_id in queryset.values_list("pk", flat=True):
             try:
-                revoke_access_link(registration_id=registration_id, actor=request.user)
+                revoke_personal_links(registration_id=registration_id, actor=request.user)
             except RegistrationError as exc:
                 self.message_user(request, str(exc), messages.ERROR)
             else:
@@ -226,8 +258,8 @@ class RegistrationAdmin(NoAddOrDeleteAdminMixin, AuditedAdminMixin, admin.ModelA
         self.message_user(
             request,
             ngettext(
-                "The link of %(count)d registration no longer works.",
-                "The links of %(count)d registrations no longer work.",
+                "The personal links of %(count)d registration no longer work.",
+                "The personal links of %(count)d registrations no longer work.",
                 count,
             )
             % {"count": count},

@@ -12,9 +12,11 @@ from typing import Any
 from dialogkonferanse.outbox.queue import Attachment, email_queued, queue_email
 
 from .choices import EmailKind
+from .entry_links import EntryLink, issue_entry_link
 from .ics import INVITE_MIMETYPE, plenary_invite
-from .links import conference_url, personal_link, stream_page_url
+from .links import conference_url
 from .models import Registration
+from .tokens import hash_token
 
 TEMPLATES = {
     EmailKind.CONFIRMATION: "registration_confirmation",
@@ -25,14 +27,16 @@ TEMPLATES = {
 }
 
 
-def _context(registration: Registration, *, token: str = "") -> dict[str, Any]:
+def _context(registration: Registration, *, link: EntryLink) -> dict[str, Any]:
+    """``personal_url`` and ``stream_url`` are the email's personal link, opening the personal
+    page and the stream page on any device."""
     conference = registration.conference
     return {
         "registration": registration,
         "conference": conference,
         "buyer": conference.buyer,
-        "personal_url": personal_link(token) if token else "",
-        "stream_url": stream_page_url(conference),
+        "personal_url": link.url_for("personal"),
+        "stream_url": link.url_for("stream"),
         "conference_url": conference_url(conference),
         "one_to_one_offered": conference.offers_one_to_one,
         "one_to_one_requested": registration.wants_one_to_one,
@@ -40,11 +44,11 @@ def _context(registration: Registration, *, token: str = "") -> dict[str, Any]:
     }
 
 
-def _invite(registration: Registration) -> list[Attachment]:
+def _invite(registration: Registration, *, link: EntryLink) -> list[Attachment]:
     return [
         Attachment(
             filename=f"{registration.conference.slug}.ics",
-            content=plenary_invite(registration),
+            content=plenary_invite(registration, stream_url=link.url_for("stream")),
             mimetype=INVITE_MIMETYPE,
         )
     ]
@@ -55,11 +59,11 @@ def _queue(
     *,
     kind: EmailKind,
     idempotency_key: str,
-    token: str = "",
+    link: EntryLink,
     attach_invite: bool = False,
     extra: dict[str, Any] | None = None,
 ) -> Any:
-    context = _context(registration, token=token)
+    context = _context(registration, link=link)
     context.update(extra or {})
     return queue_email(
         kind=kind.value,
@@ -68,63 +72,73 @@ def _queue(
         template=TEMPLATES[kind],
         context=context,
         idempotency_key=idempotency_key,
-        attachments=_invite(registration) if attach_invite else (),
+        attachments=_invite(registration, link=link) if attach_invite else (),
         conference=registration.conference,
         registration=registration,
         reply_to=registration.conference.contact_email,
-        secrets=[token] if token else (),
+        secrets=[link.token],
     )
 
 
-def queue_confirmation(registration: Registration, *, token: str) -> Any:
+def _key_part(link: EntryLink) -> str:
+    """A part of an idempotency key that tells links apart without holding the token."""
+    return hash_token(link.token)[:16]
+
+
+def queue_confirmation(registration: Registration, *, link: EntryLink) -> Any:
     """Personal link, stream page, times, the plenary invite and the one-to-one answer."""
     return _queue(
         registration,
         kind=EmailKind.CONFIRMATION,
         idempotency_key=f"registration:{registration.pk}:confirmation",
-        token=token,
+        link=link,
         attach_invite=not registration.cancelled_at,
     )
 
 
-def queue_already_registered(registration: Registration, *, token: str) -> Any:
-    """Someone registered this address again: tell its owner, with a fresh link and the invite
-    (which also keeps this path's work, and so its timing, like a new registration's)."""
+def queue_already_registered(registration: Registration, *, link: EntryLink) -> Any:
+    """Someone registered this address again: tell its owner that nothing changed, with one
+    more link and the invite (which also keeps this path's work, and so its timing, like a new
+    registration's)."""
     return _queue(
         registration,
         kind=EmailKind.ALREADY,
-        idempotency_key=f"registration:{registration.pk}:already:{registration.token_hash[:16]}",
-        token=token,
+        idempotency_key=f"registration:{registration.pk}:already:{_key_part(link)}",
+        link=link,
         attach_invite=not registration.cancelled_at,
     )
 
 
-def _link_key(registration: Registration, *, request_id: str) -> str:
-    if request_id:
-        return f"registration:{registration.pk}:link-request:{request_id}"
-    return f"registration:{registration.pk}:link:{registration.token_hash[:16]}"
+def _request_key(registration: Registration, *, request_id: str) -> str:
+    return f"registration:{registration.pk}:link-request:{request_id}"
 
 
-def queue_access_link(registration: Registration, *, token: str, request_id: str = "") -> Any:
-    """A new personal link (asked for through "resend my link", or re-issued by staff)."""
-    return _queue(
-        registration,
-        kind=EmailKind.LINK,
-        idempotency_key=_link_key(registration, request_id=request_id),
-        token=token,
+def queue_access_link(registration: Registration, *, link: EntryLink, request_id: str = "") -> Any:
+    """One more personal link (asked for through "resend my link", or sent by staff); the
+    earlier links keep working."""
+    key = (
+        _request_key(registration, request_id=request_id)
+        if request_id
+        else f"registration:{registration.pk}:link:{_key_part(link)}"
     )
+    return _queue(registration, kind=EmailKind.LINK, idempotency_key=key, link=link)
 
 
 def access_link_already_sent(registration: Registration, *, request_id: str) -> bool:
     """Whether the link email for this "resend my link" request is already in the outbox."""
-    return email_queued(_link_key(registration, request_id=request_id))
+    return email_queued(_request_key(registration, request_id=request_id))
 
 
 def queue_reminder(registration: Registration, *, kind: EmailKind) -> Any:
-    """The day-before or hour-before reminder with the stream page; once per registration."""
+    """The day-before or hour-before reminder with a personal link to the stream page; once per
+    registration."""
+    key = f"registration:{registration.pk}:{kind.value}"
+    if email_queued(key):
+        return None  # already queued: no second link
     return _queue(
         registration,
         kind=kind,
-        idempotency_key=f"registration:{registration.pk}:{kind.value}",
+        idempotency_key=key,
+        link=issue_entry_link(registration=registration, purpose=kind, target="stream"),
         extra={"reminder_hour": kind == EmailKind.REMINDER_HOUR},
     )

@@ -14,14 +14,16 @@ from .models import Registration
 INVITE_MIMETYPE = "text/calendar; method=REQUEST"
 
 
-def plenary_invite(registration: Registration) -> bytes:
-    """A METHOD:REQUEST invite for the plenary, stream page as URL and LOCATION, for the email.
+def plenary_invite(registration: Registration, *, stream_url: str = "") -> bytes:
+    """A METHOD:REQUEST invite for the plenary, for the email: ``stream_url`` (the email's
+    personal link to the stream page, so the event opens the stream on any device; the plain
+    stream page without it) as URL, LOCATION and in the description.
 
     Same UID and SEQUENCE as the conference's public ``.ics``, so a calendar holding both keeps
     one event and a moved conference replaces it.
     """
     conference = registration.conference
-    stream_url = stream_page_url(conference)
+    stream_url = stream_url or stream_page_url(conference)
     event = plenary_event(
         conference,
         location_url=stream_url,

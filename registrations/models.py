@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from django.db import models
-from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
@@ -16,10 +15,8 @@ from .validators import validate_supplier_identifiers
 
 
 class Registration(TimeStampedModel):
-    """A supplier's registration for one conference; reached by a personal link (token).
-
-    Only the SHA-256 of the token is stored; ``token_hash`` is null while no link is valid.
-    """
+    """A supplier's registration for one conference; reached by personal links
+    (``PersonalLink``), any number of them, each sent in one email."""
 
     conference = models.ForeignKey(
         Conference,
@@ -53,12 +50,10 @@ class Registration(TimeStampedModel):
         _("open to partnering or subcontracting"), default=False
     )
     privacy_acknowledged_at = models.DateTimeField(_("privacy notice acknowledged at"))
-    # Null, not "", while no link is valid: the partial unique constraint skips nulls.
-    token_hash = models.CharField(max_length=64, null=True, blank=True, editable=False)  # noqa: DJ001
-    token_issued_at = models.DateTimeField(_("link issued at"), null=True, editable=False)
     # Binds the sessions opened with any of this registration's links. A new link (the supplier
     # asking again, or someone typing their address) leaves it alone, so open sessions go on;
-    # staff withdrawing access, or anonymisation, replaces it and ends every session.
+    # revoking every link (staff, or the supplier's "sign out everywhere"), or anonymisation,
+    # replaces it and ends every session.
     session_secret = models.CharField(max_length=32, default=new_session_secret, editable=False)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
     anonymised_at = models.DateTimeField(_("anonymised at"), null=True, blank=True, editable=False)
@@ -70,11 +65,6 @@ class Registration(TimeStampedModel):
         constraints = [
             models.UniqueConstraint(
                 Lower("email"), "conference", name="registration_unique_email_per_conference"
-            ),
-            models.UniqueConstraint(
-                fields=["token_hash"],
-                condition=Q(token_hash__isnull=False),
-                name="registration_unique_token_hash",
             ),
         ]
         indexes = [
@@ -100,3 +90,39 @@ class Registration(TimeStampedModel):
     @property
     def is_active(self) -> bool:
         return self.cancelled_at is None and self.anonymised_at is None
+
+
+class PersonalLink(TimeStampedModel):
+    """One personal entry link of a registration, as sent in one email.
+
+    Only the SHA-256 of the token is stored. A registration has any number of links: a new one
+    never ends the others. A link works until it is revoked (staff, or the supplier signing
+    out everywhere), until ``expires_at``, and never after the end of the conference's
+    retention period (``registrations.expiry``); anonymisation deletes the registration's links.
+    """
+
+    registration = models.ForeignKey(
+        Registration,
+        on_delete=models.CASCADE,  # a link is nothing without its registration
+        related_name="personal_links",
+        verbose_name=_("registration"),
+        db_index=False,  # the index on (registration, created_at) serves it
+    )
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    # Why the link was issued: the kind of email that carried it (free text, so every app's
+    # email kinds fit without this app knowing them).
+    purpose = models.CharField(_("sent with"), max_length=50, editable=False)
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True, editable=False)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("personal link")
+        verbose_name_plural = _("personal links")
+        ordering = ("registration", "created_at", "pk")
+        indexes = [
+            models.Index(fields=["registration", "created_at"], name="personallink_reg_created")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} ({self.created_at:%Y-%m-%d %H:%M})" if self.created_at else ""

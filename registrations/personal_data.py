@@ -1,5 +1,5 @@
 """The registration's own part of the personal-data registry: the person's fields on the row,
-their personal link and sessions. Registered in ``RegistrationsConfig.ready()``."""
+their personal links and sessions. Registered in ``RegistrationsConfig.ready()``."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from dialogkonferanse.personal_data import (
     export_row,
 )
 
-from .models import Registration
+from .models import PersonalLink, Registration
 from .tokens import new_session_secret
 
 # Fields of a registration that describe the person, not the company.
@@ -32,7 +32,8 @@ class RegistrationHandler(PersonalDataHandler):
 
     identifier = "registrations"
     order = 0  # first: the other handlers see the anonymised row and its new address
-    models = (Registration,)
+    # Personal links hold no personal data beyond whose they are; anonymising deletes them.
+    models = (Registration, PersonalLink)
     personal_fields = PERSONAL_FIELDS
 
     def identifying_values(self, registration: Registration) -> Iterable[str]:
@@ -55,6 +56,11 @@ class RegistrationHandler(PersonalDataHandler):
                 "title": registration.conference.title,
                 "slug": registration.conference.slug,
             },
+            # When each link was sent, used, revoked; never the token's hash.
+            "personal_links": [
+                export_row(link, exclude=("registration",))
+                for link in registration.personal_links.order_by("created_at", "pk")
+            ],
         }
 
     def anonymise(self, registration: Registration, run: Anonymisation) -> None:
@@ -62,9 +68,8 @@ class RegistrationHandler(PersonalDataHandler):
         registration.email = anonymised_email(registration.pk)
         registration.phone = ""
         registration.one_to_one_topics = ""
-        # The personal link stops working and every signed-in session ends.
-        registration.token_hash = None
-        registration.token_issued_at = None
+        # Every personal link is gone and every signed-in session ends.
+        PersonalLink.objects.filter(registration=registration).delete()
         registration.session_secret = new_session_secret()
         registration.anonymised_at = run.now
         registration.save()

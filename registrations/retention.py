@@ -26,6 +26,7 @@ from dialogkonferanse.audit.log import record_audit, snapshot
 from dialogkonferanse.choices import AuditAction
 from dialogkonferanse.personal_data import ANONYMISED, Anonymisation, Scrubber, get_handlers
 
+from .expiry import add_months
 from .models import Registration
 from .personal_data import PERSONAL_FIELDS
 from .services import lock_registration
@@ -33,18 +34,6 @@ from .services import lock_registration
 
 class RetentionError(Exception):
     """The anonymisation could not be done; the message says why."""
-
-
-def add_months(value: dt.datetime, months: int) -> dt.datetime:
-    """``value`` plus whole calendar months (the 31st becomes the month's last day)."""
-    month_index = value.month - 1 + months
-    year, month = value.year + month_index // 12, month_index % 12 + 1
-    for day in range(value.day, 27, -1):
-        try:
-            return value.replace(year=year, month=month, day=day)
-        except ValueError:
-            continue
-    return value.replace(year=year, month=month, day=min(value.day, 28))
 
 
 # --- Anonymising ----------------------------------------------------------------------------
@@ -110,7 +99,7 @@ def expired_registrations(*, now: dt.datetime) -> list[ExpiredRegistration]:
         status=ConferenceStatus.CLOSED, closed_at__isnull=False
     ).values_list("pk", "closed_at", "retention_months")
     for conference_id, closed_at, months in conferences:
-        due_since = add_months(closed_at, months)
+        due_since = add_months(closed_at, months)  # as expiry.retention_ends_at
         if due_since > now:
             continue
         ids = Registration.objects.filter(

@@ -6,13 +6,15 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
 from conferences.choices import ConferenceStatus
 from conferences.models import Conference
 
 from .choices import Country
-from .models import Registration
+from .expiry import retention_ends_at
+from .models import PersonalLink, Registration
 from .tokens import MAX_TOKEN_LENGTH, hash_token
 
 
@@ -20,20 +22,48 @@ def _with_conference() -> QuerySet[Registration]:
     return Registration.objects.select_related("conference", "conference__buyer")
 
 
-def get_registration_by_token(*, token: str) -> Registration | None:
-    """The registration whose current link is ``token``, or ``None``.
+def get_personal_link(*, token: str) -> PersonalLink | None:
+    """The personal link whose token is ``token``, with its registration and conference, or
+    ``None``; whether it still works is ``link_works``.
 
     The lookup is by SHA-256, so the database never compares the secret itself; the final
-    comparison is constant-time. A revoked link (``token_hash`` null) or an anonymised
-    registration never matches.
+    comparison is constant-time.
     """
     if not token or len(token) > MAX_TOKEN_LENGTH:
         return None
     digest = hash_token(token)
-    registration = _with_conference().filter(token_hash=digest, anonymised_at__isnull=True).first()
-    if registration is None or not constant_time_compare(registration.token_hash or "", digest):
+    link = (
+        PersonalLink.objects.select_related(
+            "registration", "registration__conference", "registration__conference__buyer"
+        )
+        .filter(token_hash=digest)
+        .first()
+    )
+    if link is None or not constant_time_compare(link.token_hash, digest):
         return None
-    return registration
+    return link
+
+
+def link_works(link: PersonalLink, *, now: dt.datetime | None = None) -> bool:
+    """Whether ``link`` (with its registration and conference loaded) still opens the pages:
+    not revoked, not expired, within the conference's retention, registration not anonymised."""
+    now = now or timezone.now()
+    registration = link.registration
+    ends = retention_ends_at(registration.conference)
+    return (
+        link.revoked_at is None
+        and registration.anonymised_at is None
+        and (link.expires_at is None or now < link.expires_at)
+        and (ends is None or now < ends)
+    )
+
+
+def get_registration_by_token(*, token: str) -> Registration | None:
+    """The registration that ``token`` opens now (a working link), or ``None``."""
+    link = get_personal_link(token=token)
+    if link is None or not link_works(link):
+        return None
+    return link.registration
 
 
 def get_registration_for_access(
@@ -42,8 +72,9 @@ def get_registration_for_access(
     """The registration a session was given by a personal link, while that access stands.
 
     ``registration_id`` and ``session_secret`` come from the session (set when a link was
-    opened); the page's conference must match. Staff withdrawing access (or anonymisation)
-    replaces the secret and ends the session; a newly issued link does not.
+    opened); the page's conference must match. Revoking the links (staff, or the supplier
+    signing out everywhere) or anonymisation replaces the secret and ends the session; a newly
+    issued link does not.
     """
     registration = (
         _with_conference()
@@ -51,7 +82,6 @@ def get_registration_for_access(
             pk=registration_id,
             conference__slug=conference_slug,
             anonymised_at__isnull=True,
-            token_hash__isnull=False,
         )
         .first()
     )

@@ -1,8 +1,8 @@
 """Everything that writes registrations.
 
 Emails are queued in the shared outbox inside the same transaction, so a change that rolls
-back sends nothing. The personal link's token exists only in memory and in the email; the row
-keeps its SHA-256.
+back sends nothing. A personal link's token exists only in memory and in the email; its row
+(``PersonalLink``, see ``entry_links``) keeps the SHA-256.
 """
 
 from __future__ import annotations
@@ -18,22 +18,24 @@ from django.db.models import EmailField, QuerySet, Value
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from conferences.choices import ConferenceStatus
 from conferences.models import Conference
 from conferences.services import lock_conference_for_share
-from dialogkonferanse.audit.log import record_change, snapshot
+from dialogkonferanse.audit.log import record_audit, record_change, snapshot
 from dialogkonferanse.choices import EmailStatus
 from dialogkonferanse.common.tasks import enqueue_on_commit
 from dialogkonferanse.common.timefmt import oslo_text
 
 from . import emails
 from .choices import EmailKind, Language
+from .entry_links import issue_entry_link
 from .exceptions import InvalidRegistrationError, RegistrationClosedError, RegistrationError
-from .models import Registration
+from .models import PersonalLink, Registration
 from .selectors import conferences_starting_between, registrations_due_reminder
 from .signals import registration_cancelled
-from .tokens import new_session_secret, new_token
+from .tokens import new_session_secret
 
 OPEN_STATUSES = (ConferenceStatus.PUBLISHED, ConferenceStatus.LIVE)
 
@@ -113,19 +115,8 @@ def _lock_by_email(*, conference: Conference, email: str) -> Registration | None
     return registration
 
 
-def _issue_token(registration: Registration, *, now: dt.datetime) -> str:
-    """Give the (locked) registration a new link; the previous link stops working, but
-    sessions already opened with it go on (someone who merely knows the address cannot sign
-    the supplier out)."""
-    token, digest = new_token()
-    registration.token_hash = digest
-    registration.token_issued_at = now
-    registration.save(update_fields=["token_hash", "token_issued_at", "updated_at"])
-    return token
-
-
 def _candidate(
-    conference: Conference, details: SupplierDetails, *, digest: str, now: dt.datetime
+    conference: Conference, details: SupplierDetails, *, now: dt.datetime
 ) -> Registration:
     one_to_one = bool(conference.offers_one_to_one and details.wants_one_to_one)
     return Registration(
@@ -143,8 +134,6 @@ def _candidate(
         listed_publicly=details.listed_publicly,
         open_to_partnering=details.open_to_partnering,
         privacy_acknowledged_at=now,
-        token_hash=digest,
-        token_issued_at=now,
     )
 
 
@@ -182,7 +171,8 @@ def register_supplier(
     details: SupplierDetails,
     now: dt.datetime | None = None,
 ) -> RegistrationReceipt:
-    """Register a supplier, or, if the address is already registered, email its owner a fresh link.
+    """Register a supplier, or, if the address is already registered, change nothing and email
+    its owner one more personal link (the earlier links keep working).
 
     Invariant: one registration per email (case-insensitive) per conference, guarded by the
     constraint ``registration_unique_email_per_conference``. Lock: the conference row FOR SHARE
@@ -191,8 +181,9 @@ def register_supplier(
     stored; then the registration row FOR UPDATE, or the insert's entry in the unique index.
     ``get_or_create`` on that constraint makes concurrent submissions of one address end in one
     row: a submission that loses the insert reads the winner's row and takes the "already
-    registered" path. Both outcomes do the same work (one row written, one rendered outbox
-    email), so neither the page nor its timing tells whether the address was known.
+    registered" path. Both outcomes do nearly the same work (a personal link written, one
+    rendered outbox email), so neither the page nor its timing tells whether the address was
+    known; someone who merely knows a supplier's address can change nothing of theirs.
 
     Side effects: a confirmation or "already registered" email, sent after commit. Raises
     ``RegistrationClosedError`` (with the reason) or, for details the model refuses (an invalid
@@ -200,11 +191,10 @@ def register_supplier(
     (nothing stored).
     """
     now = now or timezone.now()
-    token, digest = new_token()
     with transaction.atomic():
         conference = _lock_conference_shared(conference_id, with_buyer=True)  # emails show it
         ensure_registration_open(conference=conference, now=now)
-        candidate = _validated(_candidate(conference, details, digest=digest, now=now))
+        candidate = _validated(_candidate(conference, details, now=now))
         try:
             registration, created = (
                 _by_email(candidate.email)
@@ -216,14 +206,13 @@ def register_supplier(
                 _("The registration could not be saved. Please try again.")
             ) from exc
         registration.conference = conference
+        kind = EmailKind.CONFIRMATION if created else EmailKind.ALREADY
+        link = issue_entry_link(registration=registration, purpose=kind)
         if created:
-            emails.queue_confirmation(registration, token=token)
-        else:  # the address is registered: its owner gets this new link instead
-            registration.token_hash = digest
-            registration.token_issued_at = now
-            registration.save(update_fields=["token_hash", "token_issued_at", "updated_at"])
-            emails.queue_already_registered(registration, token=token)
-    return RegistrationReceipt(registration_id=registration.pk, created=created, token=token)
+            emails.queue_confirmation(registration, link=link)
+        else:  # the address is registered: nothing changes, its owner gets one more link
+            emails.queue_already_registered(registration, link=link)
+    return RegistrationReceipt(registration_id=registration.pk, created=created, token=link.token)
 
 
 def request_access_link(*, conference_id: int, email: str) -> None:
@@ -242,9 +231,9 @@ def request_access_link(*, conference_id: int, email: str) -> None:
 def send_access_link(
     *, conference_id: int, email: str, request_id: str = "", now: dt.datetime | None = None
 ) -> int | None:
-    """Email a new personal link to ``email`` if it is registered for the conference.
+    """Email one more personal link to ``email`` if it is registered for the conference.
 
-    Locks the registration row; the old link stops working. Unknown addresses get nothing (no
+    Locks the registration row; the earlier links keep working. Unknown addresses get nothing (no
     email to people who never registered). A ``request_id`` already handled is skipped, so a
     task delivered twice sends one link. Returns the registration id or ``None``.
     """
@@ -256,8 +245,8 @@ def send_access_link(
             return None
         if request_id and emails.access_link_already_sent(registration, request_id=request_id):
             return registration.pk
-        token = _issue_token(registration, now=now)
-        emails.queue_access_link(registration, token=token, request_id=request_id)
+        link = issue_entry_link(registration=registration, purpose=EmailKind.LINK)
+        emails.queue_access_link(registration, link=link, request_id=request_id)
     return registration.pk
 
 
@@ -285,39 +274,74 @@ def _lock(registration_id: int) -> Registration:
 def reissue_access_link(
     *, registration_id: int, actor: AbstractBaseUser | None = None, now: dt.datetime | None = None
 ) -> str:
-    """Staff: replace the personal link and email the new one. Locks the registration row.
+    """Staff: email the supplier one more personal link (the earlier links keep working).
+    Locks the registration row.
 
     Audited (by ``actor``). Returns the new token for in-process callers (the demo); never
     log or store it.
+    """
+    with transaction.atomic():
+        registration = _lock(registration_id)
+        link = issue_entry_link(registration=registration, purpose=EmailKind.LINK)
+        email = emails.queue_access_link(registration, link=link)
+        if email.status == EmailStatus.FAILED:
+            # An address stored before the rule on addresses: staff asked for this email, so
+            # they are told, and the new link goes back with it.
+            raise RegistrationError(email.last_error)
+        record_audit(
+            actor=actor,
+            action="reissue_link",
+            obj=registration,
+            changes={},
+            note=_("A new personal link was emailed; earlier links keep working."),
+        )
+    return link.token
+
+
+def revoke_personal_links(
+    *,
+    registration_id: int,
+    actor: AbstractBaseUser | None = None,
+    by_supplier: bool = False,
+    now: dt.datetime | None = None,
+) -> int:
+    """Every personal link of the registration and every session opened with any of them
+    stop working; no email (the supplier may ask for a new link). Returns how many links were
+    revoked.
+
+    Staff (``actor``) or the supplier (``by_supplier``: "sign out everywhere"). Locks the
+    registration row; audited, with who did it.
     """
     now = now or timezone.now()
     with transaction.atomic():
         registration = _lock(registration_id)
         before = snapshot(registration)
-        token = _issue_token(registration, now=now)
-        email = emails.queue_access_link(registration, token=token)
-        if email.status == EmailStatus.FAILED:
-            # An address stored before the rule on addresses: staff asked for this email, so
-            # they are told, and the new link goes back with it.
-            raise RegistrationError(email.last_error)
-        record_change(actor=actor, action="reissue_link", obj=registration, before=before)
-    return token
-
-
-def revoke_access_link(*, registration_id: int, actor: AbstractBaseUser | None = None) -> None:
-    """Staff: the personal link and every session opened with any link stop working; no email.
-
-    Locks the registration row; audited (by ``actor``)."""
-    with transaction.atomic():
-        registration = _lock(registration_id)
-        before = snapshot(registration)
-        registration.token_hash = None
-        registration.token_issued_at = None
+        revoked = PersonalLink.objects.filter(
+            registration=registration, revoked_at__isnull=True
+        ).update(revoked_at=now, updated_at=now)
         registration.session_secret = new_session_secret()
-        registration.save(
-            update_fields=["token_hash", "token_issued_at", "session_secret", "updated_at"]
+        registration.save(update_fields=["session_secret", "updated_at"])
+        note = (
+            ngettext(
+                "The supplier signed out everywhere: %(count)d personal link revoked.",
+                "The supplier signed out everywhere: %(count)d personal links revoked.",
+                revoked,
+            )
+            if by_supplier
+            else ngettext(
+                "Staff revoked all personal links: %(count)d link.",
+                "Staff revoked all personal links: %(count)d links.",
+                revoked,
+            )
+        ) % {"count": revoked}
+        record_change(
+            actor=None if by_supplier else actor,
+            action="revoke_links",
+            obj=registration,
+            before=before,
+            note=note,
         )
-        record_change(actor=actor, action="revoke_link", obj=registration, before=before)
+    return revoked
 
 
 def update_registration_details(

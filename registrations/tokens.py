@@ -12,7 +12,7 @@ MAX_TOKEN_LENGTH = 64
 
 
 def hash_token(token: str) -> str:
-    """The hex SHA-256 stored in ``Registration.token_hash``."""
+    """The hex SHA-256 stored in ``PersonalLink.token_hash``."""
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 

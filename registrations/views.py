@@ -26,18 +26,20 @@ from conferences.selectors import (
 from dialogkonferanse.common.ratelimit import client_ip, is_limited
 
 from .access import forget_access, grant_access, personal_link_required
+from .entry_links import DEFAULT_TARGET, ENTRY_TARGETS, record_link_use, target_path
 from .exceptions import RegistrationError
 from .forms import ContactDetailsForm, RegistrationForm, ResendLinkForm
 from .ics import plenary_calendar
 from .links import stream_page_url
 from .models import Registration
-from .selectors import get_registration_by_token
+from .selectors import get_personal_link, link_works
 from .services import (
     cancel_registration,
     ensure_registration_open,
     register_supplier,
     reinstate_registration,
     request_access_link,
+    revoke_personal_links,
     update_registration_details,
 )
 
@@ -178,15 +180,30 @@ def link_sent(request: HttpRequest, slug: str) -> HttpResponse:
 
 @private_page(referrer_policy="no-referrer")
 @require_GET
-def access(request: HttpRequest, token: str) -> HttpResponse:
-    """Exchange the token in the email for a session and leave the token-bearing address."""
-    registration = get_registration_by_token(token=token)
-    if registration is None:
+def access(request: HttpRequest, token: str, target: str = DEFAULT_TARGET) -> HttpResponse:
+    """Exchange the token in the email for a session and leave the token-bearing address for
+    the page the link names (``target``: one of ``ENTRY_TARGETS``, never an address, so the
+    link cannot lead off the supplier's own pages)."""
+    link = get_personal_link(token=token)
+    if link is None or target not in ENTRY_TARGETS:
         return render(request, "registrations/link_invalid.html", status=404)
+    registration = link.registration
+    if not link_works(link):
+        # Revoked, past the retention period, or its registration anonymised: say so and
+        # offer a new link for that conference (unless its personal data is gone).
+        resend_url = ""
+        if link.revoked_at is not None and registration.anonymised_at is None:
+            slug = registration.conference.slug
+            resend_url = reverse("registrations:resend", kwargs={"slug": slug})
+        return render(
+            request,
+            "registrations/link_invalid.html",
+            {"resend_url": resend_url, "conference": registration.conference},
+            status=410,
+        )
+    record_link_use(link_id=link.pk)
     grant_access(request, registration)
-    return HttpResponseRedirect(
-        reverse("registrations:personal", kwargs={"slug": registration.conference.slug})
-    )
+    return HttpResponseRedirect(target_path(registration, target=target))
 
 
 @private_page
@@ -267,6 +284,35 @@ def leave(request: HttpRequest, slug: str) -> HttpResponse:
     forget_access(request, slug=slug)
     messages.info(request, _("This browser no longer opens your registration."))
     return redirect("conferences:detail", slug=slug)
+
+
+@private_page
+@require_http_methods(["GET", "POST"])
+@personal_link_required
+def sign_out_everywhere(request: HttpRequest, registration: Registration) -> HttpResponse:
+    """GET asks to confirm; POST revokes every personal link and ends every session, this one
+    too. The supplier can then ask for a new link by email."""
+    conference = registration.conference
+    if request.method == "POST":
+        try:
+            revoke_personal_links(registration_id=registration.pk, by_supplier=True)
+        except RegistrationError as exc:
+            messages.error(request, str(exc))
+            return redirect("registrations:personal", slug=conference.slug)
+        forget_access(request, slug=conference.slug)
+        messages.success(
+            request,
+            _(
+                "You are signed out on every device, and the personal links we sent you no "
+                "longer work. Ask for a new link below when you need one."
+            ),
+        )
+        return redirect("registrations:resend", slug=conference.slug)
+    return render(
+        request,
+        "registrations/sign_out_everywhere.html",
+        {"registration": registration, "conference": conference, "footer_buyer": conference.buyer},
+    )
 
 
 @private_page

@@ -93,8 +93,8 @@ def make_moderator(**overrides: Any):
 
 
 def make_registration(*, conference: Conference | None = None, token: str = "", **overrides: Any):
-    """A registration (no email sent). ``token`` sets the personal link to that token."""
-    from registrations.models import Registration
+    """A registration (no email sent). ``token`` gives it a personal link with that token."""
+    from registrations.models import PersonalLink, Registration
     from registrations.tokens import hash_token
 
     n = next(_seq)
@@ -108,11 +108,24 @@ def make_registration(*, conference: Conference | None = None, token: str = "", 
         "language": "nb",
         "privacy_acknowledged_at": timezone.now(),
     }
-    if token:
-        values["token_hash"] = hash_token(token)
-        values["token_issued_at"] = timezone.now()
     values.update(overrides)
-    return Registration.objects.create(**values)
+    registration = Registration.objects.create(**values)
+    if token:
+        PersonalLink.objects.create(
+            registration=registration, token_hash=hash_token(token), purpose="test"
+        )
+    return registration
+
+
+def make_personal_link(registration: Any, *, token: str, **overrides: Any):
+    """One more personal link of ``registration``, with that token."""
+    from registrations.models import PersonalLink
+    from registrations.tokens import hash_token
+
+    values: dict[str, Any] = {"purpose": "test", **overrides}
+    return PersonalLink.objects.create(
+        registration=registration, token_hash=hash_token(token), **values
+    )
 
 
 # --- Meetings (meetings/) -------------------------------------------------------------------

@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from dialogkonferanse.outbox.queue import queue_email
 from qa.selectors import attended_registration_ids
+from registrations.entry_links import issue_entry_link
 from registrations.selectors import active_registrations
 
 from ..choices import ConferenceStatus
@@ -41,18 +42,27 @@ def queue_archive_emails(*, conference: Conference) -> int:
     registrations = active_registrations(conference_id=conference.pk).order_by("pk")
     for registration in registrations.iterator(chunk_size=500):
         missed = held and registration.pk not in attended
+        kind = ARCHIVE_MISSED_EMAIL_KIND if missed else ARCHIVE_EMAIL_KIND
+        # The email's own personal link to the registration, opening on any device.
+        registration.conference = conference  # read for the link's expiry: no query per row
+        link = issue_entry_link(registration=registration, purpose=kind)
         queue_email(
-            kind=ARCHIVE_MISSED_EMAIL_KIND if missed else ARCHIVE_EMAIL_KIND,
+            kind=kind,
             to=registration.email,
             language=registration.language,
             template="conference_archive_missed" if missed else "conference_archive",
-            context={"registration": registration, "archive_url": archive_url},
+            context={
+                "registration": registration,
+                "archive_url": archive_url,
+                "personal_url": link.url,
+            },
             idempotency_key=archive_email_key(
                 conference_id=conference.pk, registration_id=registration.pk
             ),
             conference=conference,
             registration=registration,
             reply_to=conference.contact_email,
+            secrets=[link.token],
         )
         count += 1
     return count

@@ -161,8 +161,8 @@ def queue_email(
     """Render an email and write it to the outbox in the caller's transaction.
 
     ``secrets`` (such as a personal access token) appear only in the MIME that is sent; the
-    subject and bodies kept as the record show ``REDACTED`` instead, and the MIME itself is
-    cleared once the email has been sent, so no credential outlives its delivery.
+    subject, bodies and attachments kept as the record show ``REDACTED`` instead, and the MIME
+    itself is cleared once the email has been sent, so no credential outlives its delivery.
 
     Invariant: one row per ``idempotency_key`` (unique constraint; an insert that loses the race
     writes nothing and returns the existing row). Lock: none beyond the unique index.
@@ -230,7 +230,7 @@ def queue_email(
                     position=i,
                     filename=a.filename,
                     mimetype=a.mimetype,
-                    content=bytes(a.content),
+                    content=redact_attachment(bytes(a.content), secrets),
                 )
                 for i, a in enumerate(attachments)
             )
@@ -253,6 +253,25 @@ def redact(text: str, secrets: Sequence[str]) -> str:
         if secret:
             text = text.replace(secret, REDACTED)
     return text
+
+
+# RFC 5545 folds long lines (CRLF then a space or tab), which can split a secret in two.
+_FOLD = re.compile(rb"\r\n[ \t]")
+
+
+def redact_attachment(content: bytes, secrets: Sequence[str]) -> bytes:
+    """An attachment as the outbox keeps it: ``content`` itself unless a secret is in it
+    (possibly split by a calendar file's line folding); then unfolded, with every secret
+    replaced by ``REDACTED``."""
+    needles = [secret.encode() for secret in secrets if secret]
+    if not needles:
+        return content
+    unfolded = _FOLD.sub(b"", content)
+    if not any(needle in unfolded for needle in needles):
+        return content
+    for needle in needles:
+        unfolded = unfolded.replace(needle, REDACTED.encode())
+    return unfolded
 
 
 def email_queued(idempotency_key: str) -> bool:

@@ -20,7 +20,7 @@ from dialogkonferanse.outbox.queue import requeue_failed_emails
 from meetings.models import Meeting
 from meetings.services import cancel_meeting_by_staff
 from qa import services as qa
-from registrations.services import reissue_access_link, revoke_access_link
+from registrations.services import reissue_access_link, revoke_personal_links
 from tests.factories import (
     make_conference,
     make_meeting_settings,
@@ -255,13 +255,15 @@ def test_audit_link_reissue_and_revoke_log_secrets_only_as_changed():
     registration = make_registration(token="a" * 43)
 
     reissue_access_link(registration_id=registration.pk, actor=staff)
-    revoke_access_link(registration_id=registration.pk, actor=staff)
+    revoke_personal_links(registration_id=registration.pk, actor=staff)
 
     [reissued] = entries_for(registration, "reissue_link")
-    [revoked] = entries_for(registration, "revoke_link")
-    assert reissued.changes["token_hash"] == ["[secret]", "[new secret]"]
-    assert revoked.changes["token_hash"] == ["[secret]", None]
-    assert revoked.changes["session_secret"] == ["[secret]", "[new secret]"]
+    [revoked] = entries_for(registration, "revoke_links")
+    assert (reissued.actor, reissued.changes) == (staff, {})
+    assert reissued.note == "A new personal link was emailed; earlier links keep working."
+    assert revoked.actor == staff
+    assert revoked.changes == {"session_secret": ["[secret]", "[new secret]"]}
+    assert revoked.note == "Staff revoked all personal links: 2 links."
     registration.refresh_from_db()
     stored = str(AuditEntry.objects.values_list("changes", flat=True)[::1])
     assert registration.session_secret not in stored

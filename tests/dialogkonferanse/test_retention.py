@@ -180,7 +180,7 @@ def test_anonymise_expired_leaves_no_trace_and_keeps_every_count(dialogue):
     registration.refresh_from_db()
     assert registration.organisation_name == "Unik Leverandør AS"
     assert registration.anonymised_at is not None
-    assert registration.token_hash is None
+    assert registration.personal_links.count() == 0
     entry = AuditEntry.objects.get(action="anonymise", object_id=str(registration.pk))
     assert entry.actor is None
     assert entry.note == f"Lagringstiden er ute ({due.date()})."  # the service's language (nb)
@@ -247,8 +247,10 @@ def test_export_contains_everything_about_the_person(dialogue, client):
     first = data["registrations"][0]
     assert first["registration"]["contact_name"] == NAME
     assert first["registration"]["phone"] == "+47 400 00 001"
-    assert "token_hash" not in first["registration"]
     assert "session_secret" not in first["registration"]
+    # When each personal link was sent and used, never its token's hash.
+    assert [link["purpose"] for link in first["personal_links"]] == ["registration_confirmation"]
+    assert all("token_hash" not in link for link in first["personal_links"])
     assert first["conference"]["title"] == conference.title
     assert {e["kind"] for e in first["emails"]} == {"registration_confirmation"}
     assert NAME in first["emails"][0]["body_text"]

@@ -10,10 +10,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from dialogkonferanse.common.spreadsheet import neutralise_cell
-from dialogkonferanse.models import OutboundEmail
+from dialogkonferanse.models import AuditEntry, OutboundEmail
 from registrations.choices import EmailKind
+from registrations.selectors import get_registration_by_token
 from registrations.services import register_supplier
-from tests.factories import make_conference, make_registration, make_user
+from tests.factories import make_conference, make_personal_link, make_registration, make_user
 from tests.registrations.test_services import _details
 
 pytestmark = pytest.mark.django_db
@@ -102,17 +103,16 @@ def test_export_csv_action_neutralises_formula_cells(admin_client):
     assert by_column["Conference"] == "Fyrdialog"
 
 
-def test_resend_access_link_action_issues_new_link_and_queues_email(admin_client):
+def test_resend_access_link_action_adds_a_link_and_keeps_the_old_one(admin_client):
     registration = make_registration(token="old")
-    old_hash = registration.token_hash
 
     admin_client.post(
         reverse(CHANGELIST),
         {"action": "resend_access_link", "_selected_action": [registration.pk]},
     )
 
-    registration.refresh_from_db()
-    assert registration.token_hash not in (None, old_hash)
+    assert registration.personal_links.filter(revoked_at__isnull=True).count() == 2
+    assert get_registration_by_token(token="old") == registration
     assert list(OutboundEmail.objects.values_list("kind", "to_email")) == [
         (EmailKind.LINK, registration.email)
     ]
@@ -120,13 +120,20 @@ def test_resend_access_link_action_issues_new_link_and_queues_email(admin_client
 
 def test_revoke_link_action_leaves_no_valid_link(admin_client):
     registration = make_registration(token="old")
+    make_personal_link(registration, token="second")
 
     admin_client.post(
         reverse(CHANGELIST), {"action": "revoke_link", "_selected_action": [registration.pk]}
     )
 
-    registration.refresh_from_db()
-    assert (registration.token_hash, OutboundEmail.objects.count()) == (None, 0)
+    assert (
+        get_registration_by_token(token="old"),
+        get_registration_by_token(token="second"),
+        OutboundEmail.objects.count(),
+    ) == (None, None, 0)
+    entry = AuditEntry.objects.get(action="revoke_links")
+    assert (entry.registration_id, entry.actor.is_superuser) == (registration.pk, True)
+    assert entry.note == "Staff revoked all personal links: 2 links."
 
 
 def test_registration_change_page_shows_token_state_and_emails(admin_client):
@@ -136,7 +143,8 @@ def test_registration_change_page_shows_token_state_and_emails(admin_client):
 
     html = admin_client.get(url).content.decode()
 
-    assert "Active link issued at" in html
+    assert "1 personal link works" in html
+    assert "<td>registration_confirmation</td>" in html
     assert f"You are registered: {conference.title}" in html
     assert receipt.token not in html
     assert "queued" in html

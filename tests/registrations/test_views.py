@@ -18,8 +18,12 @@ from dialogkonferanse.models import OutboundEmail
 from registrations.access import SESSION_KEY
 from registrations.choices import EmailKind
 from registrations.models import Registration
-from registrations.services import reissue_access_link, request_access_link, revoke_access_link
-from tests.factories import make_conference, make_registration
+from registrations.services import (
+    reissue_access_link,
+    request_access_link,
+    revoke_personal_links,
+)
+from tests.factories import make_conference, make_personal_link, make_registration
 from tests.registrations.conftest import without_csrf
 
 pytestmark = pytest.mark.django_db
@@ -417,22 +421,26 @@ def test_personal_page_forged_session_entry_is_refused(client, conference):
     assert "B AS" not in response.content.decode()
 
 
-def test_personal_page_revoked_link_refuses_token_and_session(client, conference):
+def test_personal_page_revoked_links_refuse_token_and_session(client, conference):
     registration = make_registration(conference=conference, token="tok-a")
-    _open_link(client, "tok-a")
+    make_personal_link(registration, token="tok-b")
 
-    revoke_access_link(registration_id=registration.pk)
+    _open_link(client, "tok-a")
+    revoke_personal_links(registration_id=registration.pk)
 
     assert client.get(_personal_url(conference)).status_code == 403
-    assert _open_link(client, "tok-a").status_code == 404
+    refused = _open_link(client, "tok-b")
+    assert refused.status_code == 410
+    assert "This personal link has been revoked" in refused.content.decode()
+    assert SESSION_KEY not in client.session or not client.session[SESSION_KEY]
 
 
-def test_personal_page_reissued_link_replaces_old_one(client, conference):
+def test_personal_page_reissued_link_leaves_the_old_one_working(client, conference):
     registration = make_registration(conference=conference, token="tok-a")
 
     new_token = reissue_access_link(registration_id=registration.pk)
 
-    assert _open_link(client, "tok-a").status_code == 404
+    assert _open_link(Client(), "tok-a").status_code == 302
     assert _open_link(client, new_token).status_code == 302
     assert client.get(_personal_url(conference)).status_code == 200
 
@@ -446,7 +454,7 @@ def test_personal_page_open_session_survives_a_new_link_requested_by_anyone(clie
     reissue_access_link(registration_id=registration.pk)
 
     assert client.get(_personal_url(conference)).status_code == 200
-    assert _open_link(Client(), "tok-a").status_code == 404
+    assert _open_link(Client(), "tok-a").status_code == 302
 
 
 def test_personal_page_without_session_asks_for_the_link(client, conference):
@@ -561,11 +569,12 @@ def test_register_post_query_count_new_and_known_address(
     client, conference, form_data, django_assert_num_queries
 ):
     """The page's read; the conference FOR SHARE and its buyer; the address look-up FOR UPDATE;
-    then the insert (in a savepoint, get_or_create) or the new link; the outbox email with its
-    .ics (in a savepoint). The test's own transaction makes the view's a savepoint too."""
+    then the insert (in a savepoint, get_or_create); the new personal link; the outbox email
+    with its .ics (in a savepoint). The test's own transaction makes the view's a savepoint
+    too."""
     url = _register_url(conference)
 
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(14):
         new = client.post(url, form_data())
     with django_assert_num_queries(11):
         known = client.post(url, form_data())
