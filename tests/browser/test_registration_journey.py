@@ -29,7 +29,7 @@ def test_supplier_registers_by_keyboard_and_edits_the_personal_page(live_asgi, n
     assert axe_violations_page(page) == []
 
     page.get_by_label("Organisation name").fill("Fjordsensor AS")
-    page.get_by_label("Norwegian organisation number").fill("974 760 673")
+    page.get_by_label("Organisation number (Norwegian companies)").fill("974 760 673")
     page.get_by_label("Your name").fill("Kari Nordmann")
     page.locator("#id_email").fill("kari@fjordsensor.example")
     page.get_by_label("I want a one-to-one meeting").check()
