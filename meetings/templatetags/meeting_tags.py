@@ -7,13 +7,11 @@ import datetime as dt
 from typing import Any
 
 from django import template
-from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from dialogkonferanse.common.timefmt import oslo_short_span, times_note
+from dialogkonferanse.common.timefmt import oslo_day_text, oslo_short_span, times_note
 from registrations.models import Registration
 
 from ..choices import SupplierMeetingState
@@ -22,7 +20,7 @@ from ..selectors import SupplierMeetingStatus, meeting_status_for
 register = template.Library()
 
 
-# ``lørdag 19. desember 2026 kl. 13.00–13.30`` for subjects and text bodies.
+# ``lørdag 19. desember 2026 kl. 13.00\u201313.30`` for subjects and text bodies.
 register.filter("meeting_span_text", oslo_short_span)
 # The email's one line about the offset: ``Alle tider er norsk tid (UTC+1).``
 register.simple_tag(times_note, name="oslo_times_note")
@@ -30,8 +28,7 @@ register.simple_tag(times_note, name="oslo_times_note")
 
 def _weekday_text(day: dt.date) -> str:
     """``lørdag 19. desember`` in Norwegian, ``Saturday 19 December`` in English."""
-    english = (get_language() or "").startswith("en")
-    return date_format(day, "l j F" if english else "l j. F")
+    return oslo_day_text(day)
 
 
 @register.filter
