@@ -6,11 +6,12 @@ Idempotency keys carry the meeting's sequence, so every version is sent once and
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.conf import settings
 from django.urls import reverse
-from django.utils.functional import Promise
+from django.utils.functional import Promise, SimpleLazyObject
 
 from dialogkonferanse.outbox.queue import Attachment, queue_email
 from registrations.entry_links import EntryLink, issue_entry_link
@@ -19,6 +20,7 @@ from registrations.models import Registration
 from .choices import EmailKind
 from .ics import CANCEL_MIMETYPE, REQUEST_MIMETYPE, meeting_cancellation, meeting_request
 from .models import Meeting, MeetingSettings, WaitingListEntry
+from .selectors import meeting_status_for
 
 
 def booking_page_url(conference_slug: str) -> str:
@@ -34,7 +36,7 @@ def _agenda(conference_id: int) -> str:
 
 def _queue(
     *,
-    meeting_or_entry: Meeting | WaitingListEntry,
+    meeting_or_entry: Meeting | WaitingListEntry | Registration,
     kind: EmailKind,
     template: str,
     key: str,
@@ -42,13 +44,20 @@ def _queue(
     attachments: tuple[Attachment, ...] = (),
     link: EntryLink | None = None,
 ) -> Any:
-    registration = meeting_or_entry.registration
-    conference = meeting_or_entry.conference
+    if isinstance(meeting_or_entry, Registration):
+        registration, conference = meeting_or_entry, meeting_or_entry.conference
+    else:
+        registration, conference = meeting_or_entry.registration, meeting_or_entry.conference
+        registration.conference = conference  # loaded with the buyer; the status reads it
     # The email's own personal link to the meeting page: it opens on any device.
     link = link or _entry_link(registration, kind=kind)
     full = {
         "registration": registration,
         "booking_url": link.url,
+        "personal_url": link.url_for("personal"),  # the same link, to the personal page
+        # What the supplier may do next, as their pages say it: read after the change, and
+        # only by the templates that show it.
+        "meeting_status": SimpleLazyObject(lambda: meeting_status_for(registration)),
         **context,
     }
     return queue_email(
@@ -135,4 +144,16 @@ def queue_offer(entry: WaitingListEntry) -> Any:
         template="meeting_offer",
         key=f"waiting:{entry.pk}:offer:{entry.offered_slot_id}:{entry.offered_at.timestamp()}",
         context={"entry": entry, "slot": entry.offered_slot},
+    )
+
+
+def queue_request_received(registration: Registration, *, now: dt.datetime) -> Any:
+    """The supplier asked for a meeting after registering: what happens next (choose a time,
+    wait for the buyer's allocation, or the waiting list). Once per registration."""
+    return _queue(
+        meeting_or_entry=registration,
+        kind=EmailKind.REQUEST,
+        template="meeting_requested",
+        key=f"registration:{registration.pk}:meeting-request",
+        context={"requested_at": now},
     )

@@ -25,12 +25,8 @@ def meeting_uid(meeting: Meeting) -> str:
 
 def _description(meeting: Meeting, agenda: str, page_url: str = "") -> str:
     parts = [
-        _("One-to-one meeting with %(buyer)s (%(team)s) about “%(conference)s”.")
-        % {
-            "buyer": meeting.conference.buyer.name,
-            "team": meeting.slot.team.name,
-            "conference": meeting.conference.title,
-        }
+        _("One-to-one meeting with %(buyer)s about “%(conference)s”.")
+        % {"buyer": meeting.conference.buyer.name, "conference": meeting.conference.title}
     ]
     if page_url:
         parts.append(

@@ -379,6 +379,27 @@ def update_registration_details(
     return registration
 
 
+def record_one_to_one_wish(registration: Registration, *, topics: str) -> Registration:
+    """The supplier asks for a one-to-one meeting after registering, with the topics to raise.
+
+    Call it inside the caller's transaction with the registration row locked
+    (``lock_registration``): the meetings app does, after checking its own rules (deadline,
+    places, the waiting list). Only an active registration of a conference offering meetings
+    may ask; raises ``RegistrationError`` otherwise or for empty topics.
+    """
+    topics = topics.strip()
+    if not registration.is_active:
+        raise RegistrationError(_("This registration is cancelled and cannot be changed."))
+    if not registration.conference.offers_one_to_one:
+        raise RegistrationError(_("This conference does not offer one-to-one meetings."))
+    if not topics:
+        raise RegistrationError(_("Tell the buyer which topics you want to raise in the meeting."))
+    registration.wants_one_to_one = True
+    registration.one_to_one_topics = topics
+    registration.save(update_fields=["wants_one_to_one", "one_to_one_topics", "updated_at"])
+    return registration
+
+
 def cancel_registration(*, registration_id: int, now: dt.datetime | None = None) -> Registration:
     """Cancel: the registration leaves the participant list and gets no reminders.
 

@@ -55,7 +55,8 @@ def test_register_happy_path_email_link_opens_personal_page(
     assert message["To"] == "kari@fjordsensor.example"
     assert message["Subject"] == "You are registered: Fyrdialog"
     text = message.get_body(("plain",)).get_content().replace("\r\n", "\n")
-    assert "One-to-one meeting: requested." in text
+    assert "One-to-one meeting: Requested." in text  # the one meeting status
+    assert "You will get an email with the time" not in text
     token_path = _link_path(message)
     assert f"http://127.0.0.1:8000{token_path}stream/" in text
     assert "All times are Norwegian time (UTC+" in text  # the offset once per email

@@ -366,7 +366,8 @@ def test_personal_page_shows_registration_with_private_headers(client, conferenc
     html = response.content.decode()
     assert response.status_code == 200
     assert "Fjordsensor AS" in html
-    assert "Requested. You will get an email with the time and the meeting link." in html
+    # No meeting setup yet: the one meeting status says so, and promises no email.
+    assert "Requested. The buyer has not published the meeting times yet" in html
     assert response["Referrer-Policy"] == "same-origin"
     assert "no-store" in response["Cache-Control"]
     assert reverse("registrations:calendar", kwargs={"slug": conference.slug}) in html
@@ -569,12 +570,12 @@ def test_register_post_query_count_new_and_known_address(
     client, conference, form_data, django_assert_num_queries
 ):
     """The page's read; the conference FOR SHARE and its buyer; the address look-up FOR UPDATE;
-    then the insert (in a savepoint, get_or_create); the new personal link; the outbox email
-    with its .ics (in a savepoint). The test's own transaction makes the view's a savepoint
-    too."""
+    then the insert (in a savepoint, get_or_create); the new personal link; the meeting status
+    the confirmation states (meeting setup, meetings, waiting list); the outbox email with its
+    .ics (in a savepoint). The test's own transaction makes the view's a savepoint too."""
     url = _register_url(conference)
 
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(17):
         new = client.post(url, form_data())
     with django_assert_num_queries(11):
         known = client.post(url, form_data())

@@ -199,7 +199,8 @@ def test_idor_cancel_cancels_only_own_meeting(two_booked):
 def test_idor_change_to_another_suppliers_slot_is_refused(two_booked):
     conference, client, mine, theirs, _ = two_booked
 
-    client.post(f"/me/{conference.slug}/meeting/change/", {"slot": theirs.slot_id})
+    their_time = int(theirs.slot.starts_at.timestamp())
+    client.post(f"/me/{conference.slug}/meeting/change/", {"time": their_time})
 
     mine.refresh_from_db()
     theirs.refresh_from_db()
@@ -211,13 +212,17 @@ def test_idor_change_to_another_suppliers_slot_is_refused(two_booked):
 def test_idor_booking_a_slot_of_another_conference_is_refused(supplier):
     mine = make_conference(offers_one_to_one=True)
     other = make_conference(offers_one_to_one=True)
-    for conference in (mine, other):
-        make_meeting_settings(conference=conference)
+    day = (timezone.now() + dt.timedelta(days=6)).date()
+    for conference, start, end in (
+        (mine, dt.time(10), dt.time(12)),
+        (other, dt.time(14), dt.time(16)),
+    ):
+        make_meeting_settings(conference=conference, windows=[(day, start, end)])
         generate_slots(conference_id=conference.pk)
     _, client = supplier(mine, wants_one_to_one=True)
     foreign = Slot.objects.filter(conference_id=other.pk).first()
 
-    client.post(f"/me/{mine.slug}/meeting/book/", {"slot": foreign.pk})
+    client.post(f"/me/{mine.slug}/meeting/book/", {"time": int(foreign.starts_at.timestamp())})
 
     assert Meeting.objects.count() == 0
 
