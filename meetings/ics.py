@@ -28,15 +28,15 @@ def _description(meeting: Meeting, agenda: str, page_url: str = "") -> str:
         _("One-to-one meeting with %(buyer)s about “%(conference)s”.")
         % {"buyer": meeting.conference.buyer.name, "conference": meeting.conference.title}
     ]
+    if meeting.video_url:
+        parts.append(_("Join the video meeting: %(url)s") % {"url": meeting.video_url})
+    if agenda:
+        parts.append(_("Agenda (the same for every supplier):") + "\n" + agenda)
     if page_url:
         parts.append(
             _("See, change or cancel your meeting (a personal link, do not share it): %(url)s")
             % {"url": page_url}
         )
-    if meeting.video_url:
-        parts.append(_("Join the video meeting: %(url)s") % {"url": meeting.video_url})
-    if agenda:
-        parts.append(_("Agenda (the same for every supplier):") + "\n" + agenda)
     return "\n\n".join(parts)
 
 

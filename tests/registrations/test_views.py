@@ -425,8 +425,8 @@ def test_personal_page_forged_session_entry_is_refused(client, conference):
 def test_personal_page_revoked_links_refuse_token_and_session(client, conference):
     registration = make_registration(conference=conference, token="tok-a")
     make_personal_link(registration, token="tok-b")
-
     _open_link(client, "tok-a")
+
     revoke_personal_links(registration_id=registration.pk)
 
     assert client.get(_personal_url(conference)).status_code == 403
