@@ -37,6 +37,7 @@ _tokens = itertools.count(1)
 SUPPLIER_PAGES = [
     "register",
     "register_errors",
+    "register_foreign_errors",
     "registered",
     "resend",
     "link_sent",
@@ -115,10 +116,20 @@ def test_supplier_page_has_no_wcag_violations(
         with page.expect_navigation():
             page.locator("form.registration-form button[type=submit]").click()
         assert page.locator(".error-summary[role=alert]").count() == 1
+    elif page_name == "register_foreign_errors":
+        page.goto(f"{base}/conferences/{slug}/register/")
+        page.locator("#id_country").select_option("SE")  # and no national or VAT identifier
+        page.locator("#id_organisation_name").fill("Nordsensor AB")
+        page.locator("#id_contact_name").fill("Karin Svensson")
+        page.locator("#id_email").fill("karin@nordsensor.example")
+        page.locator("#id_privacy_acknowledged").check()
+        with page.expect_navigation():
+            page.locator("form.registration-form button[type=submit]").click()
+        assert page.locator("#id_national_id[aria-invalid=true]").is_visible()
     elif page_name == "ask_errors":
         page.goto(f"{base}/me/{slug}/stream/")
-        with page.expect_navigation():
-            page.locator("#ask button[type=submit]").click()  # an empty question
+        page.locator("#ask button[type=submit]").click()  # an empty question: refused in place
+        page.locator("#ask .is-invalid").wait_for()
         assert page.locator("#ask .is-invalid").count() == 1
     else:
         path = {
