@@ -89,6 +89,7 @@ def site(supplier):
             "token": registration.test_token,
             "pk": question.pk,
             "action": "approve",
+            "target": "stream",
             "code": "nb",
             "language": "nb",
             "object_id": str(registration.pk),

@@ -134,6 +134,7 @@ def site(settings, tmp_path, roles) -> Site:
             "code": "nb",
             "language": "nb",
             "action": "approve",
+            "target": "stream",
             "to_status": ConferenceStatus.FOLLOW_UP,
             "app_label": "registrations",
             "content_type_id": str(conference_type.pk),
