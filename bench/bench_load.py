@@ -26,6 +26,7 @@ import random
 import re
 import resource
 import signal
+import ssl
 import subprocess
 import sys
 import time
@@ -35,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.bench_qa import Stream, _SseProtocol
-from bench.harness import BenchContext, BenchError, BenchResult
+from bench.harness import WORK_DIR, BenchContext, BenchError, BenchResult
 
 BUDGET_SECONDS = 660
 
@@ -160,6 +161,7 @@ class Stats:
     def __init__(self, step_of: Callable[[], str] = lambda: "") -> None:
         self.step_of = step_of
         self.by_step: dict[str, Stats] = {}
+        self.timeline: list[tuple[float, str, float]] = []  # (sent, endpoint, ms)
         self.latency: dict[str, list[float]] = defaultdict(list)
         self.statuses: dict[str, Counter[str]] = defaultdict(Counter)
         self.server_errors: Counter[str] = Counter()
@@ -181,6 +183,9 @@ class Stats:
             step = self.step_of()
         if step:
             self.by_step.setdefault(step, Stats()).record(endpoint, started, status, expect=expect)
+            self.timeline.append(
+                (round(started, 3), endpoint, (time.perf_counter() - started) * 1000)
+            )
         self.latency[endpoint].append((time.perf_counter() - started) * 1000)
         self.statuses[endpoint][str(status)] += 1
         if isinstance(status, str) or status >= 500:
@@ -226,6 +231,13 @@ class LagMonitor:
             expected = time.perf_counter() + 0.05
             await asyncio.sleep(0.05)
             self.lags.append(max(0.0, time.perf_counter() - expected) * 1000)
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except (OSError, ValueError):
+        return []
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -418,13 +430,14 @@ class Replay:
         self.clock = clock
         self.stats = Stats(step_of=lambda: clock.phase().label)
         self.rng = random.Random(20261126)
-        # One connection pool for everyone; one cookie jar per person (a client over it).
-        # Connections expire on the client (5 s) before the server closes them (30 s).
-        self.transport = httpx.AsyncHTTPTransport(
-            limits=httpx.Limits(
-                max_connections=600, max_keepalive_connections=300, keepalive_expiry=5.0
-            )
-        )
+        # Each person has connections of their own, as a browser does (a pool shared by
+        # everyone would send most requests over the few connections it reuses most, pinned
+        # to whichever server process accepted them). Idle connections expire on the client
+        # (5 s) before the server closes them (30 s).
+        self.clients: list[Any] = []
+        # Every transport would otherwise build its own TLS context (loading the CA bundle:
+        # milliseconds of the client's CPU per person, on its one event loop); plain HTTP here.
+        self.tls = ssl.create_default_context()
         self.viewers: list[Viewer] = []
         self.ready: list[Viewer] = []  # joined: have a session, a page and a stream
         self.votes_due = 0
@@ -447,12 +460,22 @@ class Replay:
         self.events_received = 0
         self.moderator_events = 0
         self.stop = asyncio.Event()
+        self.failed_step = asyncio.Event()
+        self.in_flight: dict[int, str] = {}  # request id -> step it was sent in
+        self.steps_judged: list[str] = []
 
     def client(self, language: str = "nb") -> Any:
-        return self.httpx.AsyncClient(
-            transport=self.transport, base_url=self.base_url, timeout=30, trust_env=False,
+        """One person's browser: a cookie jar and up to six connections of its own."""
+        httpx = self.httpx
+        transport = httpx.AsyncHTTPTransport(
+            verify=self.tls, limits=httpx.Limits(max_connections=6, keepalive_expiry=5.0)
+        )
+        client = httpx.AsyncClient(
+            transport=transport, base_url=self.base_url, timeout=30, trust_env=False,
             headers={"Accept-Language": language},
         )  # fmt: skip
+        self.clients.append(client)
+        return client
 
     async def call(
         self,
@@ -465,47 +488,84 @@ class Replay:
         **kwargs: Any,
     ) -> Any:
         started, step = time.perf_counter(), self.clock.phase().label
+        key = id(object()) ^ int(started * 1e9)
+        self.in_flight[key] = step
         try:
             response = await client.request(method, path, **kwargs)
         except self.httpx.HTTPError as exc:
             status = f"socket_{type(exc).__name__}"
             self.stats.record(endpoint, started, status, expect=expect, step=step)
             return None
+        finally:
+            self.in_flight.pop(key, None)
         self.stats.record(endpoint, started, response.status_code, expect=expect, step=step)
         return response
 
+    async def judge_steps(self) -> None:
+        """After each capacity step, once its requests have answered (or waited more than the
+        target), stop the replay if the step failed: a faster step would only pile its queue
+        on top, and the capacity is already known."""
+        for phase in CAPACITY_PHASES:
+            await self.clock.at(phase.end)
+            deadline = time.monotonic() + TARGET_P95_MS / 1000 * 4
+            while phase.label in self.in_flight.values() and time.monotonic() < deadline:
+                await asyncio.sleep(0.1)
+            self.steps_judged.append(phase.label)
+            step = self.stats.by_step.get(phase.label, Stats())
+            late = sum(1 for label in self.in_flight.values() if label == phase.label)
+            errors = sum(step.server_errors.values()) + self.dropped_per_step[phase.label]
+            worst = max((s["p95_ms"] for s in step.summary().values()), default=0.0)
+            if late or errors or worst >= TARGET_P95_MS:
+                self.failed_step.set()
+                return
+
     # -- registrations --
 
-    def registration_times(self) -> list[float]:
+    def registration_times(self) -> list[tuple[float, float]]:
+        """(minute the form is sent, minute the page was opened), in sending order.
+
+        A supplier reads and fills in the form for 0.5-2 minutes, and cannot open it before
+        the email that brought them (nor before the replay starts): then the reading time is
+        shortened, so openings spread out instead of all landing on one instant.
+        """
         n = self.counts
-        times: list[float] = []
+
+        def opened(at: float, earliest: float) -> float:
+            start = at - self.rng.uniform(0.5, 2.0)
+            return start if start >= earliest else self.rng.uniform(earliest, at)
+
+        times: list[tuple[float, float]] = []
         for email in EMAILS_AT:
-            times += [email + self.rng.uniform(0, BURST_SECONDS / 60) for _ in range(n["burst"])]
+            for _ in range(n["burst"]):
+                at = email + self.rng.uniform(0, BURST_SECONDS / 60)
+                times.append((at, opened(at, email)))
             for _ in range(n["wave"]):
                 t = 99.0
                 while t >= 59.5:
                     t = email + self.rng.expovariate(1 / WAVE_MEAN_MINUTES)
-                times.append(t)
-        times += [self.rng.uniform(0, 59.5) for _ in range(n["registrations"] - len(times))]
+                times.append((t, opened(t, email)))
+        for _ in range(n["registrations"] - len(times)):
+            at = self.rng.uniform(0, 59.5)
+            times.append((at, opened(at, 0.0)))
         return sorted(times)
 
-    async def registrant(self, n: int, at: float) -> None:
+    async def registrant(self, n: int, at: float, opened: float) -> None:
         path = f"/conferences/{SLUG}/register/"
         form = _registration_form(n, self.rng)
-        client = self.client(form["language"])
-        await self.clock.at(max(0.0, at - self.rng.uniform(0.5, 2.0)))  # reads, fills in
-        page = await self.call(client, "register_get", "GET", path)
-        match = _CSRF_INPUT.search(page.text) if page is not None else None
-        if match is None:
-            return
-        await self.clock.at(at)
-        posted = await self.call(
-            client, "register_post", "POST", path, expect=(302,),
-            data={**form, "csrfmiddlewaretoken": match.group(1)},
-            headers={"Referer": self.base_url + path},
-        )  # fmt: skip
-        if posted is not None and posted.status_code == 302:
-            await self.call(client, "register_thanks", "GET", posted.headers["location"])
+        await self.clock.at(opened)  # then reads and fills in until ``at``
+        async with self.client(form["language"]) as client:
+            page = await self.call(client, "register_get", "GET", path)
+            match = _CSRF_INPUT.search(page.text) if page is not None else None
+            if match is None:
+                return
+            await self.clock.at(at)
+            posted = await self.call(
+                client, "register_post", "POST", path, expect=(302,),
+                data={**form, "csrfmiddlewaretoken": match.group(1)},
+                headers={"Referer": self.base_url + path},
+            )  # fmt: skip
+            if posted is not None and posted.status_code == 302:
+                await self.call(client, "register_thanks", "GET", posted.headers["location"])
 
     # -- viewers --
 
@@ -774,7 +834,7 @@ class Replay:
         ]
         registrations = self.registration_times()
         tasks_plan: list[Coroutine[Any, Any, None]] = [
-            *(self.registrant(i, t) for i, t in enumerate(registrations)),
+            *(self.registrant(i, at, opened) for i, (at, opened) in enumerate(registrations)),
             *(self.viewer(v, t) for v, t in zip(self.viewers, joins, strict=True)),
             *(self.question(i, rng.uniform(5, 115)) for i in range(n["questions"])),
             self.voting([rng.uniform(8, 119) for _ in range(n["votes"])]),
@@ -784,21 +844,31 @@ class Replay:
         lag_task = asyncio.create_task(lag.run())
         cpu_before = resource.getrusage(resource.RUSAGE_SELF)
         self.clock.t0 = time.monotonic() + 1.0
+        if os.environ.get("BENCH_START_MARK"):
+            Path(os.environ["BENCH_START_MARK"]).write_text(str(time.time() + 1.0))
         moderator = asyncio.create_task(self.moderator())
         tasks = [asyncio.create_task(t) for t in tasks_plan]
-        await self.clock.at(self.clock.end)
-        # The conference ends: whatever is still in flight finishes (bounded), then everyone
-        # closes the page.
-        done, pending = await asyncio.wait(tasks, timeout=60)
+        judge = asyncio.create_task(self.judge_steps())
+        end = asyncio.create_task(self.clock.at(self.clock.end))
+        failed = asyncio.create_task(self.failed_step.wait())
+        await asyncio.wait({end, failed}, return_when=asyncio.FIRST_COMPLETED)
+        end.cancel()
+        failed.cancel()
+        judge.cancel()
+        # The conference ends (or the replay stops after a failed step): whatever is still in
+        # flight finishes (bounded), then everyone closes the page.
+        done, pending = await asyncio.wait(tasks, timeout=5 if self.failed_step.is_set() else 60)
         if self.vote_tasks:
-            await asyncio.wait(self.vote_tasks, timeout=30)
-        if self.votes_due:
+            await asyncio.wait(self.vote_tasks, timeout=5 if self.failed_step.is_set() else 30)
+            for task in self.vote_tasks:
+                task.cancel()
+        if self.votes_due and not self.failed_step.is_set():
             self.outcomes["vote_never_sent"] += self.votes_due
         self.stop.set()
         elapsed = time.monotonic() - self.clock.t0
         for task in pending:
             task.cancel()
-        crashed = [t.exception() for t in done if t.exception() is not None]
+        crashed = [t.exception() for t in done if not t.cancelled() and t.exception() is not None]
         for task in self.decisions:
             task.cancel()
         if moderator.done() and moderator.exception() is not None:
@@ -810,7 +880,8 @@ class Replay:
         lag.running = False
         await lag_task
         cpu_after = resource.getrusage(resource.RUSAGE_SELF)
-        await self.transport.aclose()
+        for client in self.clients:
+            await client.aclose()
         cpu = (cpu_after.ru_utime + cpu_after.ru_stime) - (
             cpu_before.ru_utime + cpu_before.ru_stime
         )
@@ -827,7 +898,9 @@ class Replay:
                 "p99": round(_pct(lag.lags, 99), 1),
                 "max": round(max(lag.lags, default=0), 1),
             },
-            "registration_times": registrations,
+            "registration_times": [at for at, _opened in registrations],
+            "stopped_after_failed_step": self.failed_step.is_set(),
+            "steps_judged": list(self.steps_judged),
         }
 
 
@@ -866,7 +939,8 @@ def _profiled(pid: int, seconds: float) -> Iterator[None]:
     spy = Path(sys.executable).with_name("py-spy")
     cmd = [str(spy) if spy.exists() else "py-spy", "record", "--subprocesses",
            "--nonblocking", "--rate", "50", "--format", "raw",
-           "--output", target, "--pid", str(pid), "--duration", str(int(seconds))]  # fmt: skip
+           "--output", target, "--pid", str(pid), "--duration", str(int(seconds)),
+           *os.environ.get("BENCH_PROFILE_ARGS", "").split()]  # fmt: skip
     sampler = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     try:
         yield
@@ -984,11 +1058,17 @@ def run(ctx: BenchContext) -> list[BenchResult]:
     }
     with ctx.start_worker(concurrency=1) as worker, ctx.start_server(extra_env=extra_env) as server:
         server_cpu_before = _cpu_seconds(server.process.pid)
+        workers_before = {pid: _cpu_seconds(pid) for pid in _children(server.process.pid)}
         worker_cpu_before = _cpu_seconds(worker.process.pid)
         replay = Replay(server.base_url, data, counts, clock)
         with _profiled(server.process.pid, clock.duration + 30):
             outcome = asyncio.run(replay.run())
         server_cpu = _cpu_seconds(server.process.pid) - server_cpu_before
+        # Per web worker process: a worker that took more than its share of keep-alive
+        # connections saturates its core while another idles.
+        per_worker = sorted(
+            round(_cpu_seconds(pid) - before, 1) for pid, before in workers_before.items()
+        )
         worker_cpu = _cpu_seconds(worker.process.pid) - worker_cpu_before
         tracebacks = _server_tracebacks(server.log_path)
         server_log = str(server.log_path)
@@ -1042,18 +1122,22 @@ def run(ctx: BenchContext) -> list[BenchResult]:
             for k in ("client_cpu_seconds", "client_cpu_share_of_one_core", "client_loop_lag_ms")
         },
         "server_cpu_seconds": round(server_cpu, 1),
+        "server_cpu_seconds_per_worker": per_worker,
         "worker_cpu_seconds": round(worker_cpu, 1),
         "cores": os.cpu_count(),
         "load_average_before": load_before,
         "waited_for_quiet_seconds": settled,
         "load_average_after": [round(x, 2) for x in os.getloadavg()],
         "unfinished_tasks_after_drain": outcome["unfinished_tasks"],
+        "stopped_after_failed_step": outcome["stopped_after_failed_step"],
+        "steps_judged": outcome["steps_judged"],
         "error_samples": stats.samples,
         "server_log": server_log,
         "server_tracebacks": tracebacks,
         "schedule": schedule,
     }
     steps = _steps(stats, replay.dropped_per_step)
+    (WORK_DIR / "load-timeline.json").write_text(json.dumps(stats.timeline))
     details["steps"] = steps
     capacity = _capacity(steps)
     target_step = next(p.label for p in PHASES if p.speedup == TARGET_CAPACITY)

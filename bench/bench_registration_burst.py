@@ -1,7 +1,7 @@
 """Registration burst: 40 registrations per second offered for 60 s through the real stack.
 
-Twice a realistic invitation burst: gunicorn with uvicorn workers (the production server, one
-worker per core), PostgreSQL, Redis, one Celery worker (prefork, one process per core, as
+Twice a realistic invitation burst: gunicorn with uvicorn workers (the production server, two
+worker processes per core as the Dockerfile advises), PostgreSQL, Redis, one Celery worker (prefork, one process per core, as
 deployed) and the SMTP sink of ``bench_email_drain`` (aiosmtpd in a process of its own) that
 logs every message with its Message-ID, recipients and arrival time.
 
@@ -49,7 +49,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from bench.harness import WORK_DIR, BenchContext, BenchError, BenchResult, free_port
+from bench.harness import (
+    WORK_DIR,
+    BenchContext,
+    BenchError,
+    BenchResult,
+    free_port,
+    web_concurrency,
+)
 
 # Worst case: start-up, 30 s quiet wait, the 120 s delivery window, settling, shutdown. Kept
 # tight: this module runs last in `make bench`, whose total is bounded by run.py --max-total.
@@ -299,7 +306,7 @@ def run(ctx: BenchContext) -> list[BenchResult]:
     arrivals_path = WORK_DIR / f"registration-burst-arrivals-{os.getpid()}.jsonl"
     arrivals_path.unlink(missing_ok=True)
     expected = {f"burst-{run_tag}-{i}@bench.example" for i in range(len(starts))}
-    workers = os.cpu_count() or 2
+    workers = web_concurrency()
     queue = ctx.env["CELERY_TASK_DEFAULT_QUEUE"]
 
     try:

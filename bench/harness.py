@@ -222,6 +222,13 @@ def ensure_wrk() -> str | None:
     return shutil.which("wrk")
 
 
+def web_concurrency() -> int:
+    """Web worker processes as deployed: ``WEB_CONCURRENCY``, else two per core (with one per
+    core, a process that took more than its share of a burst's connections keeps them on a
+    busy core while the other waits)."""
+    return int(os.environ.get("WEB_CONCURRENCY") or 0) or 2 * (os.cpu_count() or 1)
+
+
 def run_wrk(
     wrk: str,
     url: str,
@@ -534,7 +541,8 @@ class BenchContext:
         """gunicorn with uvicorn workers (the production configuration) on a free loopback port.
 
         Waits until ``/healthz`` answers 200; stops the server (SIGTERM, then SIGKILL) on exit.
-        ``workers`` defaults to the number of cores.
+        ``workers`` defaults to ``web_concurrency()``: two per core, as the Dockerfile and
+        docker-compose.yml advise (``WEB_CONCURRENCY`` overrides it).
         """
         port = free_port()
         WORK_DIR.mkdir(parents=True, exist_ok=True)
@@ -547,7 +555,7 @@ class BenchContext:
             "--worker-class",
             "uvicorn_worker.UvicornWorker",
             "--workers",
-            str(workers or os.cpu_count() or 2),
+            str(workers or web_concurrency()),
             "--bind",
             f"127.0.0.1:{port}",
             "--graceful-timeout",

@@ -23,7 +23,7 @@ from django.conf import settings
 from django.core.mail import BadHeaderError, EmailMessage, get_connection
 from django.core.mail.message import sanitize_address
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from dialogkonferanse.choices import EmailStatus
@@ -131,24 +131,22 @@ def claim_emails(*, email_id: int | None, limit: int) -> tuple[list[OutboundEmai
     and ends.
     """
     now = timezone.now()
+    # Due by this worker's clock, or never deferred (queued_at == next_attempt_at): a row
+    # queued a moment ago by a web process whose clock runs ahead is still taken.
+    due = Q(next_attempt_at__lte=now) | Q(next_attempt_at=F("queued_at"))
+    wanted = Q(pk=email_id) | due if email_id is not None else due
+    queued = OutboundEmail.objects.filter(wanted, status=EmailStatus.QUEUED)
+    # Most send tasks of a burst find their email taken by an earlier batch: one unlocked
+    # read tells them, without a transaction (a row it misses is the sweep's, or the next
+    # task's, to claim).
+    if not queued.exists():
+        return [], now
+    # The task's own email first, then the longest waiting.
+    order = ["next_attempt_at", "pk"]
+    if email_id is not None:
+        order.insert(0, Case(When(pk=email_id, then=Value(0)), default=Value(1)))
     with transaction.atomic():
-        claimed: list[OutboundEmail] = []
-        if email_id is not None:
-            claimed = list(
-                OutboundEmail.objects.select_for_update(skip_locked=True).filter(
-                    pk=email_id, status=EmailStatus.QUEUED
-                )
-            )
-        others = (
-            OutboundEmail.objects.select_for_update(skip_locked=True)
-            # Due by this worker's clock, or never deferred (queued_at == next_attempt_at): a
-            # row queued a moment ago by a web process whose clock runs ahead is still taken.
-            .filter(Q(next_attempt_at__lte=now) | Q(next_attempt_at=F("queued_at")))
-            .filter(status=EmailStatus.QUEUED)
-            .exclude(pk=email_id)
-            .order_by("next_attempt_at", "pk")[: max(0, limit - len(claimed))]
-        )
-        claimed += list(others)
+        claimed = list(queued.select_for_update(skip_locked=True).order_by(*order)[:limit])
         if claimed:
             OutboundEmail.objects.filter(pk__in=[e.pk for e in claimed]).update(
                 status=EmailStatus.SENDING, sending_started_at=now
