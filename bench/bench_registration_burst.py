@@ -3,7 +3,8 @@
 Twice a realistic invitation burst: gunicorn with uvicorn workers (the production server, two
 worker processes per core as the Dockerfile advises), PostgreSQL, Redis, one Celery worker
 (prefork, one process per core, as deployed) and the SMTP sink of ``bench_email_drain``
-(aiosmtpd in a process of its own) that logs every message with its Message-ID, recipients and arrival time.
+(aiosmtpd in a process of its own) that logs every message with its Message-ID, recipients
+and arrival time.
 
 The load is **open-loop**: registration ``i`` starts at ``i / rate`` seconds whether or not the
 earlier ones have finished, so a slow server meets a growing queue instead of a politely
