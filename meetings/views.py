@@ -175,9 +175,14 @@ def book(request: HttpRequest, registration: Any) -> HttpResponse:
         now=now,
     )
     if chosen is None:
-        messages.error(request, _("That time was just taken. Please choose another."))
-        return _back(registration, anchor="slots-heading")
+        return _taken(request, registration)
     return _confirm_page(request, registration, action="book", chosen=chosen)
+
+
+def _taken(request: HttpRequest, registration: Any) -> HttpResponse:
+    """Back to the picker: the chosen time has no free team any more."""
+    messages.error(request, _("That time was just taken. Please choose another."))
+    return _back(registration, anchor="slots-heading")
 
 
 @supplier_page
@@ -218,8 +223,7 @@ def change(request: HttpRequest, registration: Any) -> HttpResponse:
         now=now,
     )
     if chosen is None:
-        messages.error(request, _("That time was just taken. Please choose another."))
-        return _back(registration, anchor="slots-heading")
+        return _taken(request, registration)
     return _confirm_page(
         request, registration, action="change", chosen=chosen, meeting=status.meeting
     )

@@ -66,6 +66,19 @@ def _lock_settings(conference_id: int) -> MeetingSettings:
     return found
 
 
+def _lock_settings_then_registration(registration_id: int) -> tuple[MeetingSettings, Registration]:
+    """The meeting setup row, then the registration, both FOR UPDATE (in that order, as every
+    service that hands out waiting-list positions takes them)."""
+    conference_id = (
+        Registration.objects.filter(pk=registration_id)
+        .values_list("conference_id", flat=True)
+        .first()
+    )
+    if conference_id is None:
+        raise MeetingError(_("This registration no longer exists."))
+    return _lock_settings(conference_id), _lock_registration(registration_id)
+
+
 def _settings(conference_id: int) -> MeetingSettings:
     found = MeetingSettings.objects.filter(conference_id=conference_id).first()
     if found is None:

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from conferences.choices import ConferenceStatus, RemainingMeetings
 from dialogkonferanse.audit.log import record_audit, record_change, snapshot
+from registrations.models import Registration
 
 from .. import emails
 from ..choices import (
@@ -183,6 +184,24 @@ def _move(
     return meeting
 
 
+def _lock_meeting_to_change(
+    registration_id: int, *, now: dt.datetime
+) -> tuple[Registration, MeetingSettings, Meeting]:
+    """For a supplier moving their own meeting: the registration, then the booked meeting,
+    FOR UPDATE, after the checks that self-service allows a move now."""
+    registration = _lock_registration(registration_id)
+    meeting_settings = _settings(registration.conference_id)
+    _ensure_supplier_may_act(registration, meeting_settings, now=now)
+    if meeting_settings.allocation_mode == AllocationMode.STAFF:
+        raise MeetingError(
+            _("The buyer allocates the meeting times; write to them to change yours.")
+        )
+    meeting = _lock_booked_meeting(registration.pk)
+    if meeting is None:
+        raise MeetingError(_("You have no meeting to change."))
+    return registration, meeting_settings, meeting
+
+
 def change_meeting(
     *, registration_id: int, to_slot_id: int, now: dt.datetime | None = None
 ) -> Meeting:
@@ -191,16 +210,7 @@ def change_meeting(
     new REQUEST; the freed slot goes to the first on the waiting list."""
     now = _now(now)
     with transaction.atomic():
-        registration = _lock_registration(registration_id)
-        meeting_settings = _settings(registration.conference_id)
-        _ensure_supplier_may_act(registration, meeting_settings, now=now)
-        if meeting_settings.allocation_mode == AllocationMode.STAFF:
-            raise MeetingError(
-                _("The buyer allocates the meeting times; write to them to change yours.")
-            )
-        meeting = _lock_booked_meeting(registration.pk)
-        if meeting is None:
-            raise MeetingError(_("You have no meeting to change."))
+        registration, meeting_settings, meeting = _lock_meeting_to_change(registration_id, now=now)
         to_slot = _lock_slot(to_slot_id, conference_id=registration.conference_id)
         return _move(
             meeting, to_slot=to_slot, meeting_settings=meeting_settings, actor=None, now=now
@@ -216,16 +226,7 @@ def change_meeting_time(
     first on the waiting list. Raises ``MeetingError`` for the meeting's own time."""
     now = _now(now)
     with transaction.atomic():
-        registration = _lock_registration(registration_id)
-        meeting_settings = _settings(registration.conference_id)
-        _ensure_supplier_may_act(registration, meeting_settings, now=now)
-        if meeting_settings.allocation_mode == AllocationMode.STAFF:
-            raise MeetingError(
-                _("The buyer allocates the meeting times; write to them to change yours.")
-            )
-        meeting = _lock_booked_meeting(registration.pk)
-        if meeting is None:
-            raise MeetingError(_("You have no meeting to change."))
+        registration, meeting_settings, meeting = _lock_meeting_to_change(registration_id, now=now)
         if meeting.slot.starts_at == starts_at:
             raise MeetingError(_("Your meeting is already at that time."))
         to_slot = _take_slot_at(

@@ -9,7 +9,6 @@ from django.db.models import Max
 from django.utils.translation import gettext as _
 
 from conferences.models import Conference
-from registrations.models import Registration
 
 from .. import emails
 from ..choices import (
@@ -28,8 +27,7 @@ from ..models import (
 from ._common import (
     BOOKABLE_STATUSES,
     _ensure_supplier_may_act,
-    _lock_registration,
-    _lock_settings,
+    _lock_settings_then_registration,
     _lock_slot,
     _now,
     _record,
@@ -52,15 +50,8 @@ def join_waiting_list(*, registration_id: int, now: dt.datetime | None = None) -
     """
     now = _now(now)
     with transaction.atomic():
-        conference_id = (
-            Registration.objects.filter(pk=registration_id)
-            .values_list("conference_id", flat=True)
-            .first()
-        )
-        if conference_id is None:
-            raise MeetingError(_("This registration no longer exists."))
-        meeting_settings = _lock_settings(conference_id)
-        registration = _lock_registration(registration_id)
+        meeting_settings, registration = _lock_settings_then_registration(registration_id)
+        conference_id = registration.conference_id
         _ensure_supplier_may_act(registration, meeting_settings, now=now)
         if Meeting.objects.filter(registration=registration, status=MeetingStatus.BOOKED).exists():
             raise MeetingError(_("You already have a meeting."))

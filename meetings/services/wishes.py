@@ -16,7 +16,12 @@ from ..choices import ACTIVE_WAITING, AllocationMode, EventKind, MeetingStatus
 from ..exceptions import MeetingError
 from ..models import Meeting, WaitingListEntry
 from ..selectors import free_slots
-from ._common import _ensure_supplier_may_act, _lock_registration, _lock_settings, _now, _record
+from ._common import (
+    _ensure_supplier_may_act,
+    _lock_settings_then_registration,
+    _now,
+    _record,
+)
 from .waiting import _next_position
 
 
@@ -34,15 +39,8 @@ def request_meeting(
     """
     now = _now(now)
     with transaction.atomic():
-        conference_id = (
-            Registration.objects.filter(pk=registration_id)
-            .values_list("conference_id", flat=True)
-            .first()
-        )
-        if conference_id is None:
-            raise MeetingError(_("This registration no longer exists."))
-        meeting_settings = _lock_settings(conference_id)
-        registration = _lock_registration(registration_id)
+        meeting_settings, registration = _lock_settings_then_registration(registration_id)
+        conference_id = registration.conference_id
         _ensure_supplier_may_act(registration, meeting_settings, now=now, wish_required=False)
         if registration.wants_one_to_one:
             raise MeetingError(_("You have already asked for a one-to-one meeting."))
