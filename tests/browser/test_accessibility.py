@@ -21,6 +21,7 @@ from meetings.models import Slot
 from meetings.services import book_slot, generate_slots
 from qa.models import Question, Vote
 from registrations.models import Registration
+from registrations.services import revoke_personal_links
 from tests.browser.fixtures import axe_violations, save_screenshot
 from tests.browser.keyboard import tab_to
 from tests.factories import (
@@ -42,7 +43,9 @@ SUPPLIER_PAGES = [
     "resend",
     "link_sent",
     "link_invalid",
+    "link_revoked",
     "no_access",
+    "sign_out_everywhere",
     "personal",
     "cancel",
     "meeting_booked",
@@ -105,7 +108,11 @@ def test_supplier_page_has_no_wcag_violations(
 ):
     page = new_page(lang=lang, viewport=viewport, bypass_csp=True)
     base, slug = live_asgi.url, conference.slug
-    if page_name in {"personal", "cancel", "meeting_booked", "ask_errors"}:
+    if page_name == "link_revoked":
+        registration, token = _supplier(conference)
+        revoke_personal_links(registration_id=registration.pk)
+        page.goto(f"{base}/r/{token}/")
+    if page_name in {"personal", "cancel", "meeting_booked", "ask_errors", "sign_out_everywhere"}:
         registration, token = _supplier(conference)
         slot = Slot.objects.filter(conference=conference).order_by("starts_at").first()
         book_slot(registration_id=registration.pk, slot_id=slot.pk)
@@ -126,6 +133,8 @@ def test_supplier_page_has_no_wcag_violations(
         with page.expect_navigation():
             page.locator("form.registration-form button[type=submit]").click()
         assert page.locator("#id_national_id[aria-invalid=true]").is_visible()
+    elif page_name == "link_revoked":  # the page that offers a new link, not the personal page
+        assert page.locator(f"a[href='/conferences/{slug}/my-link/']").count() == 1
     elif page_name == "ask_errors":
         page.goto(f"{base}/me/{slug}/stream/")
         page.locator("#ask button[type=submit]").click()  # an empty question: refused in place
@@ -142,6 +151,7 @@ def test_supplier_page_has_no_wcag_violations(
             "personal": f"/me/{slug}/",
             "cancel": f"/me/{slug}/cancel/",
             "meeting_booked": f"/me/{slug}/meeting/",
+            "sign_out_everywhere": f"/me/{slug}/sign-out-everywhere/",
         }[page_name]
         page.goto(base + path)
     save_screenshot(page, f"supplier-{page_name}-{lang}-{viewport}")
