@@ -62,9 +62,11 @@ SUBMAKE = $(MAKE) --no-print-directory
 test: requirements-test messages $(AXE)
 	$(BIN)/python .ci/services.py $(SUBMAKE) test-suites
 
-# The two pytest runs of `make test`, against the servers .ci/services.py chose.
+# The two pytest runs of `make test`, against the servers .ci/services.py chose. The first
+# builds the test database afresh (--create-db): rows a killed earlier run committed would
+# otherwise stay in the reused database and fail tests that count.
 test-suites:
-	$(BIN)/python -m pytest -m "not browser" -p no:cacheprovider $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m "not browser" -p no:cacheprovider --create-db $(PYTEST_ARGS)
 	$(BIN)/python -m pytest -m browser -p no:cacheprovider $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then echo "(no browser tests collected)"; else exit $$rc; fi
 
 lint: $(STAMP)
