@@ -19,13 +19,10 @@ import json
 import os
 import signal
 import smtplib
-import socket
 import statistics
-import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -77,38 +74,11 @@ def serve(port: int, stats_path: str) -> None:
     )
 
 
-@contextlib.contextmanager
-def smtp_server(port: int, work_dir: Path) -> Iterator[dict[str, int]]:
-    """A fresh server process on ``port``; the yielded dict is filled with its counts at exit."""
-    work_dir.mkdir(parents=True, exist_ok=True)
-    stats_path = work_dir / f"smtp-{os.getpid()}-{port}.json"
-    stats_path.unlink(missing_ok=True)
-    ready_path = Path(f"{stats_path}.ready")
-    ready_path.unlink(missing_ok=True)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bench.bench_email", "serve", str(port), str(stats_path)],
-        cwd=ROOT,
-    )
-    stats: dict[str, int] = {}
-    try:
-        deadline = time.monotonic() + 20
-        while not ready_path.exists():
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the SMTP server process did not start")
-            time.sleep(0.05)
-        yield stats
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=20)
-        ready_path.unlink(missing_ok=True)
-        if stats_path.exists():
-            stats.update(json.loads(stats_path.read_text()))
+def smtp_server(port: int, work_dir: Path) -> contextlib.AbstractContextManager[dict[str, int]]:
+    """A fresh counting server process on ``port``; the yielded dict holds its counts at exit."""
+    from bench.harness import smtp_process
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    return smtp_process("bench.bench_email", port, work_dir)
 
 
 # --- The benchmark ----------------------------------------------------------------------------
@@ -187,6 +157,8 @@ def run(ctx: Any) -> list[Any]:
 
     # The bench renders a neutral test email (template engines are built lazily, after this).
     settings.TEMPLATES[0]["DIRS"] = [*settings.TEMPLATES[0]["DIRS"], TEST_TEMPLATES]
+
+    from bench.harness import free_port
 
     port = free_port()
     worker_env = {"EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": str(port), "EMAIL_TIMEOUT": "10"}

@@ -21,12 +21,10 @@ import json
 import os
 import re
 import signal
-import subprocess
 import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -94,36 +92,15 @@ def serve(port: int, stats_path: str, arrivals_path: str | None = None) -> None:
     )
 
 
-@contextlib.contextmanager
 def smtp_sink(
     port: int, work_dir: Path, *, arrivals_path: Path | None = None
-) -> Iterator[dict[str, int]]:
+) -> contextlib.AbstractContextManager[dict[str, int]]:
     """A sink process on ``port``; the yielded dict is filled with its counts at exit.
     ``arrivals_path``: a file the sink appends one JSON line to per message received."""
-    work_dir.mkdir(parents=True, exist_ok=True)
-    stats_path = work_dir / f"drain-smtp-{os.getpid()}-{port}.json"
-    ready_path = Path(f"{stats_path}.ready")
-    stats_path.unlink(missing_ok=True)
-    ready_path.unlink(missing_ok=True)
-    cmd = [sys.executable, "-m", "bench.bench_email_drain", "serve", str(port), str(stats_path)]
-    if arrivals_path:
-        cmd.append(str(arrivals_path))
-    process = subprocess.Popen(cmd, cwd=ROOT)
-    stats: dict[str, int] = {}
-    try:
-        deadline = time.monotonic() + 20
-        while not ready_path.exists():
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the SMTP sink process did not start")
-            time.sleep(0.05)
-        yield stats
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=20)
-        ready_path.unlink(missing_ok=True)
-        if stats_path.exists():
-            stats.update(json.loads(stats_path.read_text()))
-            stats_path.unlink()
+    from bench.harness import smtp_process
+
+    extra = (str(arrivals_path),) if arrivals_path else ()
+    return smtp_process("bench.bench_email_drain", port, work_dir, *extra)
 
 
 # --- The benchmark ----------------------------------------------------------------------------
@@ -167,8 +144,7 @@ def _tasks_waiting(queue: str) -> int:
 
 
 def run(ctx: Any) -> list[Any]:
-    from bench.bench_email import free_port
-    from bench.harness import WORK_DIR, BenchError, BenchResult
+    from bench.harness import WORK_DIR, BenchError, BenchResult, free_port
 
     ctx.django_setup()
     from django.conf import settings

@@ -360,6 +360,38 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+@contextlib.contextmanager
+def smtp_process(
+    module: str, port: int, work_dir: Path, *extra_args: str
+) -> Iterator[dict[str, int]]:
+    """``python -m <module> serve <port> <stats file> [extra_args]``: an SMTP server process of
+    a benchmark module, which touches ``<stats file>.ready`` once listening and writes its
+    counts as JSON to the stats file at SIGTERM. The yielded dict is filled with them at exit.
+    """
+    work_dir.mkdir(parents=True, exist_ok=True)
+    stats_path = work_dir / f"smtp-{module.rsplit('.', 1)[-1]}-{os.getpid()}-{port}.json"
+    ready_path = Path(f"{stats_path}.ready")
+    stats_path.unlink(missing_ok=True)
+    ready_path.unlink(missing_ok=True)
+    cmd = [sys.executable, "-m", module, "serve", str(port), str(stats_path), *extra_args]
+    process = subprocess.Popen(cmd, cwd=ROOT)
+    stats: dict[str, int] = {}
+    try:
+        deadline = time.monotonic() + 20
+        while not ready_path.exists():
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the SMTP server process of {module} did not start")
+            time.sleep(0.05)
+        yield stats
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=20)
+        ready_path.unlink(missing_ok=True)
+        if stats_path.exists():
+            stats.update(json.loads(stats_path.read_text()))
+            stats_path.unlink()
+
+
 _CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
