@@ -142,6 +142,21 @@ def _confirm_page(
     return render(request, "meetings/confirm.html", context)
 
 
+def _confirmed(
+    request: HttpRequest, registration: Any, write: Callable[[], Any], success: str
+) -> HttpResponse:
+    """The confirmed POST of a booking or a move: run the service, then say what happened
+    (``success`` names the meeting's new time as ``%(when)s``) or why not."""
+    try:
+        meeting = write()
+    except MeetingError as exc:
+        messages.error(request, str(exc))
+        return _back(registration, anchor="slots-heading")
+    when = oslo_short_span(meeting.slot.starts_at, meeting.slot.ends_at)
+    messages.success(request, success % {"when": when})
+    return _back(registration)
+
+
 @supplier_page
 @require_http_methods(["GET", "POST"])
 def book(request: HttpRequest, registration: Any) -> HttpResponse:
@@ -152,17 +167,12 @@ def book(request: HttpRequest, registration: Any) -> HttpResponse:
         messages.error(request, _("Choose a time."))
         return _back(registration, anchor="slots-heading")
     if request.method == "POST":
-        try:
-            meeting = book_time(registration_id=registration.pk, starts_at=starts_at)
-        except MeetingError as exc:
-            messages.error(request, str(exc))
-            return _back(registration, anchor="slots-heading")
-        messages.success(
+        return _confirmed(
             request,
-            _("Your meeting is booked for %(when)s. We have emailed you a calendar invitation.")
-            % {"when": oslo_short_span(meeting.slot.starts_at, meeting.slot.ends_at)},
+            registration,
+            lambda: book_time(registration_id=registration.pk, starts_at=starts_at),
+            _("Your meeting is booked for %(when)s. We have emailed you a calendar invitation."),
         )
-        return _back(registration)
     now = timezone.now()
     status = meeting_status_for(registration, now=now)
     if not status.can_book:
@@ -194,20 +204,15 @@ def change(request: HttpRequest, registration: Any) -> HttpResponse:
         messages.error(request, _("Choose a time."))
         return _back(registration, anchor="slots-heading")
     if request.method == "POST":
-        try:
-            meeting = change_meeting_time(registration_id=registration.pk, starts_at=starts_at)
-        except MeetingError as exc:
-            messages.error(request, str(exc))
-            return _back(registration, anchor="slots-heading")
-        messages.success(
+        return _confirmed(
             request,
+            registration,
+            lambda: change_meeting_time(registration_id=registration.pk, starts_at=starts_at),
             _(
                 "Your meeting is moved to %(when)s. We have emailed you the updated calendar "
                 "invitation."
-            )
-            % {"when": oslo_short_span(meeting.slot.starts_at, meeting.slot.ends_at)},
+            ),
         )
-        return _back(registration)
     now = timezone.now()
     status = meeting_status_for(registration, now=now)
     if not status.can_change or status.meeting is None:
