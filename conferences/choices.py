@@ -81,3 +81,10 @@ RECORDING_PROVIDERS = (
     StreamProvider.HLS,
     StreamProvider.OTHER,
 )
+
+
+class UploadKind(models.TextChoices):
+    """What a resumable upload becomes when staff save the form it belongs to."""
+
+    RECORDING = "recording", _("Recording")
+    DOCUMENT = "document", _("Presentation document")

@@ -257,6 +257,11 @@ CAPTION_MAX_UPLOAD_BYTES = env_int("CAPTION_MAX_UPLOAD_BYTES", 2_000_000)
 # A two-hour 1080p recording is a few GB; uploads stream to a temporary file, never to memory.
 VIDEO_MAX_UPLOAD_BYTES = env_int("VIDEO_MAX_UPLOAD_BYTES", 8_000_000_000)
 DOCUMENT_MAX_UPLOAD_BYTES = env_int("DOCUMENT_MAX_UPLOAD_BYTES", 100_000_000)
+# Resumable uploads (conferences.services.uploads): chunks are appended to a file here, never
+# held in memory; an upload untouched for UPLOAD_ABANDONED_HOURS is deleted by a periodic task.
+UPLOAD_TEMP_DIR = Path(env_str("UPLOAD_TEMP_DIR") or str(MEDIA_ROOT / "uploads-in-progress"))
+UPLOAD_ABANDONED_HOURS = env_int("UPLOAD_ABANDONED_HOURS", 24)
+UPLOAD_CHUNK_BYTES = env_int("UPLOAD_CHUNK_BYTES", 16 * 1024 * 1024)
 
 # Serve straight from the finders when files were not collected (development and tests).
 SERVESTATIC_USE_FINDERS = env_bool("SERVESTATIC_USE_FINDERS", default=DEBUG)
@@ -301,6 +306,10 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
+CELERY_BEAT_SCHEDULE["conferences-purge-abandoned-uploads"] = {
+    "task": "conferences.purge_abandoned_uploads",
+    "schedule": float(env_int("UPLOAD_PURGE_INTERVAL_SECONDS", 3600)),
+}
 
 # --- Email outbox (dialogkonferanse.outbox) -------------------------------------------------
 

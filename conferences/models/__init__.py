@@ -20,6 +20,7 @@ from .package import (
     PackageChange,
     Recording,
 )
+from .upload import Upload
 
 __all__ = [
     "VIDEO_CONTENT_TYPES",
@@ -35,6 +36,7 @@ __all__ = [
     "PackageChange",
     "Recording",
     "StatusChange",
+    "Upload",
     "default_dialogue_rules",
     "https_only",
 ]
