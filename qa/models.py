@@ -61,6 +61,15 @@ class Question(TimeStampedModel):
         related_name="+",
         verbose_name=_("last moderated by"),
     )
+    # Who last changed the wording (only set when a moderator actually edits the text).
+    text_edited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("wording edited by"),
+    )
     vote_count = models.PositiveIntegerField(_("votes"), default=0)
     # Coalescing of vote-count events (see services.vote_question).
     votes_event_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -100,6 +109,11 @@ class Question(TimeStampedModel):
     @property
     def is_public(self) -> bool:
         return self.status in PUBLIC_STATUSES
+
+    @property
+    def text_edited(self) -> bool:
+        """True when a moderator changed the wording (published text differs from the asked)."""
+        return self.text != self.original_text
 
     @property
     def topic_list(self) -> list[str]:

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from django.db.models import Count, QuerySet
+from django.contrib.postgres.expressions import ArraySubquery
+from django.contrib.postgres.search import TrigramSimilarity
+from django.db import connection
+from django.db.models import Count, OuterRef, QuerySet
 from django.http import Http404
 
 from conferences.choices import PUBLIC_STATUSES as PUBLIC_CONFERENCE_STATUSES
@@ -16,6 +21,11 @@ from .choices import PUBLIC_STATUSES, QuestionStatus
 from .models import AnswerDigest, Question, Vote
 
 SORTS = ("votes", "new")
+
+# Duplicate suggestions: at most this many per question, each at least this similar (pg_trgm's
+# similarity, 0 to 1; its own default threshold is 0.3, a little lower catches reworded questions).
+DUPLICATE_LIMIT = 3
+DUPLICATE_MIN_SIMILARITY = 0.2
 
 
 def public_questions(*, conference: Conference, sort: str = "votes") -> list[Question]:
@@ -63,7 +73,7 @@ def dashboard_questions(*, conference: Conference) -> list[Question]:
     """Every question of the conference with asker, answer and merge target. One query."""
     return list(
         Question.objects.filter(conference=conference)
-        .select_related("registration", "answer", "merged_into", "moderated_by")
+        .select_related("registration", "answer", "merged_into", "text_edited_by")
         .annotate(duplicates=Count("merged_questions"))
         .order_by("created_at", "pk")
     )
@@ -93,13 +103,83 @@ def split_for_dashboard(questions: list[Question]) -> DashboardColumns:
 def get_dashboard_question(*, conference: Conference, question_id: int) -> Question:
     question = (
         Question.objects.filter(conference=conference, pk=question_id)
-        .select_related("registration", "answer", "merged_into", "moderated_by")
+        .select_related("registration", "answer", "merged_into", "text_edited_by")
         .annotate(duplicates=Count("merged_questions"))
         .first()
     )
     if question is None:
         raise Http404("No such question.")
     return question
+
+
+def merge_targets(*, conference: Conference) -> list[Question]:
+    """The questions a duplicate may be merged into (published or answered), oldest first."""
+    return list(
+        Question.objects.filter(conference=conference, status__in=PUBLIC_STATUSES)
+        .only("id", "text", "status", "conference_id")
+        .order_by("created_at", "pk")
+    )
+
+
+_WORD = re.compile(r"[^\W_]+")
+
+
+def trigrams(text: str) -> set[str]:
+    """The trigrams of a text as pg_trgm forms them: lower-cased words of letters and digits,
+    each padded with two spaces before and one after."""
+    grams: set[str] = set()
+    for word in _WORD.findall(text.lower()):
+        padded = f"  {word} "
+        grams.update(padded[i : i + 3] for i in range(len(padded) - 2))
+    return grams
+
+
+def trigram_similarity(a: str, b: str) -> float:
+    """pg_trgm's ``similarity()``: shared trigrams over all trigrams of the two texts."""
+    left, right = trigrams(a), trigrams(b)
+    union = left | right
+    return len(left & right) / len(union) if union else 0.0
+
+
+def duplicate_suggestions(
+    *, conference: Conference, questions: Sequence[Question], candidates: Iterable[Question]
+) -> dict[int, list[int]]:
+    """For each of ``questions``, the ids of the public questions it most resembles, best
+    first (merge targets must be public). PostgreSQL ranks with pg_trgm in one query; other
+    databases (SQLite for ``make run``) compute the same similarity in Python over
+    ``candidates`` (the conference's public questions, already loaded)."""
+    ids = [q.pk for q in questions]
+    if not ids:
+        return {}
+    if connection.vendor == "postgresql":
+        similar = (
+            Question.objects.filter(
+                conference_id=OuterRef("conference_id"), status__in=PUBLIC_STATUSES
+            )
+            .exclude(pk=OuterRef("pk"))
+            .annotate(similarity=TrigramSimilarity("text", OuterRef("text")))
+            .filter(similarity__gte=DUPLICATE_MIN_SIMILARITY)
+            .order_by("-similarity", "pk")
+            .values("pk")[:DUPLICATE_LIMIT]
+        )
+        rows = (
+            Question.objects.filter(conference=conference, pk__in=ids)
+            .annotate(suggested=ArraySubquery(similar))
+            .values_list("pk", "suggested")
+        )
+        return {pk: list(suggested) for pk, suggested in rows}
+    pool = [(c.pk, trigrams(c.text)) for c in candidates]
+    result: dict[int, list[int]] = {}
+    for question in questions:
+        own = trigrams(question.text)
+        scored = []
+        for pk, grams in pool:
+            union = own | grams
+            score = len(own & grams) / len(union) if union else 0.0
+            if pk != question.pk and score >= DUPLICATE_MIN_SIMILARITY:
+                scored.append((-score, pk))
+        result[question.pk] = [pk for _, pk in sorted(scored)[:DUPLICATE_LIMIT]]
+    return result
 
 
 def get_conference_for_moderation(*, slug: str) -> Conference:

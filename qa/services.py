@@ -334,7 +334,8 @@ def approve_question(
     expected_version: int,
     text: str = "",
 ) -> Question:
-    """Publish an awaiting question to every viewer, optionally with corrected wording.
+    """Publish an awaiting question to every viewer, optionally with corrected wording (then
+    ``text_edited_by`` names the moderator; an unchanged text names nobody).
 
     Lock: the question row; version checked. Side effects: viewer and moderator events.
     """
@@ -344,12 +345,16 @@ def approve_question(
         )
         before = snapshot(question)
         _transition(question, QuestionStatus.PUBLISHED)
+        fields = ["status", "text", "published_at"]
         if text.strip():
-            question.text = clean_text(
-                text, max_length=settings.QA_QUESTION_MAX_LENGTH, field="question"
-            )
+            edited = clean_text(text, max_length=settings.QA_QUESTION_MAX_LENGTH, field="question")
+            if edited != question.text:
+                # Only a real change of wording names its editor (the card shows it).
+                question.text = edited
+                question.text_edited_by = moderator  # type: ignore[assignment]
+                fields.append("text_edited_by")
         question.published_at = timezone.now()
-        _save_moderated(question, moderator, ["status", "text", "published_at"])
+        _save_moderated(question, moderator, fields)
         record_change(actor=moderator, action="approve", obj=question, before=before)
         _publish_public(question)
         _publish_moderators(question)

@@ -14,6 +14,7 @@ from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.db import connection
 from django.http import (
+    Http404,
     HttpRequest,
     HttpResponse,
     HttpResponseForbidden,
@@ -21,6 +22,7 @@ from django.http import (
     StreamingHttpResponse,
 )
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -40,6 +42,7 @@ from . import live, selectors, services
 from .choices import Channel, Handling, QuestionStatus
 from .exceptions import QaError, RateLimitedError, StaleQuestionError
 from .forms import MODERATION_FORMS, AskForm
+from .models import Question
 from .permissions import can_moderate
 from .player import player_for
 
@@ -338,6 +341,19 @@ def moderator_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpR
     return private_page(wrapper)
 
 
+def _with_suggestions(
+    conference: Conference, questions: list[Question], targets: list[Question]
+) -> None:
+    """Give each awaiting question its ranked duplicate suggestions (``suggestions``)."""
+    awaiting = [q for q in questions if q.status == QuestionStatus.AWAITING]
+    ranked = selectors.duplicate_suggestions(
+        conference=conference, questions=awaiting, candidates=targets
+    )
+    by_id = {t.pk: t for t in targets}
+    for question in questions:
+        question.suggestions = [by_id[pk] for pk in ranked.get(question.pk, ()) if pk in by_id]
+
+
 @moderator_required
 @require_GET
 @ensure_csrf_cookie  # the cards arrive later (live) with their forms; the cookie is there first
@@ -346,6 +362,8 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
     cursor = live.latest_event_id(conference_id=conference.pk, channel=Channel.MODERATORS)
     questions = selectors.dashboard_questions(conference=conference)
     columns = selectors.split_for_dashboard(questions)
+    targets = [q for q in questions if q.is_public]
+    _with_suggestions(conference, questions, targets)
     unsent = sum(
         1 for q in questions if getattr(q, "answer", None) is not None and not q.answer.digest_id
     )
@@ -356,6 +374,7 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
             "conference": conference,
             "footer_buyer": conference.buyer,
             "columns": columns,
+            "merge_targets": targets,
             "cursor": cursor,
             "after_event": conference.status in services.AFTER_EVENT_STATUSES,
             "unsent_answers": unsent,
@@ -364,17 +383,53 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
+def _render_card(request: HttpRequest, conference: Conference, question_id: int) -> str:
+    """One dashboard card as HTML, with its suggestions and merge targets (4 queries)."""
+    question = selectors.get_dashboard_question(conference=conference, question_id=question_id)
+    targets = selectors.merge_targets(conference=conference)
+    _with_suggestions(conference, [question], targets)
+    return render_to_string(
+        "qa/_moderator_card.html",
+        {
+            "conference": conference,
+            "question": question,
+            "merge_targets": targets,
+            "QuestionStatus": QuestionStatus,
+        },
+        request=request,
+    )
+
+
 @moderator_required
 @require_GET
 def card(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     """One dashboard card, rendered for this moderator (the dashboard's script fetches it)."""
     conference = selectors.get_conference_for_moderation(slug=slug)
-    question = selectors.get_dashboard_question(conference=conference, question_id=pk)
-    return render(
-        request,
-        "qa/_moderator_card.html",
-        {"conference": conference, "question": question, "QuestionStatus": QuestionStatus},
-    )
+    return HttpResponse(_render_card(request, conference, pk))
+
+
+def _moderation_result(
+    request: HttpRequest,
+    conference: Conference,
+    pk: int,
+    *,
+    level: str,
+    message: str,
+    status: int = 200,
+) -> HttpResponse:
+    """The answer to a moderator action: JSON with the card as it is now for the dashboard's
+    script (it replaces the card in place), else a message and a redirect back to the card."""
+    if _wants_json(request):
+        try:
+            html = _render_card(request, conference, pk)
+        except Http404:
+            html = ""
+        return JsonResponse(
+            {"ok": level == "success", "level": level, "message": message, "id": pk, "card": html},
+            status=status,
+        )
+    getattr(messages, level)(request, message)
+    return redirect(reverse("qa:dashboard", kwargs={"slug": conference.slug}) + f"#q-{pk}")
 
 
 @moderator_required
@@ -382,14 +437,19 @@ def card(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 def moderate(request: HttpRequest, slug: str, pk: int, action: str) -> HttpResponse:
     conference = selectors.get_conference_for_moderation(slug=slug)
     form_class = MODERATION_FORMS.get(action)
-    back = reverse("qa:dashboard", kwargs={"slug": slug}) + f"#q-{pk}"
     if form_class is None:
         return HttpResponse(status=404)
     form = form_class(request.POST)
     if not form.is_valid():
         errors = "; ".join(str(e) for errs in form.errors.values() for e in errs)
-        messages.error(request, _("Nothing was changed: %(errors)s") % {"errors": errors})
-        return redirect(back)
+        return _moderation_result(
+            request,
+            conference,
+            pk,
+            level="error",
+            message=_("Nothing was changed: %(errors)s") % {"errors": errors},
+            status=400,
+        )
     data = form.cleaned_data
     common = {
         "conference_id": conference.pk,
@@ -406,7 +466,7 @@ def moderate(request: HttpRequest, slug: str, pk: int, action: str) -> HttpRespo
             done = _("Question %(n)s is not published; the asker is told why.")
         elif action == "merge":
             services.merge_question(**common, into_id=data["into"])
-            done = _("Question %(n)s is merged.")
+            done = _("Question %(n)s is merged into question %(into)s.")
         elif action == "tag":
             services.tag_question(**common, topics=data["topics"])
             done = _("Topics of question %(n)s are saved.")
@@ -424,12 +484,15 @@ def moderate(request: HttpRequest, slug: str, pk: int, action: str) -> HttpRespo
             services.answer_question(**common, text=data["text"])
             done = _("The answer to question %(n)s is published to everyone.")
     except StaleQuestionError as exc:
-        messages.warning(request, str(exc))
+        return _moderation_result(
+            request, conference, pk, level="warning", message=str(exc), status=409
+        )
     except QaError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, done % {"n": pk})
-    return redirect(back)
+        return _moderation_result(
+            request, conference, pk, level="error", message=str(exc), status=409
+        )
+    message = done % {"n": pk, "into": data.get("into", "")}
+    return _moderation_result(request, conference, pk, level="success", message=message)
 
 
 @moderator_required
