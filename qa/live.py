@@ -19,6 +19,7 @@ import contextlib
 import json
 import logging
 import os
+import socket
 import time
 from collections import defaultdict
 from collections.abc import AsyncIterator
@@ -179,6 +180,7 @@ class LiveHub:
         self._prefix = ""
         self._last_id: dict[str, int] = {}
         self.messages = 0
+        self._reported: set[int] = set()
 
     @property
     def clients(self) -> int:
@@ -246,6 +248,27 @@ class LiveHub:
                     self._last_id[key] = latest
                     self._dispatch(key, RESYNC)
                 self._dispatch(key, HEARTBEAT)
+            await self._report_viewers()
+
+    async def _report_viewers(self) -> None:
+        """Store this process's count of connected viewers per conference for the staff
+        overview (``viewers_now``); a conference whose last viewer left is reported once as 0."""
+        counts = {
+            int(key.split(":", 1)[0]): len(subscribers)
+            for key, subscribers in self._subscribers.items()
+            if key.split(":", 1)[1] == Channel.VIEWERS
+        }
+        for conference_id in self._reported - counts.keys():
+            counts[conference_id] = 0
+        self._reported = {conference_id for conference_id, n in counts.items() if n}
+        if not counts:
+            return
+        try:
+            await sync_to_async(report_viewers, thread_sensitive=False)(
+                prefix=self._prefix, counts=counts
+            )
+        except redis.RedisError:
+            logger.warning("Could not store the number of connected viewers", exc_info=True)
 
     def _resync_all(self) -> None:
         for key in tuple(self._subscribers):
@@ -291,6 +314,66 @@ class LiveHub:
 
 
 hub = LiveHub()
+
+
+# --- Viewers connected now (staff overview) ----------------------------------------------------
+
+
+def _viewers_key(prefix: str, conference_id: int) -> str:
+    return f"{prefix}viewers:{conference_id}"
+
+
+def _viewers_fresh_seconds() -> float:
+    """A process's report older than three heartbeats is from a process that is gone."""
+    return 3 * float(settings.QA_SSE_HEARTBEAT_SECONDS)
+
+
+def report_viewers(*, prefix: str, counts: dict[int, int], now: float | None = None) -> None:
+    """Store one server process's number of connected viewers per conference: one Redis hash
+    per conference, one field per process (``host:pid``), value ``count:unix time``.
+
+    Written by each process's hub at every heartbeat, so the figure lags by at most one
+    heartbeat. The hash expires when no process has written it for three heartbeats.
+    """
+    field = f"{socket.gethostname()}:{os.getpid()}"
+    stamp = time.time() if now is None else now
+    ttl = max(1, int(_viewers_fresh_seconds()))
+    pipe = redis_clients.client(redis_url()).pipeline(transaction=False)
+    for conference_id, count in counts.items():
+        key = _viewers_key(prefix, conference_id)
+        pipe.hset(key, field, f"{count}:{stamp:.3f}")
+        pipe.expire(key, ttl)
+    pipe.execute()
+
+
+def viewers_now(*, conference_ids: list[int], now: float | None = None) -> dict[int, int] | None:
+    """Viewers of each conference's stream page connected now, summed over every server
+    process's fresh report; ``None`` when it cannot be known (no Redis, or Redis down)."""
+    if not redis_url():
+        return None
+    prefix = channel_prefix()
+    current = time.time() if now is None else now
+    fresh = _viewers_fresh_seconds()
+    try:
+        pipe = redis_clients.client(redis_url()).pipeline(transaction=False)
+        for conference_id in conference_ids:
+            pipe.hgetall(_viewers_key(prefix, conference_id))
+        reports = pipe.execute()
+    except redis.RedisError:
+        logger.warning("Could not read the number of connected viewers", exc_info=True)
+        return None
+    totals: dict[int, int] = {}
+    for conference_id, report in zip(conference_ids, reports, strict=True):
+        total = 0
+        for value in report.values():
+            count, _, stamp = value.decode().partition(":")
+            try:
+                if current - float(stamp) <= fresh:
+                    total += int(count)
+            except ValueError:
+                continue
+        totals[conference_id] = total
+    return totals
 
 
 # --- The stream one client reads --------------------------------------------------------------

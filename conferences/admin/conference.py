@@ -35,6 +35,7 @@ from ..package.report import (
 )
 from ..services import save_conference, transition_conference
 from ..validators import validate_notice_reference
+from .dashboard import ConferenceDashboardMixin
 
 logger = logging.getLogger(__name__)
 
@@ -101,7 +102,7 @@ class TransitionForm(forms.Form):
 
 
 @admin.register(Conference)
-class ConferenceAdmin(AuditedAdminMixin, admin.ModelAdmin):
+class ConferenceAdmin(ConferenceDashboardMixin, AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("title", "buyer", "starts_at", "status", "offers_one_to_one")
     list_filter = ("status", "offers_one_to_one", "buyer", "starts_at")
     list_select_related = ("buyer",)

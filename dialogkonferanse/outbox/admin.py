@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST
 
 from dialogkonferanse.audit.log import AuditedAdminMixin
 from dialogkonferanse.common.admin_mixins import NoAddOrDeleteAdminMixin
@@ -89,6 +96,44 @@ class OutboundEmailAdmin(NoAddOrDeleteAdminMixin, AuditedAdminMixin, admin.Model
         "created_at",
         "updated_at",
     )
+
+    def get_urls(self) -> list[Any]:
+        return [
+            path(
+                "<int:object_id>/retry/",
+                self.admin_site.admin_view(require_POST(self.retry_view)),
+                name="dialogkonferanse_outboundemail_retry",
+            ),
+            *super().get_urls(),
+        ]
+
+    def retry_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        """Re-queue one failed email (POST; the conference dashboard's retry button), through
+        the same audited service as the list action; back to ``next`` when it is ours."""
+        email = get_object_or_404(
+            OutboundEmail.objects.only("pk", "status", "to_email"), pk=object_id
+        )
+        if not self.has_change_permission(request, email):
+            raise PermissionDenied
+        if requeue_failed_emails(email_ids=[email.pk], actor=request.user):
+            self.message_user(
+                request,
+                gettext("The email to %(recipient)s is queued to be sent again.")
+                % {"recipient": email.to_email},
+                messages.SUCCESS,
+            )
+        else:
+            self.message_user(
+                request,
+                gettext("This email has not failed (it may have been re-queued already)."),
+                messages.WARNING,
+            )
+        target = request.POST.get("next", "")
+        if not url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            target = reverse("admin:dialogkonferanse_outboundemail_change", args=[email.pk])
+        return HttpResponseRedirect(target)
 
     @admin.action(description=_("Re-queue selected failed emails"), permissions=("change",))
     def requeue_failed(self, request: HttpRequest, queryset: QuerySet[OutboundEmail]) -> None:

@@ -1,0 +1,33 @@
+"""Counts of outbox emails for the staff overview (conference dashboard, admin home)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db.models import Count
+
+from dialogkonferanse.choices import EmailStatus
+from dialogkonferanse.models import OutboundEmail
+
+
+def email_counts(*, conference_ids: Iterable[int]) -> dict[int, dict[str, int]]:
+    """{conference id: {status: number of emails}} (one query)."""
+    rows = (
+        OutboundEmail.objects.filter(conference_id__in=list(conference_ids))
+        .values("conference_id", "status")
+        .annotate(count=Count("pk"))
+        .order_by()
+    )
+    counts: dict[int, dict[str, int]] = {}
+    for row in rows:
+        counts.setdefault(row["conference_id"], {})[row["status"]] = row["count"]
+    return counts
+
+
+def failed_emails(*, conference_id: int, limit: int = 20) -> list[OutboundEmail]:
+    """The most recently failed emails of a conference, with their error (one query)."""
+    return list(
+        OutboundEmail.objects.filter(conference_id=conference_id, status=EmailStatus.FAILED)
+        .only("pk", "kind", "to_email", "subject", "attempts", "last_error", "updated_at")
+        .order_by("-updated_at", "-pk")[:limit]
+    )
