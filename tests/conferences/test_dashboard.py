@@ -216,7 +216,8 @@ def test_dashboard_page_in_nynorsk(client):
     response = client.get(dashboard_url(conference), headers={"accept-language": "nn"})
 
     assert response.status_code == 200
-    assert "Registreringar per dag" in response.text
+    assert "Påmeldingar per dag" in response.text
+    assert "Ledige møtetider" in response.text
 
 
 def test_admin_index_summarises_current_conferences(client):
