@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from dialogkonferanse.audit.log import AuditedAdminMixin
 from dialogkonferanse.common.admin_mixins import ReadOnlyAdminMixin
 
+from ..choices import UploadKind
 from ..exceptions import ConferenceError
 from ..models import Caption, Chapter, Clarification, Document, PackageChange, Recording
 from ..package.publishing import (
@@ -36,6 +37,13 @@ from ..package.publishing import (
     unpublish_clarification,
     unpublish_document,
     unpublish_recording,
+)
+from .uploads import (
+    DOCUMENT_ACCEPT,
+    VIDEO_ACCEPT,
+    ResumableFileInput,
+    ResumableUploadAdminMixin,
+    ResumableUploadFormMixin,
 )
 
 
@@ -266,8 +274,35 @@ class ChapterInline(_LockedWhenPublishedInline):
     fields = ("start", "title")
 
 
+class RecordingAdminForm(ResumableUploadFormMixin, forms.ModelForm):
+    """The video arrives as a resumable upload (the picker accepts MP4 and WebM only; the
+    server judges the bytes); its SHA-256 and duration come with it."""
+
+    upload_file_field = "video_file"
+    upload_kind = UploadKind.RECORDING
+
+    class Meta:
+        model = Recording
+        fields = "__all__"  # noqa: DJ007 - the admin's fieldsets choose what is shown
+        widgets = {
+            "video_file": ResumableFileInput(kind=UploadKind.RECORDING, accept=VIDEO_ACCEPT)
+        }
+
+
+class DocumentAdminForm(ResumableUploadFormMixin, forms.ModelForm):
+    upload_file_field = "file"
+    upload_kind = UploadKind.DOCUMENT
+
+    class Meta:
+        model = Document
+        fields = "__all__"  # noqa: DJ007 - the admin's fields choose what is shown
+        widgets = {"file": ResumableFileInput(kind=UploadKind.DOCUMENT, accept=DOCUMENT_ACCEPT)}
+
+
 @admin.register(Recording)
-class RecordingAdmin(PublishingAdmin):
+class RecordingAdmin(ResumableUploadAdminMixin, PublishingAdmin):
+    form = RecordingAdminForm
+    upload_kind = UploadKind.RECORDING
     list_display = (
         "title",
         "conference",
@@ -334,8 +369,10 @@ class RecordingAdmin(PublishingAdmin):
     def caption_languages(self, obj: Recording) -> str:
         return ", ".join(c.language for c in obj.captions.all()) or "—"
 
-    def save_model(self, request: HttpRequest, obj: Recording, form: Any, change: bool) -> None:
-        save_recording(recording=obj, changed_fields=set(form.changed_data))
+    def save_with_digest(
+        self, request: HttpRequest, obj: Recording, form: Any, *, digest: tuple[str, int] | None
+    ) -> None:
+        save_recording(recording=obj, changed_fields=set(form.changed_data), digest=digest)
 
     def publish(self, request: HttpRequest, obj: Recording, data: dict[str, Any]) -> Recording:
         return publish_recording(
@@ -353,7 +390,9 @@ class RecordingAdmin(PublishingAdmin):
 
 
 @admin.register(Document)
-class DocumentAdmin(PublishingAdmin):
+class DocumentAdmin(ResumableUploadAdminMixin, PublishingAdmin):
+    form = DocumentAdminForm
+    upload_kind = UploadKind.DOCUMENT
     list_display = ("title", "conference", "order", "size", "published_at")
     list_filter = (PublishedFilter, "conference")
     list_select_related = ("conference",)
@@ -372,8 +411,10 @@ class DocumentAdmin(PublishingAdmin):
         "created_at",
     )
 
-    def save_model(self, request: HttpRequest, obj: Document, form: Any, change: bool) -> None:
-        save_document(document=obj, changed_fields=set(form.changed_data))
+    def save_with_digest(
+        self, request: HttpRequest, obj: Document, form: Any, *, digest: tuple[str, int] | None
+    ) -> None:
+        save_document(document=obj, changed_fields=set(form.changed_data), digest=digest)
 
     def publish(self, request: HttpRequest, obj: Document, data: dict[str, Any]) -> Document:
         return publish_document(document_id=obj.pk, actor=request.user)  # type: ignore[arg-type]

@@ -86,8 +86,14 @@ def _keep_publication(
     item.published_by_id = current.published_by_id
 
 
-def save_recording(*, recording: Recording, changed_fields: set[str] | frozenset[str]) -> Recording:
-    """Save staff's edits to a recording; a new video file is hashed (streamed, in chunks).
+def save_recording(
+    *,
+    recording: Recording,
+    changed_fields: set[str] | frozenset[str],
+    digest: tuple[str, int] | None = None,
+) -> Recording:
+    """Save staff's edits to a recording; a new video file is hashed (streamed, in chunks), or
+    ``digest`` (SHA-256, size) is taken from a resumable upload that hashed it as it arrived.
 
     Locks the recording row. The file of a published recording cannot change (the SHA-256 is
     the evidence of what was published); raises ``ConferenceError``.
@@ -96,7 +102,7 @@ def save_recording(*, recording: Recording, changed_fields: set[str] | frozenset
         _keep_publication(recording, changed_fields=changed_fields, file_field="video_file")
         if "video_file" in changed_fields or (recording.video_file and not recording.sha256):
             if recording.video_file:
-                recording.sha256, recording.size = file_digest(recording.video_file)
+                recording.sha256, recording.size = digest or file_digest(recording.video_file)
                 ext = "." + recording.video_file.name.rsplit(".", 1)[-1].lower()
                 recording.content_type = VIDEO_CONTENT_TYPES.get(ext, "application/octet-stream")
             else:
@@ -107,12 +113,18 @@ def save_recording(*, recording: Recording, changed_fields: set[str] | frozenset
     return recording
 
 
-def save_document(*, document: Document, changed_fields: set[str] | frozenset[str]) -> Document:
-    """Save a presentation document; a new PDF is hashed in chunks. Same rules as recordings."""
+def save_document(
+    *,
+    document: Document,
+    changed_fields: set[str] | frozenset[str],
+    digest: tuple[str, int] | None = None,
+) -> Document:
+    """Save a presentation document; a new PDF is hashed in chunks (or ``digest`` is taken from
+    its resumable upload). Same rules as recordings."""
     with transaction.atomic():
         _keep_publication(document, changed_fields=changed_fields, file_field="file")
         if "file" in changed_fields or not document.sha256:
-            document.sha256, document.size = file_digest(document.file)
+            document.sha256, document.size = digest or file_digest(document.file)
         document.save()
     return document
 
