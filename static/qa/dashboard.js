@@ -252,19 +252,48 @@
     });
   }
 
-  if (window.EventSource) {
-    var url = root.getAttribute("data-events-url") +
-      "?last_event_id=" + encodeURIComponent(root.getAttribute("data-last-event-id") || "0");
-    var source = new EventSource(url);
-    source.addEventListener("question_new", handle);
-    source.addEventListener("question", handle);
+  // The stream resumes from the last event seen. EventSource retries by itself after a
+  // dropped connection; when it gives up (closed), a new one is opened after a pause, or at
+  // once when the browser says it is online again.
+  var lastEventId = root.getAttribute("data-last-event-id") || "0";
+  var source = null;
+  var retryTimer = null;
+
+  function track(listener) {
+    return function (event) {
+      if (event.lastEventId) lastEventId = event.lastEventId;
+      listener(event);
+    };
+  }
+
+  function connect() {
+    window.clearTimeout(retryTimer);
+    if (source) source.close();
+    source = new EventSource(root.getAttribute("data-events-url") +
+      "?last_event_id=" + encodeURIComponent(lastEventId));
+    source.addEventListener("question_new", track(handle));
+    source.addEventListener("question", track(handle));
     source.addEventListener("open", function () { setConnection("on"); });
     source.addEventListener("error", function () {
-      setConnection(source.readyState === EventSource.CLOSED ? "offline" : "reconnecting");
+      if (source.readyState === EventSource.CLOSED) {
+        setConnection("offline");
+        retryTimer = window.setTimeout(connect, 5000);
+      } else {
+        setConnection(navigator.onLine === false ? "offline" : "reconnecting");
+      }
     });
+  }
+
+  if (window.EventSource) {
+    connect();
     window.addEventListener("offline", function () { setConnection("offline"); });
     window.addEventListener("online", function () {
-      if (source.readyState !== EventSource.OPEN) setConnection("reconnecting");
+      if (source.readyState === EventSource.OPEN) {
+        setConnection("on");
+      } else {
+        setConnection("reconnecting");
+        connect();
+      }
     });
   } else {
     setConnection("offline");
