@@ -6,20 +6,29 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Exists, OuterRef, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from dialogkonferanse.audit.log import AuditedAdminMixin
-from dialogkonferanse.common.admin_mixins import NoAddOrDeleteAdminMixin, ReadOnlyAdminMixin
-from dialogkonferanse.common.timefmt import oslo_text
+from dialogkonferanse.common.admin_mixins import (
+    CompactInlineMixin,
+    LabelledWidgetsMixin,
+    NoAddOrDeleteAdminMixin,
+    ReadOnlyAdminMixin,
+)
+from dialogkonferanse.common.timefmt import oslo_span, oslo_text
+from registrations.models import Registration
 
-from .allocation import allocate_meetings
-from .choices import MeetingStatus
+from .allocation import AllocationChanged, AllocationResult, allocate_meetings
+from .choices import AllocationMethod, MeetingStatus
 from .exceptions import MeetingError
 from .forms import AllocationForm, MoveMeetingForm
 from .models import (
@@ -40,20 +49,20 @@ def _oslo(value: Any) -> str:
     return oslo_text(value, "SHORT_DATETIME_FORMAT") or "\u2013"
 
 
-class MeetingWindowInline(admin.TabularInline):
+class MeetingWindowInline(CompactInlineMixin, admin.TabularInline):
     model = MeetingWindow
     extra = 1
     fields = ("date", "start_time", "end_time")
 
 
-class TeamInline(admin.TabularInline):
+class TeamInline(CompactInlineMixin, admin.TabularInline):
     model = Team
     extra = 1
     fields = ("name", "video_url")
 
 
 @admin.register(MeetingSettings)
-class MeetingSettingsAdmin(AuditedAdminMixin, admin.ModelAdmin):
+class MeetingSettingsAdmin(LabelledWidgetsMixin, AuditedAdminMixin, admin.ModelAdmin):
     list_display = (
         "conference",
         "allocation_mode",
@@ -69,7 +78,7 @@ class MeetingSettingsAdmin(AuditedAdminMixin, admin.ModelAdmin):
     search_fields = ("conference__title", "conference__slug")
     autocomplete_fields = ()
     inlines = (MeetingWindowInline, TeamInline)
-    actions = ("generate_slots_action", "allocate_action")
+    actions = ("generate_slots_action",)
     fieldsets = (
         (None, {"fields": ("conference", "allocation_mode", "video_provider")}),
         (_("Equal meetings"), {"fields": ("slot_minutes", "buffer_minutes", "agenda")}),
@@ -122,60 +131,239 @@ class MeetingSettingsAdmin(AuditedAdminMixin, admin.ModelAdmin):
                     messages.WARNING,
                 )
 
-    @admin.action(
-        description=_("Allocate slots to suppliers without a meeting…"), permissions=["change"]
-    )
-    def allocate_action(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
-        form = AllocationForm(request.POST if "apply" in request.POST else None)
-        if "apply" in request.POST and form.is_valid():
-            for item in queryset:
-                try:
-                    result = allocate_meetings(
-                        conference_id=item.conference_id,
-                        method=form.cleaned_data["method"],
-                        seed=form.cleaned_data["seed"],
-                        actor=request.user,
-                    )
-                except MeetingError as exc:
-                    self.message_user(request, f"{item}: {exc}", messages.ERROR)
-                    continue
-                allocated, waiting = len(result.allocated), len(result.waitlisted)
-                self.message_user(
-                    request,
-                    gettext(
-                        "%(conference)s: %(allocated)s, %(waiting)s (seed: %(seed)s). "
-                        "Invitations are being sent."
-                    )
-                    % {
-                        "conference": item,
-                        "allocated": ngettext(
-                            "%(count)d meeting allocated", "%(count)d meetings allocated", allocated
-                        )
-                        % {"count": allocated},
-                        "waiting": ngettext(
-                            "%(count)d on the waiting list",
-                            "%(count)d on the waiting list",
-                            waiting,
-                        )
-                        % {"count": waiting},
-                        "seed": result.seed if result.seed is not None else "\u2013",
-                    },
-                    messages.SUCCESS,
+    def get_urls(self) -> list[Any]:
+        custom = [
+            path(
+                "<int:object_id>/generate-slots/",
+                self.admin_site.admin_view(self.generate_slots_view),
+                name="meetings_meetingsettings_generate",
+            ),
+            path(
+                "<int:object_id>/allocate/",
+                self.admin_site.admin_view(self.allocate_view),
+                name="meetings_meetingsettings_allocate",
+            ),
+        ]
+        return custom + super().get_urls()
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        extra_context = extra_context or {}
+        item = self.get_object(request, object_id)
+        if item is not None and self.has_change_permission(request, item):
+            extra_context["meeting_tools"] = meeting_tools(item)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def _settings_for(self, request: HttpRequest, object_id: int) -> MeetingSettings:
+        item = get_object_or_404(MeetingSettings.objects.select_related("conference"), pk=object_id)
+        if not self.has_change_permission(request, item):
+            raise PermissionDenied
+        return item
+
+    def _back_url(self, request: HttpRequest, item: MeetingSettings) -> str:
+        """Where staff came from (the conference page or this setup), never another site."""
+        candidate = request.POST.get("next") or request.GET.get("next") or ""
+        if candidate and url_has_allowed_host_and_scheme(
+            candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            return candidate
+        return reverse("admin:conferences_conference_change", args=[item.conference_id])
+
+    def generate_slots_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        """The "Generate meeting times" button: creates the planned slots (never touching a
+        booked one) and returns to the page the button was on."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        item = self._settings_for(request, object_id)
+        self._generate_for(request, item)
+        return HttpResponseRedirect(self._back_url(request, item))
+
+    def _generate_for(self, request: HttpRequest, item: MeetingSettings) -> None:
+        try:
+            result = generate_slots(conference_id=item.conference_id, actor=request.user)
+        except MeetingError as exc:
+            self.message_user(request, f"{item}: {exc}", messages.ERROR)
+            return
+        self.message_user(
+            request,
+            gettext(
+                "%(conference)s: %(created)d slots created, %(removed)d free slots removed, "
+                "%(unchanged)d unchanged."
+            )
+            % {"conference": item, **result.__dict__},
+            messages.SUCCESS,
+        )
+        if result.kept_booked or result.skipped:
+            self.message_user(
+                request,
+                gettext(
+                    "%(conference)s: %(kept)d booked slots outside the new plan were kept; "
+                    "%(skipped)d planned slots overlapping them were not created."
                 )
-            return None
+                % {"conference": item, "kept": result.kept_booked, "skipped": result.skipped},
+                messages.WARNING,
+            )
+
+    def allocate_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        """Allocation in two steps: a preview (a dry run of ``allocate_meetings``: who gets
+        which time, who waits, how many invitations go out), then the confirmation, which runs
+        the allocation only if its inputs still match the preview's fingerprint; otherwise the
+        new preview is shown with a message."""
+        item = self._settings_for(request, object_id)
+        back_url = self._back_url(request, item)
+        confirming = request.method == "POST" and "confirm" in request.POST
+        form = AllocationForm(
+            request.POST if request.method == "POST" else None,
+            initial={"method": AllocationMethod.REGISTRATION_ORDER},
+        )
+        if request.method == "POST" and not form.is_valid():
+            return self._render_allocation(request, item, form, None, back_url)
+        method = form.cleaned_data["method"] if form.is_bound else form.initial["method"]
+        seed = form.cleaned_data["seed"] if form.is_bound else None
+        if confirming:
+            try:
+                result = allocate_meetings(
+                    conference_id=item.conference_id,
+                    method=method,
+                    seed=seed,
+                    actor=request.user,
+                    expected_fingerprint=request.POST.get("fingerprint", ""),
+                )
+            except AllocationChanged as exc:
+                self.message_user(request, str(exc), messages.WARNING)
+            except MeetingError as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+            else:
+                self.message_user(request, allocation_message(item, result), messages.SUCCESS)
+                return HttpResponseRedirect(back_url)
+        try:
+            preview = allocate_meetings(
+                conference_id=item.conference_id, method=method, seed=seed, dry_run=True
+            )
+        except MeetingError as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            preview = None
+        return self._render_allocation(request, item, form, preview, back_url)
+
+    def _render_allocation(
+        self,
+        request: HttpRequest,
+        item: MeetingSettings,
+        form: AllocationForm,
+        preview: AllocationResult | None,
+        back_url: str,
+    ) -> TemplateResponse:
+        conference = item.conference
         context = {
             **self.admin_site.each_context(request),
-            "title": gettext("Allocate one-to-one meetings"),
-            "form": form,
-            "queryset": queryset,
-            "action": "allocate_action",
             "opts": self.model._meta,
+            "conference_opts": conference._meta,
+            "original": item,
+            "conference": conference,
+            "conference_url": reverse("admin:conferences_conference_change", args=[conference.pk]),
+            "form": form,
+            "back_url": back_url,
+            "title": gettext("Allocate meetings: %(conference)s") % {"conference": conference},
+            "preview": preview and allocation_preview(preview),
         }
-        return TemplateResponse(request, "dialogkonferanse/admin_action.html", context)
+        return TemplateResponse(request, "admin/meetings/meetingsettings/allocate.html", context)
+
+
+def meeting_tools(item: MeetingSettings) -> dict[str, str]:
+    """The URLs behind the "Generate meeting times" and "Allocate meetings" buttons."""
+    return {
+        "generate_url": reverse("admin:meetings_meetingsettings_generate", args=[item.pk]),
+        "allocate_url": reverse("admin:meetings_meetingsettings_allocate", args=[item.pk]),
+        "settings_url": reverse("admin:meetings_meetingsettings_change", args=[item.pk]),
+    }
+
+
+def allocation_preview(result: AllocationResult) -> dict[str, Any]:
+    """What the preview shows: the allocated times by day (Oslo time), the waiting list in
+    order, the slots left free and the invitations that will be emailed (one per meeting)."""
+    reg_ids = [r for r, _slot in result.allocated] + list(result.waitlisted)
+    names = dict(Registration.objects.filter(pk__in=reg_ids).values_list("pk", "organisation_name"))
+    slots = Slot.objects.select_related("team").in_bulk([s for _r, s in result.allocated])
+    rows = []
+    for reg_id, slot_id in result.allocated:
+        slot = slots[slot_id]
+        rows.append(
+            {
+                "when": oslo_span(slot.starts_at, slot.ends_at),
+                "team": slot.team.name,
+                "supplier": names.get(reg_id, ""),
+                "registration_id": reg_id,
+                "slot_id": slot_id,
+            }
+        )
+    allocated = len(result.allocated)
+    return {
+        "result": result,
+        "rows": rows,
+        "waiting": [
+            {"position": i, "supplier": names.get(reg_id, ""), "registration_id": reg_id}
+            for i, reg_id in enumerate(result.waitlisted, start=1)
+        ],
+        "allocated": allocated,
+        "waitlisted": len(result.waitlisted),
+        "free_after": result.free_slots - allocated,
+        "emails": allocated,
+        "summary": [
+            ngettext(
+                "%(count)d supplier gets a meeting time.",
+                "%(count)d suppliers get a meeting time.",
+                allocated,
+            )
+            % {"count": allocated},
+            ngettext(
+                "%(count)d supplier goes on the waiting list.",
+                "%(count)d suppliers go on the waiting list.",
+                len(result.waitlisted),
+            )
+            % {"count": len(result.waitlisted)},
+            ngettext(
+                "%(count)d meeting time stays free.",
+                "%(count)d meeting times stay free.",
+                result.free_slots - allocated,
+            )
+            % {"count": result.free_slots - allocated},
+            ngettext(
+                "%(count)d invitation will be emailed, with a calendar invite.",
+                "%(count)d invitations will be emailed, each with a calendar invite.",
+                allocated,
+            )
+            % {"count": allocated},
+        ],
+    }
+
+
+def allocation_message(item: MeetingSettings, result: AllocationResult) -> str:
+    allocated, waiting = len(result.allocated), len(result.waitlisted)
+    return gettext(
+        "%(conference)s: %(allocated)s, %(waiting)s (seed: %(seed)s). Invitations are being sent."
+    ) % {
+        "conference": item,
+        "allocated": ngettext(
+            "%(count)d meeting allocated", "%(count)d meetings allocated", allocated
+        )
+        % {"count": allocated},
+        "waiting": ngettext(
+            "%(count)d on the waiting list",
+            "%(count)d on the waiting list",
+            waiting,
+        )
+        % {"count": waiting},
+        "seed": result.seed if result.seed is not None else "\u2013",
+    }
 
 
 @admin.register(Slot)
-class SlotAdmin(AuditedAdminMixin, admin.ModelAdmin):
+class SlotAdmin(LabelledWidgetsMixin, AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("starts", "ends", "team", "conference", "booked")
     list_filter = ("conference", "team")
     list_select_related = ("team", "conference")

@@ -11,6 +11,8 @@ periodic sweep sends what is left.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import random
 import secrets
 from dataclasses import dataclass, field
@@ -47,6 +49,34 @@ class AllocationResult:
     allocated: list[tuple[int, int]] = field(default_factory=list)  # (registration, slot)
     waitlisted: list[int] = field(default_factory=list)  # registrations, in order
     event_id: int | None = None
+    fingerprint: str = ""  # of the inputs the result was computed from (see allocate_meetings)
+    free_slots: int = 0  # free future slots before this allocation
+    dry_run: bool = False
+
+
+class AllocationChanged(MeetingError):
+    """The candidates, the waiting list or the free slots changed since the preview staff saw."""
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(
+            message
+            or _(
+                "Registrations, the waiting list or the free slots changed after the preview "
+                "was made. Nothing was allocated: check the new preview and confirm again."
+            )
+        )
+
+
+def allocation_fingerprint(
+    *, method: str, seed: int | None, order: list[int], free_slot_ids: list[int]
+) -> str:
+    """A short digest of everything an allocation's result depends on: the same inputs give the
+    same meetings and waiting list, so equal fingerprints mean the preview still holds."""
+    payload = json.dumps(
+        {"method": str(method), "seed": seed, "order": order, "free": free_slot_ids},
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()[:32]
 
 
 def allocation_order(registration_ids: list[int], *, method: str, seed: int | None) -> list[int]:
@@ -67,6 +97,8 @@ def allocate_meetings(
     seed: int | None = None,
     actor: AbstractBaseUser | None = None,
     now: dt.datetime | None = None,
+    dry_run: bool = False,
+    expected_fingerprint: str | None = None,
 ) -> AllocationResult:
     """Give free future slots to opted-in suppliers without a meeting; the rest wait.
 
@@ -76,6 +108,12 @@ def allocate_meetings(
     the free slot rows, all with one query each. Records the run (method, seed, order, result)
     and one entry per meeting and per new waiting place. Side effect: a task after commit
     sends the invitations.
+
+    ``dry_run``: the same reads, locks and decisions, then stops before writing anything: the
+    result is the preview staff confirm (a lottery without a seed draws one here, to be passed
+    back with the confirmation). Every result carries the fingerprint of its inputs; with
+    ``expected_fingerprint`` a run whose inputs differ (a registration, booking or slot changed
+    since the preview) raises ``AllocationChanged`` and writes nothing.
     """
     method = AllocationMethod(method)
     now = now or timezone.now()
@@ -128,6 +166,21 @@ def allocate_meetings(
         )
         pairs = list(zip(order, free, strict=False))
         leftover = order[len(pairs) :]
+        fingerprint = allocation_fingerprint(
+            method=method.value, seed=seed, order=order, free_slot_ids=[slot.pk for slot in free]
+        )
+        if expected_fingerprint is not None and expected_fingerprint != fingerprint:
+            raise AllocationChanged()
+        if dry_run:
+            return AllocationResult(
+                method=method.value,
+                seed=seed,
+                allocated=[(r, slot.pk) for r, slot in pairs],
+                waitlisted=list(leftover),
+                fingerprint=fingerprint,
+                free_slots=len(free),
+                dry_run=True,
+            )
         meetings = [
             Meeting(
                 conference_id=conference_id,
@@ -227,4 +280,6 @@ def allocate_meetings(
         allocated=result.allocated,
         waitlisted=result.waitlisted,
         event_id=run.pk,
+        fingerprint=fingerprint,
+        free_slots=len(free),
     )

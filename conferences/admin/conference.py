@@ -15,11 +15,14 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from dialogkonferanse.audit.log import AuditedAdminMixin
-from dialogkonferanse.common.admin_mixins import ReadOnlyAdminMixin
-from meetings.selectors import remaining_meetings
+from dialogkonferanse.common.admin_mixins import (
+    CompactInlineMixin,
+    LabelledWidgetsMixin,
+    ReadOnlyAdminMixin,
+)
+from meetings.selectors import get_meeting_settings, remaining_meetings
 
 from ..choices import (
-    ALLOWED_TRANSITIONS,
     SETTLES_REMAINING_MEETINGS,
     ConferenceStatus,
     RemainingMeetings,
@@ -33,7 +36,7 @@ from ..package.report import (
     render_report_html,
     render_report_pdf,
 )
-from ..services import save_conference, transition_conference
+from ..services import can_transition, next_statuses, save_conference, transition_conference
 from ..validators import validate_notice_reference
 from .dashboard import ConferenceDashboardMixin
 
@@ -53,13 +56,13 @@ class BuyerOrganisationAdmin(admin.ModelAdmin):
         return obj._conference_count  # type: ignore[attr-defined]
 
 
-class AgendaItemInline(admin.TabularInline):
+class AgendaItemInline(CompactInlineMixin, admin.TabularInline):
     model = AgendaItem
     extra = 1
     fields = ("starts_at", "ends_at", "title", "speaker", "is_break", "description")
 
 
-class NoticeReferenceInline(admin.TabularInline):
+class NoticeReferenceInline(CompactInlineMixin, admin.TabularInline):
     model = NoticeReference
     extra = 0
     fields = ("reference", "note", "created_at")
@@ -102,7 +105,9 @@ class TransitionForm(forms.Form):
 
 
 @admin.register(Conference)
-class ConferenceAdmin(ConferenceDashboardMixin, AuditedAdminMixin, admin.ModelAdmin):
+class ConferenceAdmin(
+    ConferenceDashboardMixin, LabelledWidgetsMixin, AuditedAdminMixin, admin.ModelAdmin
+):
     list_display = ("title", "buyer", "starts_at", "status", "offers_one_to_one")
     list_filter = ("status", "offers_one_to_one", "buyer", "starts_at")
     list_select_related = ("buyer",)
@@ -206,15 +211,33 @@ class ConferenceAdmin(ConferenceDashboardMixin, AuditedAdminMixin, admin.ModelAd
                 "admin:conferences_conference_report", args=[conference.pk]
             )
         if conference is not None and self.has_change_permission(request, conference):
+            # Only the steps the lifecycle service accepts from the current status.
             extra_context["transitions"] = [
                 {
-                    "label": ConferenceStatus(status).label,
+                    "status": status.value,
+                    "label": status.label,
                     "url": reverse(
                         "admin:conferences_conference_transition", args=[conference.pk, status]
                     ),
                 }
-                for status in ALLOWED_TRANSITIONS[ConferenceStatus(conference.status)]
+                for status in next_statuses(conference.status)
             ]
+        if conference is not None and conference.offers_one_to_one:
+            meeting_settings = get_meeting_settings(conference_id=conference.pk)
+            if meeting_settings is not None and request.user.has_perm(
+                "meetings.change_meetingsettings"
+            ):
+                extra_context["meeting_tools"] = {
+                    "generate_url": reverse(
+                        "admin:meetings_meetingsettings_generate", args=[meeting_settings.pk]
+                    ),
+                    "allocate_url": reverse(
+                        "admin:meetings_meetingsettings_allocate", args=[meeting_settings.pk]
+                    ),
+                    "settings_url": reverse(
+                        "admin:meetings_meetingsettings_change", args=[meeting_settings.pk]
+                    ),
+                }
         return super().change_view(request, object_id, form_url, extra_context)
 
     def transition_view(self, request: HttpRequest, object_id: int, to_status: str) -> HttpResponse:
@@ -223,8 +246,20 @@ class ConferenceAdmin(ConferenceDashboardMixin, AuditedAdminMixin, admin.ModelAd
             raise PermissionDenied
         if to_status not in ConferenceStatus.values:
             raise PermissionDenied
-        target = ConferenceStatus(to_status)
         change_url = reverse("admin:conferences_conference_change", args=[conference.pk])
+        if not can_transition(from_status=conference.status, to_status=to_status):
+            # A stale page or a hand-made request: say so where staff were, change nothing.
+            self.message_user(
+                request,
+                gettext("A conference cannot go from “%(from)s” to “%(to)s”.")
+                % {
+                    "from": conference.get_status_display(),
+                    "to": ConferenceStatus(to_status).label,
+                },
+                level=messages.ERROR,
+            )
+            return HttpResponseRedirect(change_url)
+        target = ConferenceStatus(to_status)
         remaining = (
             list(remaining_meetings(conference_id=conference.pk))
             if target in SETTLES_REMAINING_MEETINGS

@@ -4,7 +4,9 @@ public record, in ``conferences.package.publishing``."""
 from .conference import (
     LIFECYCLE_FIELDS,
     SCHEDULE_FIELDS,
+    can_transition,
     lock_conference_for_share,
+    next_statuses,
     save_conference,
     transition_conference,
 )
@@ -12,7 +14,9 @@ from .conference import (
 __all__ = [
     "LIFECYCLE_FIELDS",
     "SCHEDULE_FIELDS",
+    "can_transition",
     "lock_conference_for_share",
+    "next_statuses",
     "save_conference",
     "transition_conference",
 ]

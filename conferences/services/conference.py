@@ -22,6 +22,19 @@ from ..signals import conference_status_changed
 from ..validators import validate_notice_reference
 
 
+def next_statuses(status: str) -> tuple[ConferenceStatus, ...]:
+    """The lifecycle steps staff may take from ``status``, in the order they are offered: the
+    same table ``transition_conference`` checks under its lock (DOMAIN.md rule 1)."""
+    return tuple(ConferenceStatus(s) for s in ALLOWED_TRANSITIONS[ConferenceStatus(status)])
+
+
+def can_transition(*, from_status: str, to_status: str) -> bool:
+    """Whether ``to_status`` is a valid next step from ``from_status`` (unknown values: no)."""
+    if from_status not in ConferenceStatus.values or to_status not in ConferenceStatus.values:
+        return False
+    return ConferenceStatus(to_status) in next_statuses(from_status)
+
+
 def transition_conference(
     *,
     conference_id: int,
@@ -48,7 +61,7 @@ def transition_conference(
         conference = Conference.objects.select_for_update().get(pk=conference_id)
         before = snapshot(conference)
         from_status = ConferenceStatus(conference.status)
-        if to_status not in ALLOWED_TRANSITIONS[from_status]:
+        if not can_transition(from_status=from_status, to_status=to_status):
             raise ConferenceError(
                 _("A conference cannot go from “%(from)s” to “%(to)s”.")
                 % {"from": from_status.label, "to": to_status.label}

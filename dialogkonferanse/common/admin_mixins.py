@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
+from django.contrib.admin.widgets import RelatedFieldWidgetWrapper
 from django.http import HttpRequest
+from django.utils.text import capfirst
+from django.utils.translation import gettext
 
 
 class NoAddAdminMixin:
@@ -30,3 +34,37 @@ class ReadOnlyAdminMixin(NoAddOrDeleteAdminMixin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+class LabelledWidgetsMixin:
+    """Model admins and inlines: each part of a split date and time field is named after its
+    field ("Starts at: date", "Starts at: time"). Django renders the parts with bare "Date:" /
+    "Time:" text that labels neither input, so screen readers and axe find them unnamed."""
+
+    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)  # type: ignore[misc]
+        if formfield is None:
+            return formfield
+        widget = formfield.widget
+        if isinstance(widget, RelatedFieldWidgetWrapper):
+            widget = widget.widget
+        if isinstance(widget, forms.SplitDateTimeWidget):
+            label = capfirst(str(formfield.label or db_field.verbose_name))
+            date_part, time_part = widget.widgets
+            # Django's own "Date:" / "Time:" (its catalogues translate them).
+            date_part.attrs["aria-label"] = f"{label}: {gettext('Date:').rstrip(':').lower()}"
+            time_part.attrs["aria-label"] = f"{label}: {gettext('Time:').rstrip(':').lower()}"
+        return formfield
+
+
+class CompactInlineMixin(LabelledWidgetsMixin):
+    """A tabular inline that fits the page: labelled date and time parts, and text areas two
+    lines high (they grow as staff type; the page does not scroll sideways)."""
+
+    textarea_rows = 2
+
+    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if formfield is not None and isinstance(formfield.widget, forms.Textarea):
+            formfield.widget.attrs.update({"rows": self.textarea_rows, "cols": 30})
+        return formfield

@@ -80,7 +80,9 @@ def test_generate_slots_admin_action(conference, staff_client):
     assert "6 slots created" in response.content.decode()
 
 
-def test_allocate_admin_action_records_seed(conference, supplier_factory, staff_client):
+def test_allocate_page_records_the_seed_staff_chose(conference, supplier_factory, staff_client):
+    from django.urls import reverse
+
     from meetings.choices import AllocationMode
     from meetings.services import generate_slots
 
@@ -90,24 +92,21 @@ def test_allocate_admin_action_records_seed(conference, supplier_factory, staff_
     generate_slots(conference_id=conference.pk)
     for _ in range(4):
         supplier_factory()
+    url = reverse("admin:meetings_meetingsettings_allocate", args=[settings_row.pk])
 
-    form = staff_client.post(
-        "/admin/meetings/meetingsettings/",
-        {"action": "allocate_action", "_selected_action": [settings_row.pk]},
-    )
+    preview = staff_client.post(url, {"preview": "1", "method": "lottery", "seed": "77"})
     response = staff_client.post(
-        "/admin/meetings/meetingsettings/",
+        url,
         {
-            "action": "allocate_action",
-            "_selected_action": [settings_row.pk],
-            "apply": "1",
+            "confirm": "1",
             "method": "lottery",
             "seed": "77",
+            "fingerprint": preview.context["preview"]["result"].fingerprint,
         },
         follow=True,
     )
 
-    assert 'name="seed"' in form.content.decode()
+    assert 'name="seed"' in preview.content.decode()
     assert Meeting.objects.filter(conference=conference).count() == 3
     run = MeetingEvent.objects.get(kind=EventKind.ALLOCATION_RUN)
     assert run.seed == 77
