@@ -1,0 +1,224 @@
+"""The resumable upload in a real browser (headless Chromium): a 300 MB recording through the
+admin's recording form, with a chunk dropped on the way, against a uvicorn server process whose
+memory is measured; and axe-core on the recording form at desktop and phone width.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from django.conf import settings
+from django.test import Client
+
+from conferences.choices import ConferenceStatus
+from conferences.models import Recording, Upload
+from tests.browser.fixtures import AXE_PATH, WCAG_TAGS, save_screenshot
+from tests.factories import make_conference, make_staff
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+ROOT = Path(__file__).resolve().parents[2]
+MB = 1024 * 1024
+FILE_SIZE = 300 * MB
+MAX_GROWTH = 50 * MB
+EBML = b"\x1a\x45\xdf\xa3"
+WCAG22_TAGS = [*WCAG_TAGS, "wcag22aa"]  # axe-core has no separate "wcag22a" tag
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _status_bytes(pid: int, field: str) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) * 1024
+    raise AssertionError(f"{field} not in /proc/{pid}/status")
+
+
+def _reset_peak(pid: int) -> int:
+    """Reset the process's peak RSS (VmHWM) to its current RSS; returns that RSS in bytes."""
+    Path(f"/proc/{pid}/clear_refs").write_text("5")
+    return _status_bytes(pid, "VmRSS")
+
+
+@pytest.fixture
+def server_process(tmp_path) -> Iterator[tuple[str, int, Path]]:
+    """The app under uvicorn in its own process (so its memory is its own), on the test DB."""
+    db = settings.DATABASES["default"]
+    database_url = (
+        f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST'] or '127.0.0.1'}:"
+        f"{db['PORT'] or 5432}/{db['NAME']}"
+    )
+    media = tmp_path / "media"
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "DATABASE_POOL": "0",
+        "DJANGO_MEDIA_ROOT": str(media),
+        "UPLOAD_TEMP_DIR": str(tmp_path / "uploads"),
+        "TMPDIR": str(tmp_path),
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+    }
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "dialogkonferanse.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--lifespan",
+            "off",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            httpx.get(base + "/healthz", timeout=2)
+            break
+        except httpx.TransportError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                process.kill()
+                pytest.fail("uvicorn did not start")
+            time.sleep(0.2)
+    try:
+        yield base, process.pid, media
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+
+
+def _video_file(path: Path) -> str:
+    """A 300 MB file that passes the WebM check, written (and hashed) one megabyte at a time."""
+    digest = hashlib.sha256()
+    block = bytes(range(256)) * (MB // 256)
+    with path.open("wb") as handle:
+        for i in range(FILE_SIZE // MB):
+            chunk = (EBML + block[4:]) if i == 0 else block[i % 256 :] + block[: i % 256]
+            handle.write(chunk)
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _staff_page(new_page, base: str, **page_options):
+    client = Client()
+    client.force_login(make_staff())
+    page = new_page(**page_options)
+    page.context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": base}]
+    )
+    return page
+
+
+def test_300_mb_upload_shows_progress_survives_a_dropped_chunk_and_completes(
+    server_process, new_page, tmp_path, roles
+):
+    base, pid, _media = server_process
+    conference = make_conference(status=ConferenceStatus.FOLLOW_UP, title="Droner")
+    source = tmp_path / "hovedsending.webm"
+    expected = _video_file(source)
+    page = _staff_page(new_page, base, lang="nb")
+    page.goto(f"{base}/admin/conferences/recording/add/")
+    page.locator("#id_conference").select_option(value=str(conference.pk))
+    page.locator("#id_title").fill("Hovedsending")
+    requests: list[tuple[str, str]] = []
+    page.on(
+        "request",
+        lambda request: (
+            requests.append((request.method, request.headers.get("upload-offset", "")))
+            if "/uploads/" in request.url
+            else None
+        ),
+    )
+
+    before = _reset_peak(pid)
+    page.locator("#id_video_file").set_input_files(str(source))
+    progress = page.locator(".resumable-upload progress")
+    page.wait_for_function(
+        "() => document.querySelector('.resumable-upload progress').value >= 20", timeout=300_000
+    )
+    figures = page.locator(".resumable-upload-figures").inner_text()
+    save_screenshot(page, "recording-upload-in-progress")
+
+    # The connection drops: the next chunk is cut off before it reaches the server.
+    dropped: list[str] = []
+
+    def drop_one(route):
+        if route.request.method == "PATCH" and not dropped:
+            dropped.append(route.request.headers.get("upload-offset", ""))
+            route.abort("connectionreset")
+        else:
+            route.continue_()
+
+    page.route("**/admin/conferences/recording/uploads/*/", drop_one)
+    page.wait_for_function(
+        "() => document.querySelector('.resumable-upload progress').value >= 60", timeout=300_000
+    )
+    page.unroute("**/admin/conferences/recording/uploads/*/")
+    status = page.locator(".resumable-upload-status")
+    status.filter(has_text="Lastet opp: hovedsending.webm").wait_for(timeout=300_000)
+    growth = _status_bytes(pid, "VmHWM") - before
+
+    assert re.search(r"^\d+ % · [\d,]+ MB av 315 MB · [\d,]+ MB/s", figures), figures
+    assert len(dropped) == 1
+    after_drop = requests[requests.index(("PATCH", dropped[0])) + 1 :]
+    # The client asked the server where to continue, then sent the lost chunk again.
+    assert after_drop[0] == ("HEAD", "")
+    assert ("PATCH", dropped[0]) in after_drop
+    assert progress.evaluate("el => el.value") == 100
+    assert growth < MAX_GROWTH, f"server peak memory grew by {growth / MB:.1f} MB"
+    upload = Upload.objects.get()
+    assert upload.sha256 == expected
+    assert page.locator("input[name=video_file_upload]").input_value() == str(upload.pk)
+
+    page.locator("input[name=_save]").click()
+    page.wait_for_url(f"{base}/admin/conferences/recording/")
+
+    recording = Recording.objects.get(title="Hovedsending")
+    assert recording.sha256 == expected
+    assert recording.size == FILE_SIZE
+    assert not Upload.objects.exists()
+
+
+@pytest.mark.parametrize("viewport", ["desktop", "phone"])
+def test_recording_add_form_has_no_wcag_violations(live_asgi, new_page, roles, viewport):
+    page = _staff_page(new_page, live_asgi.url, lang="nb", viewport=viewport, bypass_csp=True)
+    page.goto(f"{live_asgi.url}/admin/conferences/recording/add/")
+    page.locator("#id_video_file").wait_for()
+
+    assert _axe_violations(page) == []
+
+
+def _axe_violations(page) -> list[dict]:
+    """axe-core for WCAG 2.0, 2.1 and 2.2 A/AA (the shared helper checks 2.0 and 2.1)."""
+    page.add_script_tag(path=str(AXE_PATH))
+    result = page.evaluate(
+        "async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}})",
+        WCAG22_TAGS,
+    )
+    return [
+        {"id": v["id"], "targets": [node["target"] for node in v["nodes"]]}
+        for v in result["violations"]
+    ]
