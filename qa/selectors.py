@@ -23,9 +23,9 @@ from .models import AnswerDigest, Question, Vote
 SORTS = ("votes", "new")
 
 # Duplicate suggestions: at most this many per question, each at least this similar (pg_trgm's
-# similarity, 0 to 1; its own default threshold is 0.3, a little lower catches reworded questions).
+# similarity, 0 to 1; 0.3 is its own default threshold for the % operator).
 DUPLICATE_LIMIT = 3
-DUPLICATE_MIN_SIMILARITY = 0.2
+DUPLICATE_MIN_SIMILARITY = 0.3
 
 
 def public_questions(*, conference: Conference, sort: str = "votes") -> list[Question]:
