@@ -5,7 +5,8 @@ decoration for sighted readers: every page that shows one also shows its numbers
 summary and a table), so the SVG is hidden from assistive technology.
 
 Sizes are in SVG user units; the viewBox is 320 wide, so at a 375 px phone width a unit is
-about a CSS pixel and 12-unit text stays legible.
+about a CSS pixel and 12-unit text stays legible (the stylesheet caps the drawn width so the
+text does not grow much on a wide screen).
 """
 
 from __future__ import annotations
@@ -87,12 +88,13 @@ class ColumnChart:
     plot_bottom: int
     largest: int
     columns: tuple[Column, ...]
-    first_label_y: int
 
 
-_COLUMN_HEIGHT = 160
-_PLOT_TOP = 18  # room for the largest value above the plot
-_PLOT_BOTTOM = 136  # the axis; below it the first and last day
+# The column chart is stretched to the page's width (``preserveAspectRatio="none"``), so it holds
+# no text: the template writes the largest value and the first and last day in HTML around it.
+_COLUMN_HEIGHT = 120
+_PLOT_TOP = 2
+_PLOT_BOTTOM = 120
 _COLUMN_GAP = 0.15  # share of a column's width left empty
 
 
@@ -124,5 +126,4 @@ def day_columns(items: Sequence[tuple[dt.date, int]]) -> ColumnChart:
         plot_bottom=_PLOT_BOTTOM,
         largest=largest,
         columns=tuple(columns),
-        first_label_y=_PLOT_BOTTOM + 16,
     )
