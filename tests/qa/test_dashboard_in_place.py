@@ -352,3 +352,37 @@ def test_service_conflict_changes_nothing(live_conference):
 
     question.refresh_from_db()
     assert (question.status, question.version, question.rejection_reason) == ("published", 2, "")
+
+
+@pytest.mark.parametrize(
+    ("action", "data", "expected"),
+    [
+        (
+            "tag",
+            {"topics": "kontrakt, språk"},
+            {"topics": "kontrakt, språk", "status": "published"},
+        ),
+        ("pin", {"pinned": "on"}, {"pinned": True, "status": "published"}),
+        ("answered-live", {}, {"answered_live": True, "status": "answered"}),
+        ("answer", {"text": "Fire år med opsjon."}, {"status": "answered"}),
+    ],
+)
+def test_other_actions_with_fetch_update_the_card(
+    live_conference, moderator_client, action, data, expected
+):
+    question = make_question(conference=live_conference, status="published")
+
+    response = moderator_client.post(
+        _url(live_conference, question, action), {"version": 1, **data}, **FETCH
+    )
+
+    question.refresh_from_db()
+    card = response.json()["card"]
+    assert {key: getattr(question, key) for key in expected} == expected
+    assert f'data-status="{question.status}"' in card
+    assert 'data-version="2"' in card
+    if action == "answer":
+        assert question.answer.text == "Fire år med opsjon."
+        assert "Fire år med opsjon." in card
+    if action == "tag":
+        assert "kontrakt, språk" in card
