@@ -38,6 +38,9 @@ class Upload(TimeStampedModel):
     sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True)
     duration = models.DurationField(_("duration"), null=True, blank=True)
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+    #: Set when the browser sends the parts straight to S3-compatible storage (presigned
+    #: multipart upload); the parts collect under ``object_key`` in the bucket.
+    multipart_id = models.CharField(_("multipart upload id"), max_length=1024, blank=True)
 
     class Meta:
         verbose_name = _("upload in progress")
@@ -60,6 +63,14 @@ class Upload(TimeStampedModel):
     @property
     def path(self) -> Path:
         return Path(settings.UPLOAD_TEMP_DIR) / f"{self.id.hex}.part"
+
+    @property
+    def object_key(self) -> str:
+        return f"uploads-in-progress/{self.id.hex}"
+
+    @property
+    def is_direct(self) -> bool:
+        return bool(self.multipart_id)
 
     @property
     def is_complete(self) -> bool:
