@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 from typing import Any
 
 from django import forms
@@ -28,6 +29,16 @@ from django.utils.translation import gettext
 
 from ..choices import UploadKind
 from ..models import Upload
+from ..services.direct_uploads import (
+    DirectUploadFile,
+    complete_direct_upload,
+    direct_uploads_enabled,
+    part_size,
+    place_direct_upload,
+    sign_parts,
+    start_direct_upload,
+    stored_parts,
+)
 from ..services.uploads import (
     CompletedUpload,
     UploadError,
@@ -104,6 +115,26 @@ class ResumableUploadAdminMixin:
         info = self.model._meta.app_label, self.model._meta.model_name  # type: ignore[attr-defined]
         wrap = self.admin_site.admin_view  # type: ignore[attr-defined]
         custom = [
+            path(
+                "uploads/direct/",
+                wrap(self.direct_create_view),
+                name="{}_{}_direct_create".format(*info),
+            ),
+            path(
+                "uploads/direct/<str:upload_id>/",
+                wrap(self.direct_view),
+                name="{}_{}_direct".format(*info),
+            ),
+            path(
+                "uploads/direct/<str:upload_id>/sign/",
+                wrap(self.direct_sign_view),
+                name="{}_{}_direct_sign".format(*info),
+            ),
+            path(
+                "uploads/direct/<str:upload_id>/complete/",
+                wrap(self.direct_complete_view),
+                name="{}_{}_direct_complete".format(*info),
+            ),
             path(
                 "uploads/",
                 wrap(self.upload_create_view),
@@ -220,11 +251,107 @@ class ResumableUploadAdminMixin:
             )
         )
 
+    # --- Direct to S3-compatible storage (presigned multipart) -----------------------------
+
+    def _direct_allowed(self, request: HttpRequest, method: str) -> HttpResponse | None:
+        self._upload_permission(request)
+        if not direct_uploads_enabled():
+            return JsonResponse({"error": gettext("Direct uploads are off.")}, status=404)
+        if request.method != method:
+            return JsonResponse({"error": gettext("Method not allowed.")}, status=405)
+        return None
+
+    def _direct_info(self, request: HttpRequest, upload: Upload) -> dict[str, Any]:
+        info = self.model._meta.app_label, self.model._meta.model_name  # type: ignore[attr-defined]
+        url = reverse(
+            "admin:{}_{}_direct".format(*info),
+            kwargs={"upload_id": upload.pk},
+            current_app=self.admin_site.name,  # type: ignore[attr-defined]
+        )
+        return {
+            **upload_info(upload),
+            "url": url,
+            "sign_url": url + "sign/",
+            "complete_url": url + "complete/",
+            "part_size": part_size(upload),
+            "parts": [{"number": p["PartNumber"], "size": p["Size"]} for p in stored_parts(upload)],
+        }
+
+    def direct_create_view(self, request: HttpRequest) -> HttpResponse:
+        refused = self._direct_allowed(request, "POST")
+        if refused is not None:
+            return refused
+        try:
+            data = json.loads(request.body or b"{}")
+            length = int(data.get("length", 0))
+        except (ValueError, TypeError, AttributeError):
+            return JsonResponse({"error": gettext("The size of the file is missing.")}, status=400)
+        try:
+            upload = start_direct_upload(
+                owner=request.user,  # type: ignore[arg-type]
+                kind=self.upload_kind,
+                length=length,
+                filename=str(data.get("filename", "")),
+            )
+        except UploadError as exc:
+            return JsonResponse({"error": str(exc)}, status=exc.status)
+        return JsonResponse(self._direct_info(request, upload), status=201)
+
+    def direct_view(self, request: HttpRequest, upload_id: str) -> HttpResponse:
+        self._upload_permission(request)
+        if not direct_uploads_enabled():
+            return JsonResponse({"error": gettext("Direct uploads are off.")}, status=404)
+        user = request.user
+        try:
+            upload = get_upload(upload_id=upload_id, owner=user, kind=self.upload_kind)  # type: ignore[arg-type]
+            if request.method == "GET":
+                return JsonResponse(self._direct_info(request, upload))
+            if request.method == "DELETE":
+                cancel_upload(upload_id=upload.pk, owner=user)  # type: ignore[arg-type]
+                return HttpResponse(status=204)
+        except UploadError as exc:
+            return JsonResponse({"error": str(exc)}, status=exc.status)
+        return JsonResponse({"error": gettext("Method not allowed.")}, status=405)
+
+    def direct_sign_view(self, request: HttpRequest, upload_id: str) -> HttpResponse:
+        refused = self._direct_allowed(request, "POST")
+        if refused is not None:
+            return refused
+        try:
+            numbers = [int(n) for n in json.loads(request.body or b"{}").get("parts", [])]
+        except (ValueError, TypeError, AttributeError):
+            numbers = []
+        try:
+            urls = sign_parts(
+                upload_id=upload_id,
+                owner=request.user,  # type: ignore[arg-type]
+                kind=self.upload_kind,
+                numbers=numbers,
+            )
+        except UploadError as exc:
+            return JsonResponse({"error": str(exc)}, status=exc.status)
+        return JsonResponse({"urls": {str(n): url for n, url in urls.items()}})
+
+    def direct_complete_view(self, request: HttpRequest, upload_id: str) -> HttpResponse:
+        refused = self._direct_allowed(request, "POST")
+        if refused is not None:
+            return refused
+        try:
+            upload = complete_direct_upload(
+                upload_id=upload_id,
+                owner=request.user,  # type: ignore[arg-type]
+                kind=self.upload_kind,
+            )
+        except UploadError as exc:
+            return JsonResponse({"error": str(exc)}, status=exc.status)
+        return JsonResponse(self._direct_info(request, upload))
+
     def get_form(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
         form = super().get_form(request, obj, **kwargs)  # type: ignore[misc]
         info = self.model._meta.app_label, self.model._meta.model_name  # type: ignore[attr-defined]
+        name = "direct_create" if direct_uploads_enabled() else "upload_create"
         endpoint = reverse(
-            "admin:{}_{}_upload_create".format(*info),
+            "admin:{}_{}_{}".format(*info, name),
             current_app=self.admin_site.name,  # type: ignore[attr-defined]
         )
         # A subclass per request: the form needs to know whose uploads it may attach.
@@ -237,6 +364,13 @@ class ResumableUploadAdminMixin:
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         completed = getattr(form, "completed_upload", None)
         digest = (completed.upload.sha256, completed.upload.length) if completed else None
+        if isinstance(completed, DirectUploadFile):
+            # The object is already in the bucket: copy it to its final name there instead of
+            # letting the model field upload the validators' copy of its first bytes.
+            field_name = form.upload_file_field
+            field = obj._meta.get_field(field_name)
+            name = field.generate_filename(obj, completed.upload.filename)
+            setattr(obj, field_name, place_direct_upload(upload=completed.upload, name=name))
         self.save_with_digest(request, obj, form, digest=digest)
         if completed is not None:
             consume_upload(upload=completed.upload, file=completed)
@@ -275,6 +409,7 @@ class ResumableFileInput(forms.ClearableFileInput):
                 "chunk_size": settings.UPLOAD_CHUNK_BYTES,
                 "max_size": max_upload_bytes(self.kind),
                 "is_recording": self.kind == UploadKind.RECORDING,
+                "direct": direct_uploads_enabled(),
             }
         )
         return context
@@ -291,7 +426,7 @@ class ResumableUploadFormMixin:
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[call-arg]
-        self.completed_upload: CompletedUpload | None = None
+        self.completed_upload: CompletedUpload | DirectUploadFile | None = None
         field = self.fields.get(self.upload_file_field)  # type: ignore[attr-defined]
         if field is None:
             return
@@ -325,7 +460,9 @@ class ResumableUploadFormMixin:
         except UploadError as exc:
             self.add_error(self.upload_file_field, str(exc))  # type: ignore[attr-defined]
             return cleaned
-        self.completed_upload = CompletedUpload(upload)
+        self.completed_upload = (
+            DirectUploadFile(upload) if upload.is_direct else CompletedUpload(upload)
+        )
         cleaned[self.upload_file_field] = self.completed_upload
         if "duration" in self.fields and not cleaned.get("duration") and upload.duration:  # type: ignore[attr-defined]
             cleaned["duration"] = upload.duration

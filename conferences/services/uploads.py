@@ -10,6 +10,7 @@ back from the file. Appending locks the upload row, so two requests never write 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import logging
@@ -22,6 +23,7 @@ from typing import Any, BinaryIO
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
@@ -170,9 +172,9 @@ def _locked(upload_id: Any, owner: AbstractBaseUser) -> Upload:
 # --- Writes -----------------------------------------------------------------------------------
 
 
-def start_upload(*, owner: AbstractBaseUser, kind: str, length: int, filename: str) -> Upload:
-    """Create an upload of ``length`` bytes and its empty temporary file. Refuses an empty file
-    or one over the limit for its kind (``UploadTooLarge``)."""
+def validate_new_upload(*, kind: str, length: int, filename: str) -> str:
+    """Refuse an unknown kind, an empty file or one over the limit for its kind
+    (``UploadTooLarge``); returns the file name to keep (its last path part)."""
     if kind not in UploadKind.values:
         raise UploadError(_("Unknown kind of upload."))
     limit = max_upload_bytes(kind)
@@ -188,7 +190,13 @@ def start_upload(*, owner: AbstractBaseUser, kind: str, length: int, filename: s
                 "size": limit // 1_000_000
             }
         raise UploadTooLarge(message)
-    name = os.path.basename((filename or "").replace("\\", "/")).strip()[:255] or "upload"
+    return os.path.basename((filename or "").replace("\\", "/")).strip()[:255] or "upload"
+
+
+def start_upload(*, owner: AbstractBaseUser, kind: str, length: int, filename: str) -> Upload:
+    """Create an upload of ``length`` bytes and its empty temporary file (limits as in
+    ``validate_new_upload``)."""
+    name = validate_new_upload(kind=kind, length=length, filename=filename)
     upload = Upload.objects.create(owner=owner, kind=kind, length=length, filename=name)
     upload.path.parent.mkdir(parents=True, exist_ok=True)
     upload.path.touch()
@@ -312,8 +320,25 @@ def cancel_upload(*, upload_id: Any, owner: AbstractBaseUser) -> None:
 
 def _remove(upload: Upload) -> None:
     _drop_digest(upload.id)
+    if upload.is_direct:
+        discard_direct_upload(upload)
     upload.path.unlink(missing_ok=True)
     upload.delete()
+
+
+def storage_client_and_bucket() -> tuple[Any, str]:
+    """The S3 client and bucket of the media storage (``DJANGO_MEDIA_STORAGE=s3``)."""
+    return default_storage.connection.meta.client, default_storage.bucket_name  # type: ignore[attr-defined]
+
+
+def discard_direct_upload(upload: Upload) -> None:
+    """Abort a direct upload's multipart upload and delete its object (cancel, purge)."""
+    client, bucket = storage_client_and_bucket()
+    with contextlib.suppress(Exception):  # already completed or aborted
+        client.abort_multipart_upload(
+            Bucket=bucket, Key=upload.object_key, UploadId=upload.multipart_id
+        )
+    client.delete_object(Bucket=bucket, Key=upload.object_key)
 
 
 class CompletedUpload(UploadedFile):
@@ -334,7 +359,7 @@ class CompletedUpload(UploadedFile):
 def attachable_upload(*, upload_id: Any, owner: AbstractBaseUser, kind: str) -> Upload:
     """``owner``'s completed upload of ``kind``, ready to attach to a recording or document."""
     upload = get_upload(upload_id=upload_id, owner=owner, kind=kind)
-    if not upload.is_complete or not upload.path.exists():
+    if not upload.is_complete or (not upload.is_direct and not upload.path.exists()):
         raise UploadNotFound(_("The upload is not complete yet. Wait for it to finish."))
     return upload
 

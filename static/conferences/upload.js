@@ -62,6 +62,248 @@
     return match ? decodeURIComponent(match[1]) : "";
   }
 
+  var RETRY_DELAYS = [0, 1000, 3000, 5000, 10000, 20000];
+
+  function send(method, url, body, token) {
+    return new Promise(function (resolve, reject) {
+      var request = new XMLHttpRequest();
+      request.open(method, url);
+      request.setRequestHeader("Accept", "application/json");
+      request.setRequestHeader("X-CSRFToken", token);
+      request.setRequestHeader("X-Requested-With", "XMLHttpRequest");
+      if (body !== null) {
+        request.setRequestHeader("Content-Type", "application/json");
+      }
+      request.onload = function () {
+        var json = null;
+        try {
+          json = JSON.parse(request.responseText);
+        } catch (_e) {
+          json = null;
+        }
+        resolve({ status: request.status, json: json, text: request.responseText });
+      };
+      request.onerror = function () {
+        reject({ status: 0 });
+      };
+      request.send(body === null ? null : JSON.stringify(body));
+    });
+  }
+
+  /* The tus transport: chunks to this server (tus-js-client does offsets, retries, resume). */
+  function tusUpload(file, options, finish) {
+    var upload = new window.tus.Upload(file, {
+      endpoint: options.endpoint,
+      chunkSize: options.chunkSize,
+      retryDelays: options.retryDelays,
+      removeFingerprintOnSuccess: true,
+      storeFingerprintForResuming: true,
+      metadata: { filename: file.name, filetype: file.type },
+      headers: { "X-CSRFToken": options.csrfToken, "X-Requested-With": "XMLHttpRequest" },
+      onProgress: options.onProgress,
+      onShouldRetry: function (err, attempt, retryOptions) {
+        var response = err.originalResponse;
+        var code = response ? response.getStatus() : 0;
+        var retry = !response || code >= 500 || code === 409 || code === 423 || code === 0;
+        if (retry && attempt < retryOptions.retryDelays.length) {
+          options.onRetry();
+        }
+        return retry;
+      },
+      onError: function (err) {
+        var response = err.originalResponse;
+        options.onError(response ? response.getStatus() : 0, response ? response.getBody() : "");
+      },
+      onSuccess: function () {
+        finish(upload.url);
+      },
+    });
+    return upload;
+  }
+
+  /* The direct transport: parts go straight to S3-compatible storage through addresses this
+   * server signs; the server says which parts the storage holds, so a dropped upload resumes. */
+  function DirectUpload(file, options) {
+    this.file = file;
+    this.options = options;
+    this.info = null;
+    this.url = null;
+    this.request = null;
+    this.stopped = false;
+    this.attempt = 0;
+  }
+
+  DirectUpload.prototype.storageKey = function () {
+    var f = this.file;
+    return "direct-upload::" + this.options.endpoint + "::" + [f.name, f.type, f.size, f.lastModified].join("-");
+  };
+
+  DirectUpload.prototype.findPreviousUploads = function () {
+    return Promise.resolve([]);
+  };
+
+  DirectUpload.prototype.prepare = function () {
+    var self = this;
+    var token = self.options.csrfToken;
+    var known = self.info ? self.info.url : window.localStorage.getItem(self.storageKey());
+    var fresh = function () {
+      return send("POST", self.options.endpoint, { filename: self.file.name, length: self.file.size }, token).then(
+        function (response) {
+          if (response.status !== 201) {
+            throw { status: response.status, message: response.json && response.json.error };
+          }
+          window.localStorage.setItem(self.storageKey(), response.json.url);
+          return response.json;
+        }
+      );
+    };
+    if (!known) {
+      return fresh().then(function (info) { self.info = info; });
+    }
+    return send("GET", known, null, token).then(function (response) {
+      if (response.status === 200 && !response.json.complete) {
+        self.info = response.json;
+        return null;
+      }
+      window.localStorage.removeItem(self.storageKey());
+      self.info = null;
+      return fresh().then(function (info) { self.info = info; });
+    });
+  };
+
+  DirectUpload.prototype.partLength = function (n) {
+    var size = this.info.part_size;
+    return Math.min(size, this.file.size - (n - 1) * size);
+  };
+
+  DirectUpload.prototype.sentBytes = function () {
+    var self = this;
+    return self.info.parts.reduce(function (sum, part) {
+      return part.size === self.partLength(part.number) ? sum + part.size : sum;
+    }, 0);
+  };
+
+  DirectUpload.prototype.missing = function () {
+    var self = this;
+    var have = {};
+    self.info.parts.forEach(function (part) {
+      if (part.size === self.partLength(part.number)) {
+        have[part.number] = true;
+      }
+    });
+    var count = Math.ceil(self.file.size / self.info.part_size);
+    var numbers = [];
+    for (var n = 1; n <= count; n += 1) {
+      if (!have[n]) {
+        numbers.push(n);
+      }
+    }
+    return numbers;
+  };
+
+  DirectUpload.prototype.put = function (n, url) {
+    var self = this;
+    var size = self.info.part_size;
+    var blob = self.file.slice((n - 1) * size, Math.min(n * size, self.file.size));
+    var before = self.sentBytes();
+    return new Promise(function (resolve, reject) {
+      var request = new XMLHttpRequest();
+      self.request = request;
+      request.open("PUT", url);
+      request.upload.onprogress = function (event) {
+        self.options.onProgress(before + event.loaded, self.file.size);
+      };
+      request.onload = function () {
+        if (request.status >= 200 && request.status < 300) {
+          self.info.parts.push({ number: n, size: blob.size });
+          self.attempt = 0;
+          resolve();
+        } else {
+          reject({ status: request.status >= 400 && request.status < 500 ? 503 : request.status });
+        }
+      };
+      request.onerror = function () {
+        reject({ status: 0 });
+      };
+      request.onabort = function () {
+        reject({ status: 0, aborted: true });
+      };
+      request.send(blob);
+    });
+  };
+
+  DirectUpload.prototype.next = function () {
+    var self = this;
+    if (self.stopped) {
+      return Promise.resolve();
+    }
+    self.options.onProgress(self.sentBytes(), self.file.size);
+    var numbers = self.missing();
+    var token = self.options.csrfToken;
+    if (!numbers.length) {
+      return send("POST", self.info.complete_url, {}, token).then(function (response) {
+        if (response.status !== 200) {
+          throw { status: response.status, message: response.json && response.json.error };
+        }
+        window.localStorage.removeItem(self.storageKey());
+        self.info = response.json;
+        self.options.onSuccess(response.json);
+      });
+    }
+    var batch = numbers.slice(0, 10);
+    return send("POST", self.info.sign_url, { parts: batch }, token).then(function (response) {
+      if (response.status !== 200) {
+        throw { status: response.status, message: response.json && response.json.error };
+      }
+      var chain = Promise.resolve();
+      batch.forEach(function (n) {
+        chain = chain.then(function () {
+          return self.stopped ? null : self.put(n, response.json.urls[String(n)]);
+        });
+      });
+      return chain.then(function () { return self.next(); });
+    });
+  };
+
+  DirectUpload.prototype.start = function () {
+    var self = this;
+    self.stopped = false;
+    self.prepare()
+      .then(function () {
+        self.url = self.info.url;
+        return self.next();
+      })
+      .catch(function (err) {
+        if (self.stopped) {
+          return;
+        }
+        var code = err && err.status ? err.status : 0;
+        var retry = code === 0 || code >= 500 || code === 409;
+        if (retry && self.attempt < self.options.retryDelays.length) {
+          self.options.onRetry();
+          var delay = self.options.retryDelays[self.attempt];
+          self.attempt += 1;
+          window.setTimeout(function () { self.start(); }, delay);
+          return;
+        }
+        self.attempt = 0;
+        self.options.onError(code, (err && err.message) || "");
+      });
+  };
+
+  DirectUpload.prototype.abort = function (terminate) {
+    var self = this;
+    self.stopped = true;
+    if (self.request) {
+      self.request.abort();
+    }
+    window.localStorage.removeItem(self.storageKey());
+    if (terminate && self.info) {
+      return send("DELETE", self.info.url, null, self.options.csrfToken);
+    }
+    return Promise.resolve();
+  };
+
   function setup(root) {
     var input = root.querySelector("input[type=file]");
     var hidden = root.querySelector(".resumable-upload-id");
@@ -123,43 +365,61 @@
       }
     }
 
-    function finish(url) {
+    function done(info) {
       uploading = false;
       cancelButton.hidden = true;
       resumeButton.hidden = true;
-      var request = new XMLHttpRequest();
-      request.open("GET", url);
-      request.setRequestHeader("Accept", "application/json");
-      request.onload = function () {
-        var info = {};
-        try {
-          info = JSON.parse(request.responseText);
-        } catch (_e) {
-          info = {};
+      if (!info || !info.complete) {
+        showError(t("The upload could not be completed. Choose the file again."));
+        return;
+      }
+      hidden.value = info.id;
+      input.value = "";
+      var message = fmt(t("Uploaded: %(name)s (%(size)s). Save the form to attach it."), {
+        name: info.filename,
+        size: bytes(info.length),
+      });
+      var durationInput = root.dataset.durationInput && document.getElementById(root.dataset.durationInput);
+      if (durationInput) {
+        if (info.duration && !durationInput.value) {
+          durationInput.value = info.duration;
+          message += " " + fmt(t("Duration read from the file: %(duration)s."), { duration: info.duration });
+        } else if (info.duration_message) {
+          message += " " + info.duration_message;
         }
-        if (request.status !== 200 || !info.complete) {
-          showError(t("The upload could not be completed. Choose the file again."));
-          return;
+      }
+      bar.value = 100;
+      say(message);
+    }
+
+    function finish(url) {
+      send("GET", url, null, csrfToken(form)).then(
+        function (response) {
+          done(response.status === 200 ? response.json : null);
+        },
+        function () {
+          done(null);
         }
-        hidden.value = info.id;
+      );
+    }
+
+    function retrying() {
+      say(t("The connection dropped. Reconnecting and continuing where the upload stopped…"));
+    }
+
+    function failed(code, body) {
+      uploading = false;
+      if (code >= 400 && code < 500 && code !== 409 && code !== 423) {
+        showError(body && body.length < 500 ? body : t("The upload was refused."));
+        progressBox.hidden = true;
         input.value = "";
-        var message = fmt(t("Uploaded: %(name)s (%(size)s). Save the form to attach it."), {
-          name: info.filename,
-          size: bytes(info.length),
-        });
-        var durationInput = root.dataset.durationInput && document.getElementById(root.dataset.durationInput);
-        if (durationInput) {
-          if (info.duration && !durationInput.value) {
-            durationInput.value = info.duration;
-            message += " " + fmt(t("Duration read from the file: %(duration)s."), { duration: info.duration });
-          } else if (info.duration_message) {
-            message += " " + info.duration_message;
-          }
-        }
-        bar.value = 100;
-        say(message);
-      };
-      request.send();
+        say("");
+        upload = null;
+        return;
+      }
+      say("");
+      showError(t("The connection dropped. Press “Resume upload” to continue where it stopped."));
+      resumeButton.hidden = false;
     }
 
     function start(file) {
@@ -172,45 +432,17 @@
         input.value = "";
         return;
       }
-      upload = new window.tus.Upload(file, {
+      var options = {
         endpoint: root.dataset.endpoint,
         chunkSize: parseInt(root.dataset.chunkSize, 10) || 16 * 1024 * 1024,
-        retryDelays: [0, 1000, 3000, 5000, 10000, 20000],
-        removeFingerprintOnSuccess: true,
-        storeFingerprintForResuming: true,
-        metadata: { filename: file.name, filetype: file.type },
-        headers: { "X-CSRFToken": csrfToken(form), "X-Requested-With": "XMLHttpRequest" },
+        retryDelays: RETRY_DELAYS,
+        csrfToken: csrfToken(form),
         onProgress: onProgress,
-        onShouldRetry: function (err, attempt, options) {
-          var response = err.originalResponse;
-          var code = response ? response.getStatus() : 0;
-          var retry = !response || code >= 500 || code === 409 || code === 423 || code === 0;
-          if (retry && attempt < options.retryDelays.length) {
-            say(t("The connection dropped. Reconnecting and continuing where the upload stopped…"));
-          }
-          return retry;
-        },
-        onError: function (err) {
-          uploading = false;
-          var response = err.originalResponse;
-          var code = response ? response.getStatus() : 0;
-          if (response && code >= 400 && code < 500 && code !== 409 && code !== 423) {
-            var body = response.getBody() || "";
-            showError(body.length < 500 ? body : t("The upload was refused."));
-            progressBox.hidden = true;
-            input.value = "";
-            say("");
-            upload = null;
-            return;
-          }
-          say("");
-          showError(t("The connection dropped. Press “Resume upload” to continue where it stopped."));
-          resumeButton.hidden = false;
-        },
-        onSuccess: function () {
-          finish(upload.url);
-        },
-      });
+        onRetry: retrying,
+        onError: failed,
+        onSuccess: done,
+      };
+      upload = root.dataset.direct ? new DirectUpload(file, options) : tusUpload(file, options, finish);
       progressBox.hidden = false;
       cancelButton.hidden = false;
       resumeButton.hidden = true;
@@ -223,6 +455,8 @@
           upload.resumeFromPreviousUpload(previous[0]);
           say(fmt(t("Continuing the upload of %(name)s where it stopped…"), { name: file.name }));
         }
+        upload.start();
+      }, function () {
         upload.start();
       });
     }

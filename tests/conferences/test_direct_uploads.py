@@ -1,0 +1,260 @@
+"""Uploads straight from the browser to S3-compatible storage (presigned multipart), against a
+real S3 API server (moto's ``moto_server`` in its own process): parts, resume, ownership, the
+content check, the SHA-256 and duration read back, and the form that attaches the object."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import boto3
+import httpx
+import pytest
+from django.core.files.storage import default_storage
+from django.test import Client
+from django.urls import reverse
+
+from conferences.choices import ConferenceStatus
+from conferences.models import Recording, Upload
+from tests.conferences.package_factories import PDF, webm_bytes
+from tests.factories import make_conference, make_staff
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root", "s3")]
+
+DEMO_WEBM = Path(__file__).resolve().parents[2] / "conferences" / "demo_media" / "demo.webm"
+PART = 256 * 1024
+BUCKET = "dialogkonferanse-test"
+CREATE = "admin:conferences_recording_direct_create"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def s3_endpoint(tmp_path_factory) -> Iterator[str]:
+    """A local S3 API (moto_server) whose smallest multipart part is 256 KB, for speed."""
+    executable = shutil.which("moto_server") or str(Path(sys.executable).parent / "moto_server")
+    port = _free_port()
+    env = {**os.environ, "S3_UPLOAD_PART_MIN_SIZE": str(PART)}
+    process = subprocess.Popen(  # noqa: S603 - the test tool's own server
+        [executable, "-H", "127.0.0.1", "-p", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    endpoint = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            httpx.get(endpoint, timeout=2)
+            break
+        except httpx.TransportError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                process.kill()
+                pytest.fail("moto_server did not start")
+            time.sleep(0.2)
+    try:
+        yield endpoint
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+
+
+@pytest.fixture
+def s3(settings, s3_endpoint, tmp_path):
+    client = boto3.client(
+        "s3",
+        endpoint_url=s3_endpoint,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        region_name="us-east-1",
+    )
+    client.create_bucket(Bucket=BUCKET)
+    settings.MEDIA_STORAGE = "s3"
+    settings.UPLOAD_CHUNK_BYTES = PART
+    settings.UPLOAD_TEMP_DIR = tmp_path / "uploads-in-progress"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                "bucket_name": BUCKET,
+                "endpoint_url": s3_endpoint,
+                "region_name": "us-east-1",
+                "access_key": "testing",
+                "secret_key": "testing",
+                "default_acl": None,
+                "querystring_auth": True,
+                "file_overwrite": False,
+            },
+        },
+    }
+    yield client
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket=BUCKET):
+        for item in page.get("Contents", []):
+            client.delete_object(Bucket=BUCKET, Key=item["Key"])
+
+
+@pytest.fixture
+def staff(roles):
+    return make_staff()
+
+
+@pytest.fixture
+def staff_client(staff):
+    client = Client(headers={"accept-language": "en"})
+    client.force_login(staff)
+    return client
+
+
+def _post_json(client, url: str, data: dict):
+    return client.post(url, json.dumps(data), content_type="application/json")
+
+
+def _create(client, content: bytes, name: str = "opptak.webm") -> dict:
+    response = _post_json(client, reverse(CREATE), {"filename": name, "length": len(content)})
+    assert response.status_code == 201, response.content
+    return response.json()
+
+
+def _put_parts(client, info: dict, content: bytes, numbers: list[int]) -> None:
+    urls = _post_json(client, info["sign_url"], {"parts": numbers}).json()["urls"]
+    size = info["part_size"]
+    for n in numbers:
+        # The browser's request: straight to the storage, not through the web server.
+        response = httpx.put(urls[str(n)], content=content[(n - 1) * size : n * size])
+        assert response.status_code == 200, response.text
+
+
+def _form(conference, upload_id: str) -> dict:
+    return {
+        "conference": conference.pk,
+        "title": "Direkte",
+        "order": "1",
+        "external_url": "",
+        "provider": "",
+        "duration": "",
+        "recorded_started_at_0": "",
+        "recorded_started_at_1": "",
+        "transcript": "",
+        "captions-TOTAL_FORMS": "0",
+        "captions-INITIAL_FORMS": "0",
+        "chapters-TOTAL_FORMS": "0",
+        "chapters-INITIAL_FORMS": "0",
+        "video_file_upload": upload_id,
+    }
+
+
+def test_direct_upload_round_trip_hash_and_attach(staff_client, s3):
+    content = webm_bytes(3 * PART + 1234)
+    conference = make_conference(status=ConferenceStatus.FOLLOW_UP)
+    page = staff_client.get(reverse("admin:conferences_recording_add")).content.decode()
+
+    info = _create(staff_client, content)
+    _put_parts(staff_client, info, content, [1, 2, 3, 4])
+    completed = _post_json(staff_client, info["complete_url"], {}).json()
+    response = staff_client.post(
+        reverse("admin:conferences_recording_add"), _form(conference, info["id"])
+    )
+
+    assert 'data-direct="1"' in page
+    assert info["part_size"] == PART
+    assert completed["sha256"] == hashlib.sha256(content).hexdigest()
+    assert response.status_code == 302, response.content.decode()[:2000]
+    recording = Recording.objects.get()
+    assert recording.sha256 == hashlib.sha256(content).hexdigest()
+    assert recording.size == len(content)
+    assert recording.video_file.name.startswith(f"recordings/{conference.pk}/")
+    stored = s3.get_object(Bucket=BUCKET, Key=recording.video_file.name)["Body"].read()
+    assert stored == content
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET).get("Contents", [])]
+    assert keys == [recording.video_file.name]
+    assert not Upload.objects.exists()
+    assert default_storage.exists(recording.video_file.name)
+
+
+def test_direct_upload_resumes_from_the_parts_the_storage_reports(staff_client, s3):
+    content = webm_bytes(4 * PART)
+    info = _create(staff_client, content)
+    _put_parts(staff_client, info, content, [1, 2])
+
+    early = _post_json(staff_client, info["complete_url"], {})
+    reported = staff_client.get(info["url"]).json()["parts"]
+    _put_parts(staff_client, info, content, [3, 4])
+    completed = _post_json(staff_client, info["complete_url"], {})
+
+    assert early.status_code == 400
+    assert early.json()["error"] == "Some parts of the file have not arrived yet."
+    assert reported == [{"number": 1, "size": PART}, {"number": 2, "size": PART}]
+    assert completed.status_code == 200
+    assert completed.json()["sha256"] == hashlib.sha256(content).hexdigest()
+
+
+def test_direct_upload_of_another_staff_user_is_refused(staff_client, s3, roles):
+    content = webm_bytes(PART)
+    info = _create(staff_client, content)
+    other = Client()
+    other.force_login(make_staff())
+
+    answers = [
+        other.get(info["url"]).status_code,
+        _post_json(other, info["sign_url"], {"parts": [1]}).status_code,
+        _post_json(other, info["complete_url"], {}).status_code,
+        other.delete(info["url"]).status_code,
+    ]
+
+    assert answers == [404, 404, 404, 404]
+    assert Upload.objects.filter(pk=info["id"]).exists()
+    assert staff_client.get(info["url"]).status_code == 200
+
+
+def test_direct_upload_of_non_video_is_refused_in_norwegian(staff, s3):
+    client = Client(headers={"accept-language": "nb"})
+    client.force_login(staff)
+    content = PDF * 10_000
+    info = _create(client, content, name="sending.webm")
+    numbers = list(range(1, -(-len(content) // PART) + 1))
+    _put_parts(client, info, content, numbers)
+
+    response = _post_json(client, info["complete_url"], {})
+
+    assert response.status_code == 415
+    assert response.json()["error"] == "Last opp en videofil i MP4- eller WebM-format."
+    assert not Upload.objects.exists()
+    assert s3.list_objects_v2(Bucket=BUCKET).get("KeyCount", 0) == 0
+
+
+def test_direct_upload_reads_the_duration_of_the_demo_video(staff_client, s3):
+    content = DEMO_WEBM.read_bytes()
+    info = _create(staff_client, content)
+    _put_parts(staff_client, info, content, [1])
+
+    completed = _post_json(staff_client, info["complete_url"], {}).json()
+
+    assert completed["duration"] == "00:00:06"
+
+
+def test_direct_upload_cancel_aborts_the_multipart_upload(staff_client, s3):
+    content = webm_bytes(2 * PART)
+    info = _create(staff_client, content)
+    _put_parts(staff_client, info, content, [1])
+
+    response = staff_client.delete(info["url"])
+
+    assert response.status_code == 204
+    assert not Upload.objects.exists()
+    key = f"uploads-in-progress/{uuid.UUID(info['id']).hex}"
+    pending = s3.list_multipart_uploads(Bucket=BUCKET).get("Uploads", [])
+    assert [u for u in pending if u["Key"] == key] == []
