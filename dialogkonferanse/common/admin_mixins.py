@@ -8,7 +8,7 @@ from django import forms
 from django.contrib.admin.widgets import RelatedFieldWidgetWrapper
 from django.http import HttpRequest
 from django.utils.text import capfirst
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext
 
 
 class NoAddAdminMixin:
@@ -68,3 +68,16 @@ class CompactInlineMixin(LabelledWidgetsMixin):
         if formfield is not None and isinstance(formfield.widget, forms.Textarea):
             formfield.widget.attrs.update({"rows": self.textarea_rows, "cols": 30})
         return formfield
+
+
+def model_phrase(message: str, opts: Any) -> str:
+    """One of Django's sentences about a model (``"Add %s"``, ``"Add another
+    %(verbose_name)s"``), translated for that model where the catalogue says so.
+
+    Norwegian adjectives agree with the noun: "Legg til ny konferanse" but "Legg til nytt
+    opptak". Django's catalogue has one translation for every model, so the project's may add
+    the same message in the model's context (``<app_label>.<model_name>``); without one the
+    plain translation applies. Returns the translated pattern, not yet filled in."""
+    context = f"{opts.app_label}.{opts.model_name}"
+    translated = pgettext(context, message)
+    return translated if translated != message else gettext(message)
