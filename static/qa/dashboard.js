@@ -184,6 +184,9 @@
         if (!fresh && current) current.remove();
         announce(result.message);
         if (result.ok) {
+          // The question merged into shows its new count of duplicates.
+          var into = form.getAttribute("data-action") === "merge" ? data.get("into") : null;
+          if (into) refresh(into, false);
           // Done: on to the next question (the one after it in the column it was in).
           var stayed = fresh && fresh.parentNode === oldColumn;
           var target = stayed ? neighbour(fresh) || fresh : next && next.isConnected ? next : null;

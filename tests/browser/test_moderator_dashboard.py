@@ -172,6 +172,7 @@ def test_suggested_duplicate_merges_in_one_click(live_asgi, new_page, conference
     duplicate.refresh_from_db()
     assert (duplicate.status, duplicate.merged_into_id) == ("merged", target.pk)
     assert page.locator(f"#q-{duplicate.pk}").get_attribute("data-status") == "merged"
+    expect(page.locator(f"#q-{target.pk}")).to_contain_text("1 duplikat slått sammen hit")
     assert page.evaluate("window.__notReloaded === true")
 
 
