@@ -357,6 +357,14 @@ CSP_FRAME_SRC = env_list(
     "https://www.youtube-nocookie.com,https://player.vimeo.com",
 )
 
+# Where the admin's upload widget may send files besides this site: with S3 storage the browser
+# sends recordings and documents straight to the bucket (conferences/services/direct_uploads.py).
+_UPLOAD_ORIGIN = ""
+if MEDIA_STORAGE == "s3":
+    _endpoint = STORAGES["default"]["OPTIONS"]["endpoint_url"] or "https://*.amazonaws.com"
+    _UPLOAD_ORIGIN = "/".join(_endpoint.split("/")[:3])  # scheme://host[:port]
+CSP_ADMIN_CONNECT_SRC = env_list("CSP_ADMIN_CONNECT_SRC", _UPLOAD_ORIGIN)
+
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 

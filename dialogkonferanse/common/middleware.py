@@ -65,7 +65,10 @@ class ContentSecurityPolicyMiddleware(SyncAndAsyncMiddleware):
             "object-src 'none'",
         ]
         self.policy = "; ".join([*base, "style-src 'self'"])
-        self.admin_policy = "; ".join([*base, "style-src 'self' 'unsafe-inline'"])
+        # The admin's upload widget may also send files to the media bucket (CSP_ADMIN_CONNECT_SRC).
+        admin_connect = " ".join(["connect-src 'self'", *settings.CSP_ADMIN_CONNECT_SRC])
+        admin_base = [admin_connect if part == "connect-src 'self'" else part for part in base]
+        self.admin_policy = "; ".join([*admin_base, "style-src 'self' 'unsafe-inline'"])
 
     def __call__(self, request: HttpRequest):  # type: ignore[no-untyped-def]
         if self.is_async:

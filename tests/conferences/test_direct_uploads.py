@@ -6,14 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
@@ -25,51 +18,15 @@ from django.urls import reverse
 
 from conferences.choices import ConferenceStatus
 from conferences.models import Recording, Upload
+from tests.conferences.conftest import PART
 from tests.conferences.package_factories import PDF, webm_bytes
 from tests.factories import make_conference, make_staff
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root", "s3")]
 
 DEMO_WEBM = Path(__file__).resolve().parents[2] / "conferences" / "demo_media" / "demo.webm"
-PART = 256 * 1024
 BUCKET = "dialogkonferanse-test"
 CREATE = "admin:conferences_recording_direct_create"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def s3_endpoint(tmp_path_factory) -> Iterator[str]:
-    """A local S3 API (moto_server) whose smallest multipart part is 256 KB, for speed."""
-    executable = shutil.which("moto_server") or str(Path(sys.executable).parent / "moto_server")
-    port = _free_port()
-    env = {**os.environ, "S3_UPLOAD_PART_MIN_SIZE": str(PART)}
-    process = subprocess.Popen(  # noqa: S603 - the test tool's own server
-        [executable, "-H", "127.0.0.1", "-p", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    endpoint = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            httpx.get(endpoint, timeout=2)
-            break
-        except httpx.TransportError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                process.kill()
-                pytest.fail("moto_server did not start")
-            time.sleep(0.2)
-    try:
-        yield endpoint
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
 
 
 @pytest.fixture

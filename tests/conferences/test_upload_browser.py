@@ -5,6 +5,7 @@ memory is measured; and axe-core on the recording form at desktop and phone widt
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -12,9 +13,12 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
 
+import boto3
 import httpx
 import pytest
 from django.conf import settings
@@ -23,6 +27,7 @@ from django.test import Client
 from conferences.choices import ConferenceStatus
 from conferences.models import Recording, Upload
 from tests.browser.fixtures import AXE_PATH, WCAG_TAGS, save_screenshot
+from tests.conferences.conftest import PART
 from tests.factories import make_conference, make_staff
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -54,24 +59,24 @@ def _reset_peak(pid: int) -> int:
     return _status_bytes(pid, "VmRSS")
 
 
-@pytest.fixture
-def server_process(tmp_path) -> Iterator[tuple[str, int, Path]]:
+@contextlib.contextmanager
+def _server(tmp_path: Path, **extra_env: str) -> Iterator[tuple[str, int]]:
     """The app under uvicorn in its own process (so its memory is its own), on the test DB."""
     db = settings.DATABASES["default"]
     database_url = (
         f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST'] or '127.0.0.1'}:"
         f"{db['PORT'] or 5432}/{db['NAME']}"
     )
-    media = tmp_path / "media"
     port = _free_port()
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
         "DATABASE_POOL": "0",
-        "DJANGO_MEDIA_ROOT": str(media),
+        "DJANGO_MEDIA_ROOT": str(tmp_path / "media"),
         "UPLOAD_TEMP_DIR": str(tmp_path / "uploads"),
         "TMPDIR": str(tmp_path),
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+        **extra_env,
     }
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
@@ -104,18 +109,28 @@ def server_process(tmp_path) -> Iterator[tuple[str, int, Path]]:
                 pytest.fail("uvicorn did not start")
             time.sleep(0.2)
     try:
-        yield base, process.pid, media
+        yield base, process.pid
     finally:
         process.terminate()
         process.wait(timeout=15)
 
 
-def _video_file(path: Path) -> str:
-    """A 300 MB file that passes the WebM check, written (and hashed) one megabyte at a time."""
+@pytest.fixture
+def server_process(tmp_path) -> Iterator[tuple[str, int]]:
+    with _server(tmp_path) as server:
+        yield server
+
+
+def _part_number(url: str) -> str:
+    return dict(parse_qsl(urlsplit(url).query))["partNumber"]
+
+
+def _video_file(path: Path, size: int = FILE_SIZE) -> str:
+    """A file that passes the WebM check, written (and hashed) one megabyte at a time."""
     digest = hashlib.sha256()
     block = bytes(range(256)) * (MB // 256)
     with path.open("wb") as handle:
-        for i in range(FILE_SIZE // MB):
+        for i in range(size // MB):
             chunk = (EBML + block[4:]) if i == 0 else block[i % 256 :] + block[: i % 256]
             handle.write(chunk)
             digest.update(chunk)
@@ -135,7 +150,7 @@ def _staff_page(new_page, base: str, **page_options):
 def test_300_mb_upload_shows_progress_survives_a_dropped_chunk_and_completes(
     server_process, new_page, tmp_path, roles
 ):
-    base, pid, _media = server_process
+    base, pid = server_process
     conference = make_conference(status=ConferenceStatus.FOLLOW_UP, title="Droner")
     source = tmp_path / "hovedsending.webm"
     expected = _video_file(source)
@@ -222,3 +237,80 @@ def _axe_violations(page) -> list[dict]:
         {"id": v["id"], "targets": [node["target"] for node in v["nodes"]]}
         for v in result["violations"]
     ]
+
+
+def test_direct_upload_to_s3_survives_a_dropped_part_and_attaches(
+    s3_endpoint, new_page, tmp_path, roles
+):
+    """With S3 storage the browser sends the parts straight to the bucket (a local S3 API);
+    one part's connection drops and the upload continues from the parts the storage holds."""
+    bucket = f"upload-browser-{uuid.uuid4().hex[:8]}"
+    client = boto3.client(
+        "s3",
+        endpoint_url=s3_endpoint,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        region_name="us-east-1",
+    )
+    client.create_bucket(Bucket=bucket)
+    conference = make_conference(status=ConferenceStatus.FOLLOW_UP, title="Droner")
+    source = tmp_path / "direkte.webm"
+    expected = _video_file(source, size=8 * MB)
+    s3_env = {
+        "DJANGO_MEDIA_STORAGE": "s3",
+        "AWS_STORAGE_BUCKET_NAME": bucket,
+        "AWS_S3_ENDPOINT_URL": s3_endpoint,
+        "AWS_S3_REGION_NAME": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "UPLOAD_CHUNK_BYTES": str(PART * 4),
+    }
+    with _server(tmp_path, **s3_env) as (base, _pid):
+        page = _staff_page(new_page, base, lang="nb")
+        page.goto(f"{base}/admin/conferences/recording/add/")
+        page.locator("#id_conference").select_option(value=str(conference.pk))
+        page.locator("#id_title").fill("Direkte")
+        seen: list[tuple[str, str]] = []
+        page.on(
+            "request",
+            lambda request: (
+                seen.append((request.method, request.url))
+                if "/uploads/" in request.url or request.url.startswith(s3_endpoint)
+                else None
+            ),
+        )
+        dropped: list[str] = []
+        puts: list[str] = []
+
+        def drop_third_part(route):
+            if route.request.method == "PUT":
+                puts.append(route.request.url)
+                if len(puts) == 3:
+                    dropped.append(route.request.url)
+                    route.abort("connectionreset")
+                    return
+            route.continue_()
+
+        page.route(f"{s3_endpoint}/**", drop_third_part)
+        page.locator("#id_video_file").set_input_files(str(source))
+        status = page.locator(".resumable-upload-status")
+        status.filter(has_text="Lastet opp: direkte.webm").wait_for(timeout=120_000)
+        upload = Upload.objects.get()
+        page.locator("input[name=_save]").click()
+        page.wait_for_url(f"{base}/admin/conferences/recording/")
+
+    assert len(dropped) == 1
+    after = seen[seen.index(("PUT", dropped[0])) + 1 :]
+    # The client asked this server which parts the storage holds, then sent the lost one again.
+    assert after[0][0] == "GET"
+    assert "/uploads/direct/" in after[0][1]
+    lost = _part_number(dropped[0])
+    assert [_part_number(url) for method, url in after if method == "PUT"].count(lost) == 1
+    assert upload.sha256 == expected
+    recording = Recording.objects.get(title="Direkte")
+    assert recording.sha256 == expected
+    assert recording.size == 8 * MB
+    stored = hashlib.sha256(
+        client.get_object(Bucket=bucket, Key=recording.video_file.name)["Body"].read()
+    )
+    assert stored.hexdigest() == expected
