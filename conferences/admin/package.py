@@ -18,7 +18,6 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -281,17 +280,6 @@ class RecordingAdminForm(ResumableUploadFormMixin, forms.ModelForm):
 
     upload_file_field = "video_file"
     upload_kind = UploadKind.RECORDING
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        field = self.fields.get("recorded_started_at")
-        widget = getattr(field, "widget", None)
-        if isinstance(widget, forms.SplitDateTimeWidget):
-            # Django labels the two parts with bare "Date:" / "Time:" text; name each input.
-            label = capfirst(str(field.label))
-            date_part, time_part = widget.widgets
-            date_part.attrs["aria-label"] = f"{label}: {gettext('Date:').rstrip(':').lower()}"
-            time_part.attrs["aria-label"] = f"{label}: {gettext('Time:').rstrip(':').lower()}"
 
     class Meta:
         model = Recording
