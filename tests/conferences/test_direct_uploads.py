@@ -4,6 +4,7 @@ content check, the SHA-256 and duration read back, and the form that attaches th
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import uuid
@@ -15,9 +16,11 @@ import pytest
 from django.core.files.storage import default_storage
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from conferences.choices import ConferenceStatus
 from conferences.models import Recording, Upload
+from conferences.services.uploads import purge_abandoned_uploads
 from tests.conferences.conftest import PART
 from tests.conferences.package_factories import PDF, webm_bytes
 from tests.factories import make_conference, make_staff
@@ -214,4 +217,19 @@ def test_direct_upload_cancel_aborts_the_multipart_upload(staff_client, s3):
     assert not Upload.objects.exists()
     key = f"uploads-in-progress/{uuid.UUID(info['id']).hex}"
     pending = s3.list_multipart_uploads(Bucket=BUCKET).get("Uploads", [])
+    assert [u for u in pending if u["Key"] == key] == []
+
+
+def test_purge_aborts_an_abandoned_direct_upload(staff_client, s3):
+    content = webm_bytes(2 * PART)
+    info = _create(staff_client, content)
+    _put_parts(staff_client, info, content, [1])
+    Upload.objects.update(updated_at=timezone.now() - dt.timedelta(days=2))
+
+    removed = purge_abandoned_uploads()
+
+    key = f"uploads-in-progress/{uuid.UUID(info['id']).hex}"
+    pending = s3.list_multipart_uploads(Bucket=BUCKET).get("Uploads", [])
+    assert removed == 1
+    assert not Upload.objects.exists()
     assert [u for u in pending if u["Key"] == key] == []
