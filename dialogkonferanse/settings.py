@@ -113,6 +113,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Sync-only and innermost: under ASGI everything from here up to ServeStatic runs with the
+    # view as one synchronous block, one thread hop (dialogkonferanse/common/middleware.py).
     "dialogkonferanse.common.middleware.DatabaseUnavailableMiddleware",
 ]
 
