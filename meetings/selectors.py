@@ -179,10 +179,14 @@ class SupplierMeetingStatus:
 
 
 def meeting_status_for(
-    registration: Registration, *, now: dt.datetime | None = None
+    registration: Registration, *, now: dt.datetime | None = None, just_registered: bool = False
 ) -> SupplierMeetingStatus:
     """The supplier's meeting status, from the registration (with its conference loaded), the
     meeting setup, their meetings and their waiting-list entry. At most three queries.
+
+    ``just_registered``: the registration was created in the caller's transaction (the
+    registration confirmation), so it has no meeting and no waiting-list entry yet and neither
+    is read: one query, the setup. Nothing at registration books or queues a meeting.
 
     Booking, changes and new wishes are open while the setup exists, its deadline has not
     passed, the dialogue is in a bookable status and the registration is active: the same
@@ -206,10 +210,14 @@ def meeting_status_for(
     }
     if not registration.wants_one_to_one:
         return SupplierMeetingStatus(state=state.NOT_REQUESTED, can_request=is_open, **common)
-    meetings = list(
-        Meeting.objects.filter(registration_id=registration.pk)
-        .select_related("slot")
-        .order_by("-booked_at", "-pk")
+    meetings = (
+        []
+        if just_registered
+        else list(
+            Meeting.objects.filter(registration_id=registration.pk)
+            .select_related("slot")
+            .order_by("-booked_at", "-pk")
+        )
     )
     booked = next((m for m in meetings if m.is_booked), None)
     if booked is not None:
@@ -221,7 +229,9 @@ def meeting_status_for(
             can_change=is_open and common["self_service"] and booked.slot.starts_at > now,
             **common,
         )
-    waiting = waiting_entry_for_registration(registration_id=registration.pk)
+    waiting = (
+        None if just_registered else waiting_entry_for_registration(registration_id=registration.pk)
+    )
     if waiting is not None:
         if (
             waiting.status == WaitingStatus.OFFERED

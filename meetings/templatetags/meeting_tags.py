@@ -40,14 +40,17 @@ def weekday_date(day: dt.date | None) -> SafeString | str:
 
 
 @register.simple_tag
-def meeting_status(registration: Registration) -> SupplierMeetingStatus:
+def meeting_status(
+    registration: Registration, *, just_registered: bool = False
+) -> SupplierMeetingStatus:
     """``{% meeting_status registration as meeting_status %}``: the one status of the supplier's
     meeting (``meetings.selectors.meeting_status_for``). Read once per registration instance and
-    wish: an email renders its text and HTML bodies from the same instance."""
+    wish: an email renders its text and HTML bodies from the same instance. The registration
+    confirmation passes ``just_registered=True`` (see ``meeting_status_for``)."""
     key = (registration.wants_one_to_one, registration.cancelled_at)
     memo = registration.__dict__.get("_meeting_status_memo")
     if memo is None or memo[0] != key:
-        memo = (key, meeting_status_for(registration))
+        memo = (key, meeting_status_for(registration, just_registered=just_registered))
         registration.__dict__["_meeting_status_memo"] = memo
     return memo[1]
 

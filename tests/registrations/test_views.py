@@ -571,11 +571,12 @@ def test_register_post_query_count_new_and_known_address(
 ):
     """The page's read; the conference FOR SHARE and its buyer; the address look-up FOR UPDATE;
     then the insert (in a savepoint, get_or_create); the new personal link; the meeting status
-    the confirmation states (meeting setup, meetings, waiting list); the outbox email with its
-    .ics (in a savepoint). The test's own transaction makes the view's a savepoint too."""
+    the confirmation states (only the meeting setup: a registration just made has no meeting
+    and no waiting-list entry); the outbox email with its .ics (in a savepoint). The test's own
+    transaction makes the view's a savepoint too."""
     url = _register_url(conference)
 
-    with django_assert_num_queries(17):
+    with django_assert_num_queries(15):
         new = client.post(url, form_data())
     with django_assert_num_queries(11):
         known = client.post(url, form_data())
