@@ -89,3 +89,22 @@ def test_settings_embedded_defaults_need_no_service():
         "True",
         "nb",
     ]
+
+
+def test_collectstatic_with_the_manifest_storage_succeeds(tmp_path):
+    """What the Dockerfile runs before the app starts: every static file, vendored ones
+    included, must resolve the files it refers to (a source map, a font), or the manifest
+    storage refuses the whole collection and the image cannot be built."""
+    result = _run(
+        "manage.py",
+        "collectstatic",
+        "--no-input",
+        "-v0",
+        DJANGO_DEBUG="1",
+        DATABASE_URL="sqlite:///:memory:",
+        DJANGO_STATIC_MANIFEST="1",
+        DJANGO_STATIC_ROOT=str(tmp_path),
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (tmp_path / "staticfiles.json").is_file()
