@@ -77,7 +77,8 @@ def _admin_login(page, base_url: str, user, next_path: str) -> None:
 def _confirm_transition(page, label: str, *, remaining_meetings: str = "") -> None:
     """Click a status button on the conference's admin page and confirm (with the decision
     for the meetings not yet held, when the page asks for one)."""
-    page.get_by_role("link", name=f"Status: {label}").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name=f"Change to “{label}”…").click()
     if remaining_meetings:
         page.locator(f'input[name="remaining_meetings"][value="{remaining_meetings}"]').check()
     with page.expect_navigation():
