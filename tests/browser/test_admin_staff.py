@@ -170,6 +170,24 @@ def test_conference_page_fits_1280_px_and_the_toolbar_sits_under_the_title(
     save_screenshot(page, "admin-conference-page")
 
 
+def test_status_button_leads_to_the_confirmation_and_changes_the_status(
+    live_asgi, new_page, conference
+):
+    page = _logged_in(live_asgi, new_page, make_staff(), lang="nb")
+    change_url = reverse("admin:conferences_conference_change", args=[conference.pk])
+    page.goto(live_asgi.url + change_url)
+
+    with page.expect_navigation():
+        page.get_by_role("button", name="Endre til «Direkte» …").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Bekreft").click()
+
+    assert page.url == live_asgi.url + change_url
+    conference.refresh_from_db()
+    assert conference.status == ConferenceStatus.LIVE
+    assert page.locator(".dk-toolbar button").all_inner_texts()[:1] == ["Endre til «Oppfølging» …"]
+
+
 def _admin_pages(conference) -> dict[str, str]:
     pages = {
         "index": reverse("admin:index"),
