@@ -217,3 +217,29 @@ def test_admin_save_message_starts_with_the_verb(client, staff, lang):
     page = response.content.decode()
     assert re.search(r"La til konferanse «<a href=\"[^\"]+\">Konferanse om farleder</a>»\.", page)
     assert "was added successfully" not in page
+
+
+def test_admin_time_inputs_take_the_norwegian_clock(client, staff):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from conferences.models import Conference
+    from tests.conferences.test_admin import _conference_form
+
+    client.force_login(staff)
+    client.post(
+        "/admin/conferences/conference/add/",
+        _conference_form(
+            make_buyer(),
+            starts_at_1="14.30",
+            ends_at_1="16:00:00",
+            **{"agenda_items-0-starts_at_1": "14.30", "agenda_items-0-ends_at_1": "15.00"},
+        ),
+        headers={"accept-language": "nb"},
+    )
+
+    created = Conference.objects.get(slug="konferanse-om-farleder")
+    oslo = timezone.get_default_timezone()
+    assert created.starts_at == dt.datetime(2027, 3, 27, 14, 30, tzinfo=oslo)
+    assert created.ends_at == dt.datetime(2027, 3, 28, 16, 0, tzinfo=oslo)
