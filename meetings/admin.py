@@ -106,30 +106,7 @@ class MeetingSettingsAdmin(LabelledWidgetsMixin, AuditedAdminMixin, admin.ModelA
     )
     def generate_slots_action(self, request: HttpRequest, queryset: QuerySet) -> None:
         for item in queryset:
-            try:
-                result = generate_slots(conference_id=item.conference_id, actor=request.user)
-            except MeetingError as exc:
-                self.message_user(request, f"{item}: {exc}", messages.ERROR)
-                continue
-            self.message_user(
-                request,
-                gettext(
-                    "%(conference)s: %(created)d slots created, %(removed)d free slots removed, "
-                    "%(unchanged)d unchanged."
-                )
-                % {"conference": item, **result.__dict__},
-                messages.SUCCESS,
-            )
-            if result.kept_booked or result.skipped:
-                self.message_user(
-                    request,
-                    gettext(
-                        "%(conference)s: %(kept)d booked slots outside the new plan were kept; "
-                        "%(skipped)d planned slots overlapping them were not created."
-                    )
-                    % {"conference": item, "kept": result.kept_booked, "skipped": result.skipped},
-                    messages.WARNING,
-                )
+            self._generate_for(request, item)
 
     def get_urls(self) -> list[Any]:
         custom = [
