@@ -51,7 +51,7 @@ def test_oslo_text_summer_shows_oslo_wall_time_without_offset(lang, expected):
 
 @pytest.mark.parametrize(
     ("lang", "expected"),
-    [("nb", "19.12.2026 09.00"), ("nn", "19.12.2026 09.00"), ("en", "19/12/2026 09:00")],
+    [("nb", "19.12.2026 kl. 09.00"), ("nn", "19.12.2026 kl. 09.00"), ("en", "19/12/2026 09:00")],
 )
 def test_oslo_text_short_format_for_the_admin(lang, expected):
     with translation.override(lang):
