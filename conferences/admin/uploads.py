@@ -22,7 +22,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, RawPostDataException
 from django.urls import path, reverse
 from django.utils.duration import duration_string
 from django.utils.translation import gettext
@@ -82,6 +82,18 @@ def _metadata(request: HttpRequest) -> dict[str, str]:
         except (binascii.Error, UnicodeDecodeError):
             result[key] = ""
     return result
+
+
+def _json_object(request: HttpRequest) -> dict[str, Any]:
+    """The JSON object the request carries, or ``{}``. Only a JSON body is read: a form body
+    was already parsed by the CSRF check and cannot be read again."""
+    if request.content_type != "application/json":
+        return {}
+    try:
+        data = json.loads(request.body or b"{}")
+    except (ValueError, RawPostDataException):
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 def upload_info(upload: Upload) -> dict[str, Any]:
@@ -281,10 +293,10 @@ class ResumableUploadAdminMixin:
         refused = self._direct_allowed(request, "POST")
         if refused is not None:
             return refused
+        data = _json_object(request)
         try:
-            data = json.loads(request.body or b"{}")
-            length = int(data.get("length", 0))
-        except (ValueError, TypeError, AttributeError):
+            length = int(data.get("length"))
+        except (ValueError, TypeError, OverflowError):
             return JsonResponse({"error": gettext("The size of the file is missing.")}, status=400)
         try:
             upload = start_direct_upload(
@@ -318,8 +330,8 @@ class ResumableUploadAdminMixin:
         if refused is not None:
             return refused
         try:
-            numbers = [int(n) for n in json.loads(request.body or b"{}").get("parts", [])]
-        except (ValueError, TypeError, AttributeError):
+            numbers = [int(n) for n in _json_object(request).get("parts", [])]
+        except (ValueError, TypeError, OverflowError):
             numbers = []
         try:
             urls = sign_parts(

@@ -10,6 +10,7 @@ from collections.abc import Callable
 import pytest
 from django.test import Client
 
+from tests.conferences.conftest import s3_endpoint  # noqa: F401 - the local S3 API, shared
 from tests.factories import make_moderator, make_registration
 
 # Each payload breaks out of a different output context if it is not escaped: element content,
