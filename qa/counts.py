@@ -8,21 +8,14 @@ from collections.abc import Iterable
 
 from django.db.models import Count
 
+from dialogkonferanse.common.counts import counts_by_conference
+
 from .models import Attendance, Question
 
 
 def question_counts(*, conference_ids: Iterable[int]) -> dict[int, dict[str, int]]:
     """{conference id: {status: number of questions}} (one query)."""
-    rows = (
-        Question.objects.filter(conference_id__in=list(conference_ids))
-        .values("conference_id", "status")
-        .annotate(count=Count("pk"))
-        .order_by()
-    )
-    counts: dict[int, dict[str, int]] = {}
-    for row in rows:
-        counts.setdefault(row["conference_id"], {})[row["status"]] = row["count"]
-    return counts
+    return counts_by_conference(Question.objects.all(), conference_ids=conference_ids)
 
 
 def attendance_counts(*, conference_ids: Iterable[int]) -> dict[int, int]:

@@ -4,24 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.db.models import Count
-
 from dialogkonferanse.choices import EmailStatus
+from dialogkonferanse.common.counts import counts_by_conference
 from dialogkonferanse.models import OutboundEmail
 
 
 def email_counts(*, conference_ids: Iterable[int]) -> dict[int, dict[str, int]]:
     """{conference id: {status: number of emails}} (one query)."""
-    rows = (
-        OutboundEmail.objects.filter(conference_id__in=list(conference_ids))
-        .values("conference_id", "status")
-        .annotate(count=Count("pk"))
-        .order_by()
-    )
-    counts: dict[int, dict[str, int]] = {}
-    for row in rows:
-        counts.setdefault(row["conference_id"], {})[row["status"]] = row["count"]
-    return counts
+    return counts_by_conference(OutboundEmail.objects.all(), conference_ids=conference_ids)
 
 
 def failed_emails(*, conference_id: int, limit: int = 20) -> list[OutboundEmail]:
