@@ -98,6 +98,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost, so request latency includes every middleware; native in the event loop under
+    # ASGI (dialogkonferanse/common/metrics.py).
+    "dialogkonferanse.common.metrics.RequestMetricsMiddleware",
     # Without a broker, tasks a request queues run after its response
     # (dialogkonferanse/common/eager.py).
     "dialogkonferanse.common.eager.DeferEagerTasksMiddleware",
@@ -350,8 +353,9 @@ LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
 SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", default=True)
-# The health check answers load balancers on plain HTTP inside the network.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# The health checks answer load balancers, and /metrics each node's scraper, on plain HTTP inside
+# the network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz(/live|/ready)?$", r"^metrics$"]
 
 # Hosts that may be framed on the stream and archive pages (players load only after a click).
 CSP_FRAME_SRC = env_list(
@@ -378,14 +382,30 @@ DEFAULT_PRIVACY_URL = env_str("DEFAULT_PRIVACY_URL")
 
 # --- Logging --------------------------------------------------------------------------------
 
+# "plain" (the default): one text line per record, and the server's access log. "json": one
+# JSON object per line (dialogkonferanse/common/jsonlog.py), and one line per request from
+# the app (method, path, status, duration) in place of the server's access log.
+LOG_FORMAT = env_str("LOG_FORMAT", "plain").strip().lower()
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT is plain or json, not {LOG_FORMAT!r}.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "dialogkonferanse.common.jsonlog.JsonFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- Operations: metrics --------------------------------------------------------------------
+
+# /metrics answers only "Authorization: Bearer <METRICS_TOKEN>"; empty: /metrics is a 404.
+# PROMETHEUS_MULTIPROC_DIR (read by prometheus-client from the environment, not here) makes the
+# worker processes share their metrics (dialogkonferanse/metrics.py).
+METRICS_TOKEN = env_str("METRICS_TOKEN")
 
 # --- Benchmark probe (bench/) ---------------------------------------------------------------
 
@@ -434,7 +454,8 @@ for _logger in ("uvicorn.access", "gunicorn.access", "django.server"):
     LOGGING["loggers"][_logger] = {
         "handlers": ["console"],
         "filters": ["redact_access_tokens"],
-        "level": "INFO",
+        # JSON logs carry the app's own request line (with its duration) instead.
+        "level": "WARNING" if LOG_FORMAT == "json" else "INFO",
         "propagate": False,
     }
 # "Not Found: /r/…" warnings: filtered on the logger, before any handler (mail_admins too).

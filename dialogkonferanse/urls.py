@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
-from . import views
+from . import metrics, views
 from .common import errors
 
 admin.site.site_header = _("Dialogkonferanse administration")
@@ -19,7 +19,12 @@ handler500 = errors.server_error
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("language/<lang:code>/", views.switch_language, name="switch_language"),
-    path("healthz", views.healthz, name="healthz"),
+    # Liveness and readiness; /healthz is readiness, as it always was.
+    path("healthz", views.healthz_ready, name="healthz"),
+    path("healthz/live", views.healthz_live, name="healthz_live"),
+    path("healthz/ready", views.healthz_ready, name="healthz_ready"),
+    # Prometheus, for the bearer of METRICS_TOKEN only.
+    path("metrics", metrics.metrics_view, name="metrics"),
     path("privacy/", views.privacy_notice, name="privacy"),
     path("", include("registrations.urls")),
     path("", include("qa.urls")),

@@ -1,5 +1,5 @@
-"""Project-level views: health check, the service's own privacy notice, language switch and the
-error pages."""
+"""Project-level views: health checks (liveness and readiness), the service's own privacy
+notice, language switch and the error pages."""
 
 from __future__ import annotations
 
@@ -14,9 +14,15 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from .common import redis_clients
 from .privacy import configured_processors
 
 logger = logging.getLogger(__name__)
+
+
+# Readiness answers within a few seconds even when a dependency hangs: Redis gets this long
+# per check; the database its connect timeout (DATABASE_CONNECT_TIMEOUT).
+REDIS_CHECK_TIMEOUT_SECONDS = 1.0
 
 
 def _check_database() -> str:
@@ -31,32 +37,48 @@ def _check_database() -> str:
 
 
 def _check_redis(url: str) -> str:
+    # The shared client: its pool keeps a connection open between checks.
     try:
-        client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1)
-        try:
-            client.ping()
-        finally:
-            client.close()
+        redis_clients.client(url, REDIS_CHECK_TIMEOUT_SECONDS).ping()
     except redis.RedisError:
         logger.warning("Health check: Redis unreachable at configured URL")
         return "error"
     return "ok"
 
 
-@never_cache
-@require_GET
-def healthz(request: HttpRequest) -> JsonResponse:
-    """200 with every check "ok", else 503. Redis and the broker are checked only when set."""
+def readiness_checks() -> dict[str, str]:
+    """Each dependency a request may need, "ok" or "error": the database, the Redis cache, the
+    live-update Redis when it is another one, and the broker when it is Redis."""
     checks = {"database": _check_database()}
     if settings.REDIS_URL:
         checks["cache"] = _check_redis(settings.REDIS_URL)
+    live_url = getattr(settings, "QA_LIVE_REDIS_URL", "")
+    if live_url and live_url != settings.REDIS_URL:
+        checks["live"] = _check_redis(live_url)
     broker = settings.CELERY_BROKER_URL
     if broker.startswith(("redis://", "rediss://")):
         checks["broker"] = _check_redis(broker)
+    return checks
+
+
+@never_cache
+@require_GET
+def healthz_live(request: HttpRequest) -> JsonResponse:
+    """Liveness: 200 whenever the process serves requests; touches no dependency."""
+    return JsonResponse({"status": "ok"})
+
+
+@never_cache
+@require_GET
+def healthz_ready(request: HttpRequest) -> JsonResponse:
+    """Readiness (also ``/healthz``): 200 with every check "ok", else 503 naming each failing
+    one. Redis and the broker are checked only when set."""
+    checks = readiness_checks()
     healthy = all(value == "ok" for value in checks.values())
-    return JsonResponse(
-        {"status": "ok" if healthy else "error", "checks": checks}, status=200 if healthy else 503
-    )
+    body: dict[str, object] = {"status": "ok" if healthy else "error", "checks": checks}
+    if not healthy:
+        body["failed"] = [name for name, value in checks.items() if value != "ok"]
+    return JsonResponse(body, status=200 if healthy else 503)
 
 
 def privacy_notice(request: HttpRequest) -> HttpResponse:

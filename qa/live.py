@@ -34,6 +34,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 
 from dialogkonferanse.common import redis_clients
+from dialogkonferanse.common.metrics import LIVE_VIEWERS
 
 from .choices import Channel
 from .models import LiveEvent
@@ -412,6 +413,10 @@ async def event_stream(*, conference_id: int, channel: str, cursor: int) -> Asyn
 
     yield f"retry: {settings.QA_SSE_RETRY_MS}\n: connected\n\n"
     subscriber = await hub.attach(channel_key(conference_id, channel)) if redis_url() else None
+    # Counted while connected, for /metrics (added up over the worker processes).
+    viewer = channel == Channel.VIEWERS
+    if viewer:
+        LIVE_VIEWERS.inc()
     try:
         async for frame in catch_up():
             yield frame
@@ -448,5 +453,7 @@ async def event_stream(*, conference_id: int, channel: str, cursor: int) -> Asyn
             async for frame in catch_up():  # a gap: the table has it all, in order
                 yield frame
     finally:
+        if viewer:
+            LIVE_VIEWERS.dec()
         if subscriber is not None:
             hub.detach(subscriber)
