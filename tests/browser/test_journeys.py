@@ -25,6 +25,7 @@ from django.core.files.base import ContentFile
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 from icalendar import Calendar
+from playwright.sync_api import expect
 
 from conferences.choices import ConferenceStatus
 from conferences.demo import DEMO_VIDEO
@@ -232,7 +233,8 @@ def test_supplier_moderator_staff_and_archive_journey(
     assert "Fjordsensor AS" not in supplier.locator("#qa-questions").inner_text()
 
     answer_text = "Ja, i tre delkontrakter etter geografi."
-    published.locator("summary").click()
+    # The card has several disclosures (topics, answer, …): open the one for the answer.
+    published.locator("summary", has_text="Write an answer").click()
     published.get_by_role("textbox", name="Written answer (published to all)").fill(answer_text)
     published.get_by_role("button", name="Publish the answer").click()
     moderator.locator("[data-column=answered] li", has_text=question_text).wait_for()
@@ -307,6 +309,8 @@ def test_supplier_moderator_staff_and_archive_journey(
     staff.locator("#id_duration").fill("0:00:06")
     staff.locator("#id_captions-0-language").select_option("nb")
     staff.locator("#id_captions-0-file").set_input_files(vtt)
+    # The video goes up in the background; the form refuses to save until it has arrived.
+    expect(staff.locator(".resumable-upload-status")).to_contain_text("Uploaded: opptak.webm")
     with staff.expect_navigation():
         staff.locator("input[name=_continue]").click()
     staff.locator(".messagelist .success").wait_for()
