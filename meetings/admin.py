@@ -11,7 +11,7 @@ from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext, ngettext
@@ -19,10 +19,12 @@ from django.utils.translation import gettext_lazy as _
 
 from dialogkonferanse.audit.log import AuditedAdminMixin
 from dialogkonferanse.common.admin_mixins import (
+    ChangePageContextMixin,
     CompactInlineMixin,
     LabelledWidgetsMixin,
     NoAddOrDeleteAdminMixin,
     ReadOnlyAdminMixin,
+    admin_pages,
 )
 from dialogkonferanse.common.timefmt import oslo_span, oslo_text
 from registrations.models import Registration
@@ -62,7 +64,9 @@ class TeamInline(CompactInlineMixin, admin.TabularInline):
 
 
 @admin.register(MeetingSettings)
-class MeetingSettingsAdmin(LabelledWidgetsMixin, AuditedAdminMixin, admin.ModelAdmin):
+class MeetingSettingsAdmin(
+    ChangePageContextMixin, LabelledWidgetsMixin, AuditedAdminMixin, admin.ModelAdmin
+):
     list_display = (
         "conference",
         "allocation_mode",
@@ -109,32 +113,19 @@ class MeetingSettingsAdmin(LabelledWidgetsMixin, AuditedAdminMixin, admin.ModelA
             self._generate_for(request, item)
 
     def get_urls(self) -> list[Any]:
-        custom = [
-            path(
-                "<int:object_id>/generate-slots/",
-                self.admin_site.admin_view(self.generate_slots_view),
-                name="meetings_meetingsettings_generate",
+        return [
+            *admin_pages(
+                self,
+                ("<int:object_id>/generate-slots/", self.generate_slots_view, "generate"),
+                ("<int:object_id>/allocate/", self.allocate_view, "allocate"),
             ),
-            path(
-                "<int:object_id>/allocate/",
-                self.admin_site.admin_view(self.allocate_view),
-                name="meetings_meetingsettings_allocate",
-            ),
+            *super().get_urls(),
         ]
-        return custom + super().get_urls()
 
-    def change_view(
-        self,
-        request: HttpRequest,
-        object_id: str,
-        form_url: str = "",
-        extra_context: dict[str, Any] | None = None,
-    ) -> HttpResponse:
-        extra_context = extra_context or {}
-        item = self.get_object(request, object_id)
-        if item is not None and self.has_change_permission(request, item):
-            extra_context["meeting_tools"] = meeting_tools(item)
-        return super().change_view(request, object_id, form_url, extra_context)
+    def change_page_context(self, request: HttpRequest, obj: MeetingSettings) -> dict[str, Any]:
+        if not self.has_change_permission(request, obj):
+            return {}
+        return {"meeting_tools": meeting_tools(obj)}
 
     def _settings_for(self, request: HttpRequest, object_id: int) -> MeetingSettings:
         item = get_object_or_404(MeetingSettings.objects.select_related("conference"), pk=object_id)

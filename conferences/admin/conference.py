@@ -10,16 +10,19 @@ from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from dialogkonferanse.audit.log import AuditedAdminMixin
 from dialogkonferanse.common.admin_mixins import (
+    ChangePageContextMixin,
     CompactInlineMixin,
     LabelledWidgetsMixin,
     ReadOnlyAdminMixin,
+    admin_pages,
 )
+from meetings.admin import meeting_tools
 from meetings.selectors import get_meeting_settings, remaining_meetings
 
 from ..choices import (
@@ -106,7 +109,11 @@ class TransitionForm(forms.Form):
 
 @admin.register(Conference)
 class ConferenceAdmin(
-    ConferenceDashboardMixin, LabelledWidgetsMixin, AuditedAdminMixin, admin.ModelAdmin
+    ConferenceDashboardMixin,
+    ChangePageContextMixin,
+    LabelledWidgetsMixin,
+    AuditedAdminMixin,
+    admin.ModelAdmin,
 ):
     list_display = ("title", "buyer", "starts_at", "status", "offers_one_to_one")
     list_filter = ("status", "offers_one_to_one", "buyer", "starts_at")
@@ -141,24 +148,19 @@ class ConferenceAdmin(
         save_conference(conference=obj, changed_fields=set(form.changed_data), is_new=not change)
 
     def get_urls(self) -> list[Any]:
-        custom = [
-            path(
-                "<int:object_id>/transition/<str:to_status>/",
-                self.admin_site.admin_view(self.transition_view),
-                name="conferences_conference_transition",
+        return [
+            *admin_pages(
+                self,
+                (
+                    "<int:object_id>/transition/<str:to_status>/",
+                    self.transition_view,
+                    "transition",
+                ),
+                ("<int:object_id>/report/", self.report_view, "report"),
+                ("<int:object_id>/report/pdf/", self.report_pdf_view, "report_pdf"),
             ),
-            path(
-                "<int:object_id>/report/",
-                self.admin_site.admin_view(self.report_view),
-                name="conferences_conference_report",
-            ),
-            path(
-                "<int:object_id>/report/pdf/",
-                self.admin_site.admin_view(self.report_pdf_view),
-                name="conferences_conference_report_pdf",
-            ),
+            *super().get_urls(),
         ]
-        return custom + super().get_urls()
 
     def _report_for(self, request: HttpRequest, object_id: int) -> DialogueReport:
         conference = get_object_or_404(Conference, pk=object_id)
@@ -197,22 +199,15 @@ class ConferenceAdmin(
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response
 
-    def change_view(
-        self,
-        request: HttpRequest,
-        object_id: str,
-        form_url: str = "",
-        extra_context: dict[str, Any] | None = None,
-    ) -> HttpResponse:
-        extra_context = extra_context or {}
-        conference = self.get_object(request, object_id)
-        if conference is not None and request.user.has_perm("registrations.view_registration"):
-            extra_context["report_url"] = reverse(
+    def change_page_context(self, request: HttpRequest, conference: Conference) -> dict[str, Any]:
+        context: dict[str, Any] = {}
+        if request.user.has_perm("registrations.view_registration"):
+            context["report_url"] = reverse(
                 "admin:conferences_conference_report", args=[conference.pk]
             )
-        if conference is not None and self.has_change_permission(request, conference):
+        if self.has_change_permission(request, conference):
             # Only the steps the lifecycle service accepts from the current status.
-            extra_context["transitions"] = [
+            context["transitions"] = [
                 {
                     "status": status.value,
                     "label": status.label,
@@ -222,23 +217,13 @@ class ConferenceAdmin(
                 }
                 for status in next_statuses(conference.status)
             ]
-        if conference is not None and conference.offers_one_to_one:
+        if conference.offers_one_to_one:
             meeting_settings = get_meeting_settings(conference_id=conference.pk)
             if meeting_settings is not None and request.user.has_perm(
                 "meetings.change_meetingsettings"
             ):
-                extra_context["meeting_tools"] = {
-                    "generate_url": reverse(
-                        "admin:meetings_meetingsettings_generate", args=[meeting_settings.pk]
-                    ),
-                    "allocate_url": reverse(
-                        "admin:meetings_meetingsettings_allocate", args=[meeting_settings.pk]
-                    ),
-                    "settings_url": reverse(
-                        "admin:meetings_meetingsettings_change", args=[meeting_settings.pk]
-                    ),
-                }
-        return super().change_view(request, object_id, form_url, extra_context)
+                context["meeting_tools"] = meeting_tools(meeting_settings)
+        return context
 
     def transition_view(self, request: HttpRequest, object_id: int, to_status: str) -> HttpResponse:
         conference = get_object_or_404(Conference, pk=object_id)

@@ -19,11 +19,12 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
 from dialogkonferanse.choices import EmailStatus
+from dialogkonferanse.common.admin_mixins import admin_pages
 from dialogkonferanse.common.charts import day_columns, horizontal_bars
 from dialogkonferanse.common.timefmt import oslo_day_text, oslo_text
 from dialogkonferanse.outbox.counts import email_counts, failed_emails
@@ -223,13 +224,8 @@ class ConferenceDashboardMixin:
     """Adds the dashboard page to the conference admin: ``<id>/dashboard/``."""
 
     def get_urls(self) -> list[Any]:
-        model_admin: ModelAdmin = self  # type: ignore[assignment]
         return [
-            path(
-                "<int:object_id>/dashboard/",
-                model_admin.admin_site.admin_view(self.dashboard_view),
-                name="conferences_conference_dashboard",
-            ),
+            *admin_pages(self, ("<int:object_id>/dashboard/", self.dashboard_view, "dashboard")),
             *super().get_urls(),  # type: ignore[misc]
         ]
 

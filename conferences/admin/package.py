@@ -17,12 +17,16 @@ from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from dialogkonferanse.audit.log import AuditedAdminMixin
-from dialogkonferanse.common.admin_mixins import ReadOnlyAdminMixin
+from dialogkonferanse.common.admin_mixins import (
+    ChangePageContextMixin,
+    ReadOnlyAdminMixin,
+    admin_pages,
+)
 
 from ..choices import UploadKind
 from ..exceptions import ConferenceError
@@ -83,7 +87,7 @@ class WithdrawForm(forms.Form):
     )
 
 
-class PublishingAdmin(AuditedAdminMixin, admin.ModelAdmin):
+class PublishingAdmin(ChangePageContextMixin, AuditedAdminMixin, admin.ModelAdmin):
     """Publish/withdraw buttons (with a confirmation page) and list actions."""
 
     actions = ("publish_selected", "withdraw_selected")
@@ -108,43 +112,29 @@ class PublishingAdmin(AuditedAdminMixin, admin.ModelAdmin):
         return readonly
 
     def get_urls(self) -> list[Any]:
-        info = self.model._meta.app_label, self.model._meta.model_name
-        custom = [
-            path(
-                "<int:object_id>/publish/",
-                self.admin_site.admin_view(self.publish_view),
-                name="{}_{}_publish".format(*info),
+        return [
+            *admin_pages(
+                self,
+                ("<int:object_id>/publish/", self.publish_view, "publish"),
+                ("<int:object_id>/withdraw/", self.withdraw_view, "withdraw"),
             ),
-            path(
-                "<int:object_id>/withdraw/",
-                self.admin_site.admin_view(self.withdraw_view),
-                name="{}_{}_withdraw".format(*info),
-            ),
+            *super().get_urls(),
         ]
-        return custom + super().get_urls()
 
-    def change_view(
-        self,
-        request: HttpRequest,
-        object_id: str,
-        form_url: str = "",
-        extra_context: dict[str, Any] | None = None,
-    ) -> HttpResponse:
-        extra_context = extra_context or {}
-        obj = self.get_object(request, object_id)
-        if obj is not None and self.has_change_permission(request, obj):
-            info = self.model._meta.app_label, self.model._meta.model_name
-            action = "withdraw" if obj.published_at is not None else "publish"
-            extra_context["publish_action"] = {
+    def change_page_context(self, request: HttpRequest, obj: Any) -> dict[str, Any]:
+        if not self.has_change_permission(request, obj):
+            return {}
+        info = self.model._meta.app_label, self.model._meta.model_name
+        action = "withdraw" if obj.published_at is not None else "publish"
+        return {
+            "publish_action": {
                 "label": gettext("Withdraw from the package…")
                 if action == "withdraw"
                 else gettext("Publish…"),
                 "url": reverse("admin:{}_{}_{}".format(*info, action), args=[obj.pk]),
-            }
-            extra_context["package_url"] = reverse(
-                "conferences:package", kwargs={"slug": obj.conference.slug}
-            )
-        return super().change_view(request, object_id, form_url, extra_context)
+            },
+            "package_url": reverse("conferences:package", kwargs={"slug": obj.conference.slug}),
+        }
 
     def _confirm_view(
         self,

@@ -23,9 +23,11 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, JsonResponse, RawPostDataException
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.duration import duration_string
 from django.utils.translation import gettext
+
+from dialogkonferanse.common.admin_mixins import admin_pages
 
 from ..choices import UploadKind
 from ..models import Upload
@@ -124,41 +126,22 @@ class ResumableUploadAdminMixin:
             raise PermissionDenied
 
     def get_urls(self) -> list[Any]:
-        info = self.model._meta.app_label, self.model._meta.model_name  # type: ignore[attr-defined]
-        wrap = self.admin_site.admin_view  # type: ignore[attr-defined]
-        custom = [
-            path(
-                "uploads/direct/",
-                wrap(self.direct_create_view),
-                name="{}_{}_direct_create".format(*info),
+        return [
+            *admin_pages(
+                self,
+                ("uploads/direct/", self.direct_create_view, "direct_create"),
+                ("uploads/direct/<str:upload_id>/", self.direct_view, "direct"),
+                ("uploads/direct/<str:upload_id>/sign/", self.direct_sign_view, "direct_sign"),
+                (
+                    "uploads/direct/<str:upload_id>/complete/",
+                    self.direct_complete_view,
+                    "direct_complete",
+                ),
+                ("uploads/", self.upload_create_view, "upload_create"),
+                ("uploads/<str:upload_id>/", self.upload_view, "upload"),
             ),
-            path(
-                "uploads/direct/<str:upload_id>/",
-                wrap(self.direct_view),
-                name="{}_{}_direct".format(*info),
-            ),
-            path(
-                "uploads/direct/<str:upload_id>/sign/",
-                wrap(self.direct_sign_view),
-                name="{}_{}_direct_sign".format(*info),
-            ),
-            path(
-                "uploads/direct/<str:upload_id>/complete/",
-                wrap(self.direct_complete_view),
-                name="{}_{}_direct_complete".format(*info),
-            ),
-            path(
-                "uploads/",
-                wrap(self.upload_create_view),
-                name="{}_{}_upload_create".format(*info),
-            ),
-            path(
-                "uploads/<str:upload_id>/",
-                wrap(self.upload_view),
-                name="{}_{}_upload".format(*info),
-            ),
+            *super().get_urls(),  # type: ignore[misc]
         ]
-        return custom + super().get_urls()  # type: ignore[misc]
 
     def upload_create_view(self, request: HttpRequest) -> HttpResponse:
         self._upload_permission(request)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
 from django.contrib.admin.widgets import RelatedFieldWidgetWrapper
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.urls import URLPattern, path
 from django.utils.text import capfirst
 from django.utils.translation import gettext, pgettext
 
@@ -34,6 +36,46 @@ class ReadOnlyAdminMixin(NoAddOrDeleteAdminMixin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+def admin_pages(
+    model_admin: Any, *pages: tuple[str, Callable[..., HttpResponse], str]
+) -> list[URLPattern]:
+    """A model admin's own pages, each ``(route, view, suffix)``: behind the admin site's login
+    and permission check and named ``<app_label>_<model_name>_<suffix>``, so they reverse as
+    ``admin:<app_label>_<model_name>_<suffix>``. Put them before ``super().get_urls()`` (the
+    admin's ``<path:object_id>/`` would take them otherwise)."""
+    opts = model_admin.model._meta
+    return [
+        path(
+            route,
+            model_admin.admin_site.admin_view(view),
+            name=f"{opts.app_label}_{opts.model_name}_{suffix}",
+        )
+        for route, view, suffix in pages
+    ]
+
+
+class ChangePageContextMixin:
+    """Model admins whose change page shows more than the form (toolbar buttons, links to
+    other pages): ``change_page_context`` returns what the template needs for the object
+    shown. It is asked only for an existing object and checks the permissions it needs."""
+
+    def change_page_context(self, request: HttpRequest, obj: Any) -> dict[str, Any]:
+        return {}
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        extra_context = extra_context or {}
+        obj = self.get_object(request, object_id)  # type: ignore[attr-defined]
+        if obj is not None:
+            extra_context.update(self.change_page_context(request, obj))
+        return super().change_view(request, object_id, form_url, extra_context)  # type: ignore[misc]
 
 
 class LabelledWidgetsMixin:

@@ -9,14 +9,14 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from dialogkonferanse.audit.log import AuditedAdminMixin
-from dialogkonferanse.common.admin_mixins import NoAddOrDeleteAdminMixin
+from dialogkonferanse.common.admin_mixins import NoAddOrDeleteAdminMixin, admin_pages
 from dialogkonferanse.models import OutboundAttachment, OutboundEmail
 from dialogkonferanse.outbox.queue import requeue_failed_emails
 
@@ -99,11 +99,7 @@ class OutboundEmailAdmin(NoAddOrDeleteAdminMixin, AuditedAdminMixin, admin.Model
 
     def get_urls(self) -> list[Any]:
         return [
-            path(
-                "<int:object_id>/retry/",
-                self.admin_site.admin_view(require_POST(self.retry_view)),
-                name="dialogkonferanse_outboundemail_retry",
-            ),
+            *admin_pages(self, ("<int:object_id>/retry/", require_POST(self.retry_view), "retry")),
             *super().get_urls(),
         ]
 
