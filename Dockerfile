@@ -43,7 +43,9 @@ EXPOSE 8000
 # FORWARDED_ALLOW_IPS lists the reverse proxies whose X-Forwarded-For/-Proto gunicorn, its
 # uvicorn workers and the app's rate limits believe. Set empty above (believe no one): unset,
 # gunicorn and uvicorn would believe every connection from 127.0.0.1.
+# The config module holds only the hooks of shared metrics (PROMETHEUS_MULTIPROC_DIR).
 CMD ["gunicorn", "dialogkonferanse.asgi:application", \
+     "--config", "python:dialogkonferanse.gunicorn_conf", \
      "--worker-class", "uvicorn_worker.UvicornWorker", \
      "--bind", "0.0.0.0:8000", \
      "--graceful-timeout", "30", \
