@@ -65,8 +65,13 @@ def _tus(response: HttpResponse) -> HttpResponse:
     return response
 
 
+def _text(message: str, status: int) -> HttpResponse:
+    """A refusal the uploader shows as it is: plain text, with the tus headers."""
+    return _tus(HttpResponse(message, status=status, content_type="text/plain; charset=utf-8"))
+
+
 def _error(exc: UploadError) -> HttpResponse:
-    return _tus(HttpResponse(str(exc), status=exc.status, content_type="text/plain; charset=utf-8"))
+    return _text(str(exc), exc.status)
 
 
 def _int_header(request: HttpRequest, name: str) -> int | None:
@@ -151,13 +156,7 @@ class ResumableUploadAdminMixin:
             return _tus(HttpResponse(status=405, headers={"Allow": "POST, OPTIONS"}))
         length = _int_header(request, "Upload-Length")
         if length is None:
-            return _tus(
-                HttpResponse(
-                    gettext("The size of the file is missing."),
-                    status=400,
-                    content_type="text/plain; charset=utf-8",
-                )
-            )
+            return _text(gettext("The size of the file is missing."), 400)
         try:
             upload = start_upload(
                 owner=request.user,  # type: ignore[arg-type]
@@ -205,22 +204,10 @@ class ResumableUploadAdminMixin:
 
     def _patch(self, request: HttpRequest, upload_id: str) -> HttpResponse:
         if request.content_type != "application/offset+octet-stream":
-            return _tus(
-                HttpResponse(
-                    gettext("Send the bytes as application/offset+octet-stream."),
-                    status=415,
-                    content_type="text/plain; charset=utf-8",
-                )
-            )
+            return _text(gettext("Send the bytes as application/offset+octet-stream."), 415)
         offset = _int_header(request, "Upload-Offset")
         if offset is None:
-            return _tus(
-                HttpResponse(
-                    gettext("The offset of the chunk is missing."),
-                    status=400,
-                    content_type="text/plain; charset=utf-8",
-                )
-            )
+            return _text(gettext("The offset of the chunk is missing."), 400)
         # The kind is checked before a byte is written: one admin's endpoint never writes
         # another kind's upload.
         get_upload(upload_id=upload_id, owner=request.user, kind=self.upload_kind)  # type: ignore[arg-type]
