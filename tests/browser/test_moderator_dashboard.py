@@ -273,3 +273,47 @@ def test_dashboard_has_no_wcag_22_violations(
 
     assert page.locator("html").get_attribute("lang") == lang
     assert _axe(page) == []
+
+
+_WIDTHS = "[document.scrollingElement.scrollWidth, document.scrollingElement.clientWidth]"
+
+
+@pytest.mark.parametrize("lang", ["nb", "nn"])
+def test_dashboard_has_no_sideways_scroll_at_375_px(live_asgi, new_page, conference, roles, lang):
+    registration = make_registration(
+        conference=conference,
+        organisation_name="Kystnær Fjernmålingsteknologi og Sensorintegrasjon AS",
+        contact_name="Kari Nordmann-Fjellheimsvik",
+        # Long words and an address with no break opportunity, as real ones can be.
+        email="kari.nordmannfjellheimsvik@kystnaerfjernmalingsteknologi.example",
+    )
+    published = make_question(
+        registration=registration, status="published", pinned=True, text="Kontraktsperiode?"
+    )
+    make_question(registration=registration, status="answered", text=LONG)
+    make_question(registration=registration, status="rejected", rejection_reason="Utenfor tema")
+    make_question(registration=registration, status="merged", merged_into=published)
+    make_question(
+        registration=registration,
+        text="Hvor lang blir kontraktsperioden? " + LONG,
+        topics="kontraktsperiode,opsjoner,driftsavtale,sensorer,farledsovervåking",
+    )
+    page = _dashboard(live_asgi, new_page, conference, lang=lang, viewport="phone")
+    services.ask_question(registration_id=registration.pk, text="Et nytt spørsmål? " + LONG)
+    page.locator(".qa-new").wait_for()
+    page.locator("#qa-shortcuts summary").click()
+    # Every disclosure open, as a moderator working through the cards would have them.
+    for summary in page.locator(".qa-tool summary").all():
+        summary.click()
+
+    widths = {}
+    widths["live"] = page.evaluate(_WIDTHS)
+    # The connection badge's longest text, while the connection is down.
+    page.context.set_offline(True)
+    expect(page.locator("#qa-connection")).to_have_attribute("data-state", "offline")
+    widths["offline"] = page.evaluate(_WIDTHS)
+    page.context.set_offline(False)
+
+    save_screenshot(page, f"qa-dashboard-375-px-offline-{lang}")
+    # scrollWidth <= clientWidth: nothing makes the page scroll sideways.
+    assert all(scroll <= client == 375 for scroll, client in widths.values()), widths
