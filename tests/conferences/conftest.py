@@ -1,5 +1,5 @@
-"""Fixtures of the conferences tests: uploaded files go to a temporary media root; a local S3
-API server for the direct-upload tests."""
+"""Fixtures of the conferences tests: a signed-in procurement staff member, uploaded files in a
+temporary media root, and a local S3 API server for the direct-upload tests."""
 
 from __future__ import annotations
 
@@ -12,11 +12,28 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import boto3
 import httpx
 import pytest
+from django.test import Client
+
+from tests.factories import make_staff
 
 #: The smallest multipart part the local S3 API accepts (S3's own is 5 MiB), for speed.
 PART = 256 * 1024
+
+
+@pytest.fixture
+def staff(roles):
+    return make_staff()
+
+
+@pytest.fixture
+def staff_client(staff):
+    """The staff member signed in, the admin in English (assertions read the source text)."""
+    client = Client(headers={"accept-language": "en"})
+    client.force_login(staff)
+    return client
 
 
 @pytest.fixture
@@ -24,6 +41,19 @@ def media_root(settings, tmp_path):
     """Every stored file of the test lands in its own temporary directory."""
     settings.MEDIA_ROOT = tmp_path / "media"
     return settings.MEDIA_ROOT
+
+
+def s3_bucket(endpoint: str, bucket: str):
+    """A client of the local S3 API at ``endpoint`` (moto's test keys), with ``bucket`` created."""
+    client = boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        region_name="us-east-1",
+    )
+    client.create_bucket(Bucket=bucket)
+    return client
 
 
 def _free_port() -> int:

@@ -87,3 +87,24 @@ def make_clarification(*, conference, published: bool = False, **overrides: Any)
     }
     values.update(overrides)
     return Clarification.objects.create(**values)
+
+
+def recording_form(conference, **overrides: Any) -> dict[str, Any]:
+    """The admin's recording form as posted: no video, captions or chapters unless the
+    ``overrides`` add them (formset fields such as ``captions-0-language`` by ``**{...}``)."""
+    return {
+        "conference": conference.pk,
+        "title": "Hovedsending",
+        "order": "1",
+        "external_url": "",
+        "provider": "",
+        "duration": "",
+        "recorded_started_at_0": "",
+        "recorded_started_at_1": "",
+        "transcript": "",
+        "captions-TOTAL_FORMS": "0",
+        "captions-INITIAL_FORMS": "0",
+        "chapters-TOTAL_FORMS": "0",
+        "chapters-INITIAL_FORMS": "0",
+        **overrides,
+    }

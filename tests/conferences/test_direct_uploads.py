@@ -10,7 +10,6 @@ import json
 import uuid
 from pathlib import Path
 
-import boto3
 import httpx
 import pytest
 from django.core.files.storage import default_storage
@@ -21,8 +20,8 @@ from django.utils import timezone
 from conferences.choices import ConferenceStatus
 from conferences.models import Recording, Upload
 from conferences.services.uploads import purge_abandoned_uploads
-from tests.conferences.conftest import PART
-from tests.conferences.package_factories import PDF, webm_bytes
+from tests.conferences.conftest import PART, s3_bucket
+from tests.conferences.package_factories import PDF, recording_form, webm_bytes
 from tests.factories import make_conference, make_staff
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root", "s3")]
@@ -34,14 +33,7 @@ CREATE = "admin:conferences_recording_direct_create"
 
 @pytest.fixture
 def s3(settings, s3_endpoint, tmp_path):
-    client = boto3.client(
-        "s3",
-        endpoint_url=s3_endpoint,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        region_name="us-east-1",
-    )
-    client.create_bucket(Bucket=BUCKET)
+    client = s3_bucket(s3_endpoint, BUCKET)
     settings.MEDIA_STORAGE = "s3"
     settings.UPLOAD_CHUNK_BYTES = PART
     settings.UPLOAD_TEMP_DIR = tmp_path / "uploads-in-progress"
@@ -67,18 +59,6 @@ def s3(settings, s3_endpoint, tmp_path):
             client.delete_object(Bucket=BUCKET, Key=item["Key"])
 
 
-@pytest.fixture
-def staff(roles):
-    return make_staff()
-
-
-@pytest.fixture
-def staff_client(staff):
-    client = Client(headers={"accept-language": "en"})
-    client.force_login(staff)
-    return client
-
-
 def _post_json(client, url: str, data: dict):
     return client.post(url, json.dumps(data), content_type="application/json")
 
@@ -99,22 +79,7 @@ def _put_parts(client, info: dict, content: bytes, numbers: list[int]) -> None:
 
 
 def _form(conference, upload_id: str) -> dict:
-    return {
-        "conference": conference.pk,
-        "title": "Direkte",
-        "order": "1",
-        "external_url": "",
-        "provider": "",
-        "duration": "",
-        "recorded_started_at_0": "",
-        "recorded_started_at_1": "",
-        "transcript": "",
-        "captions-TOTAL_FORMS": "0",
-        "captions-INITIAL_FORMS": "0",
-        "chapters-TOTAL_FORMS": "0",
-        "chapters-INITIAL_FORMS": "0",
-        "video_file_upload": upload_id,
-    }
+    return recording_form(conference, title="Direkte", video_file_upload=upload_id)
 
 
 def test_direct_upload_round_trip_hash_and_attach(staff_client, s3):

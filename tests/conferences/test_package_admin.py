@@ -9,17 +9,16 @@ from django.urls import reverse
 
 from conferences.choices import ConferenceStatus
 from conferences.models import PackageChange, Recording
-from tests.conferences.package_factories import VTT, make_recording, sha256, webm_bytes
-from tests.factories import make_conference, make_moderator, make_staff
+from tests.conferences.package_factories import (
+    VTT,
+    make_recording,
+    recording_form,
+    sha256,
+    webm_bytes,
+)
+from tests.factories import make_conference, make_moderator
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
-
-
-@pytest.fixture
-def staff_client(roles):
-    client = Client(headers={"accept-language": "en"})
-    client.force_login(make_staff())
-    return client
 
 
 @pytest.fixture
@@ -28,27 +27,20 @@ def conference():
 
 
 def _recording_form(conference, **overrides):
-    data = {
-        "conference": conference.pk,
-        "title": "Hovedsending",
-        "order": "1",
-        "external_url": "",
-        "provider": "",
-        "duration": "1:02:03",
-        "recorded_started_at_0": "",
-        "recorded_started_at_1": "",
-        "transcript": "",
-        "captions-TOTAL_FORMS": "1",
-        "captions-INITIAL_FORMS": "0",
-        "captions-0-language": "nb",
-        "captions-0-file": SimpleUploadedFile("nb.vtt", VTT.encode(), "text/vtt"),
-        "chapters-TOTAL_FORMS": "1",
-        "chapters-INITIAL_FORMS": "0",
-        "chapters-0-start": "0:01:30",
-        "chapters-0-title": "Behovet",
-    }
-    data.update(overrides)
-    return data
+    """With a duration, Bokmål captions and one chapter."""
+    return recording_form(
+        conference,
+        **{
+            "duration": "1:02:03",
+            "captions-TOTAL_FORMS": "1",
+            "captions-0-language": "nb",
+            "captions-0-file": SimpleUploadedFile("nb.vtt", VTT.encode(), "text/vtt"),
+            "chapters-TOTAL_FORMS": "1",
+            "chapters-0-start": "0:01:30",
+            "chapters-0-title": "Behovet",
+            **overrides,
+        },
+    )
 
 
 def test_admin_upload_records_hash_of_the_stored_file(staff_client, conference):

@@ -26,7 +26,7 @@ from conferences.services.uploads import (
     start_upload,
 )
 from dialogkonferanse.celery import app as celery_app
-from tests.conferences.package_factories import PDF, webm_bytes
+from tests.conferences.package_factories import PDF, recording_form, webm_bytes
 from tests.factories import make_conference, make_moderator, make_staff
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root", "upload_dir")]
@@ -41,18 +41,6 @@ DOCUMENT_UPLOADS = "admin:conferences_document_upload_create"
 def upload_dir(settings, tmp_path):
     settings.UPLOAD_TEMP_DIR = tmp_path / "uploads-in-progress"
     return settings.UPLOAD_TEMP_DIR
-
-
-@pytest.fixture
-def staff(roles):
-    return make_staff()
-
-
-@pytest.fixture
-def staff_client(staff):
-    client = Client(headers={"accept-language": "en"})
-    client.force_login(staff)
-    return client
 
 
 @pytest.fixture
@@ -107,26 +95,6 @@ def _upload_id(url: str) -> str:
     return url.rstrip("/").rsplit("/", 1)[-1]
 
 
-def _recording_form(conference, **overrides):
-    data = {
-        "conference": conference.pk,
-        "title": "Hovedsending",
-        "order": "1",
-        "external_url": "",
-        "provider": "",
-        "duration": "",
-        "recorded_started_at_0": "",
-        "recorded_started_at_1": "",
-        "transcript": "",
-        "captions-TOTAL_FORMS": "0",
-        "captions-INITIAL_FORMS": "0",
-        "chapters-TOTAL_FORMS": "0",
-        "chapters-INITIAL_FORMS": "0",
-    }
-    data.update(overrides)
-    return data
-
-
 class _DroppingStream:
     """A request body whose connection drops after ``keep`` bytes."""
 
@@ -153,7 +121,7 @@ def test_chunked_upload_round_trip_hash_equals_sha256_of_the_file(staff_client, 
 
     response = staff_client.post(
         reverse("admin:conferences_recording_add"),
-        _recording_form(conference, video_file_upload=_upload_id(url)),
+        recording_form(conference, video_file_upload=_upload_id(url)),
     )
 
     assert response.status_code == 302, response.content.decode()[:3000]
@@ -228,7 +196,7 @@ def test_upload_of_another_staff_user_is_refused(staff_client, roles, conference
     delete = other.delete(url, **TUS)
     form = other.post(
         reverse("admin:conferences_recording_add"),
-        _recording_form(conference, video_file_upload=_upload_id(url)),
+        recording_form(conference, video_file_upload=_upload_id(url)),
     )
 
     assert (head.status_code, patch.status_code, delete.status_code) == (404, 404, 404)
@@ -346,7 +314,7 @@ def test_uploaded_demo_video_fills_the_duration_of_the_form(staff_client, confer
     info = staff_client.get(url, **TUS).json()
     response = staff_client.post(
         reverse("admin:conferences_recording_add"),
-        _recording_form(conference, video_file_upload=_upload_id(url)),
+        recording_form(conference, video_file_upload=_upload_id(url)),
     )
 
     assert info["duration"] == "00:00:06"
@@ -364,7 +332,7 @@ def test_unreadable_duration_gives_a_translated_message_and_stays_editable(staff
     info = client.get(url, **TUS).json()
     response = client.post(
         reverse("admin:conferences_recording_add"),
-        _recording_form(conference, video_file_upload=_upload_id(url), duration="0:45:00"),
+        recording_form(conference, video_file_upload=_upload_id(url), duration="0:45:00"),
     )
 
     assert info["duration"] == ""
@@ -388,12 +356,12 @@ def test_form_error_keeps_the_upload_and_shows_a_norwegian_banner(staff, confere
 
     invalid = client.post(
         reverse("admin:conferences_recording_add"),
-        _recording_form(conference, video_file_upload=upload_id, title=""),
+        recording_form(conference, video_file_upload=upload_id, title=""),
     )
     page = invalid.content.decode()
     valid = client.post(
         reverse("admin:conferences_recording_add"),
-        _recording_form(conference, video_file_upload=upload_id),
+        recording_form(conference, video_file_upload=upload_id),
     )
 
     assert invalid.status_code == 200
