@@ -10,6 +10,7 @@ import itertools
 import pytest
 from django.test import Client
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from conferences.choices import ConferenceStatus, StreamProvider
 from qa import services
@@ -79,8 +80,10 @@ def test_viewer_asks_moderator_approves_viewer_sees_it_without_reload(
     card = moderator.locator("#qa-dashboard [data-column=awaiting] li").first
     assert "Will the contract be split into lots?" in card.inner_text()
     assert registration.organisation_name in card.inner_text()
-    viewer.wait_for_function("document.getElementById('qa-stream').dataset.live === 'on'")
-    moderator.wait_for_function("document.getElementById('qa-dashboard').dataset.live === 'on'")
+    # expect() polls from Playwright's side; a wait_for_function string is eval, which the
+    # Content-Security-Policy refuses.
+    expect(viewer.locator("#qa-stream")).to_have_attribute("data-live", "on")
+    expect(moderator.locator("#qa-dashboard")).to_have_attribute("data-live", "on")
     viewer.evaluate("window.__notReloaded = true")
     moderator.evaluate("window.__notReloaded = true")
 

@@ -9,6 +9,7 @@ import re
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from conferences.choices import ConferenceStatus
 from tests.browser.fixtures import VIEWPORTS, save_screenshot
@@ -129,7 +130,9 @@ def test_countdown_in_norwegian_writes_units_out(live_asgi, zoned_page, lang):
     page.goto(f"{live_asgi.url}/me/{conference.slug}/stream/")
 
     countdown = page.locator("#qa-countdown")
-    page.wait_for_function("document.getElementById('qa-countdown').textContent.includes('13 ')")
+    # expect() polls from Playwright's side; a wait_for_function string is eval, which the
+    # Content-Security-Policy refuses.
+    expect(countdown).to_contain_text("13 ")
     text = countdown.inner_text()
     days, hours, minutes = {
         "nb": ("dager", "timer", "minutter"),
