@@ -1,8 +1,10 @@
 """Fixtures of the conferences tests: a signed-in procurement staff member, uploaded files in a
-temporary media root, and a local S3 API server for the direct-upload tests."""
+temporary media root, a local S3 API server for the direct-upload tests, and the app under
+uvicorn in its own process (whose memory the large-upload tests measure)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -15,9 +17,12 @@ from pathlib import Path
 import boto3
 import httpx
 import pytest
+from django.conf import settings
 from django.test import Client
 
 from tests.factories import make_staff
+
+ROOT = Path(__file__).resolve().parents[2]
 
 #: The smallest multipart part the local S3 API accepts (S3's own is 5 MiB), for speed.
 PART = 256 * 1024
@@ -62,6 +67,20 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _wait_until_up(url: str, process: subprocess.Popen, name: str) -> None:
+    """Until ``url`` answers (any status); fails the test if ``process`` ends or 30 s pass."""
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            httpx.get(url, timeout=2)
+            return
+        except httpx.TransportError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                process.kill()
+                pytest.fail(f"{name} did not start")
+            time.sleep(0.2)
+
+
 @pytest.fixture(scope="session")
 def s3_endpoint() -> Iterator[str]:
     """A local S3 API (moto_server) whose smallest multipart part is 256 KB, for speed."""
@@ -76,18 +95,74 @@ def s3_endpoint() -> Iterator[str]:
         stderr=subprocess.DEVNULL,
     )
     endpoint = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            httpx.get(endpoint, timeout=2)
-            break
-        except httpx.TransportError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                process.kill()
-                pytest.fail("moto_server did not start")
-            time.sleep(0.2)
+    _wait_until_up(endpoint, process, "moto_server")
     try:
         yield endpoint
     finally:
         process.terminate()
         process.wait(timeout=15)
+
+
+@contextlib.contextmanager
+def uvicorn_server(tmp_path: Path, **extra_env: str) -> Iterator[tuple[str, int]]:
+    """The app under uvicorn in its own process (so its memory is its own), on the test
+    database, media under ``tmp_path``; ``extra_env`` adds settings. Yields (base URL, pid)."""
+    db = settings.DATABASES["default"]
+    database_url = (
+        f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST'] or '127.0.0.1'}:"
+        f"{db['PORT'] or 5432}/{db['NAME']}"
+    )
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "DATABASE_POOL": "0",
+        "DJANGO_MEDIA_ROOT": str(tmp_path / "media"),
+        "TMPDIR": str(tmp_path),
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+        **extra_env,
+    }
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "dialogkonferanse.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--lifespan",
+            "off",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    base = f"http://127.0.0.1:{port}"
+    _wait_until_up(base + "/healthz", process, "uvicorn")
+    try:
+        yield base, process.pid
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+
+
+def _status_bytes(pid: int, field: str) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) * 1024
+    raise AssertionError(f"{field} not in /proc/{pid}/status")
+
+
+def reset_peak_memory(pid: int) -> int:
+    """Reset the process's peak RSS (VmHWM) to its current RSS; returns that RSS in bytes."""
+    Path(f"/proc/{pid}/clear_refs").write_text("5")
+    return _status_bytes(pid, "VmRSS")
+
+
+def peak_memory(pid: int) -> int:
+    """The process's peak RSS (VmHWM) in bytes since the last ``reset_peak_memory``."""
+    return _status_bytes(pid, "VmHWM")

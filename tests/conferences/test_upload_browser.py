@@ -5,35 +5,31 @@ memory is measured; and axe-core on the recording form at desktop and phone widt
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
-import boto3
-import httpx
 import pytest
-from django.conf import settings
 from django.test import Client
 from playwright.sync_api import expect
 
 from conferences.choices import ConferenceStatus
 from conferences.models import Recording, Upload
 from tests.browser.fixtures import AXE_PATH, WCAG_TAGS, save_screenshot
-from tests.conferences.conftest import PART
+from tests.conferences.conftest import (
+    PART,
+    peak_memory,
+    reset_peak_memory,
+    s3_bucket,
+    uvicorn_server,
+)
 from tests.factories import make_conference, make_staff
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-ROOT = Path(__file__).resolve().parents[2]
 MB = 1024 * 1024
 FILE_SIZE = 300 * MB
 MAX_GROWTH = 50 * MB
@@ -41,79 +37,8 @@ EBML = b"\x1a\x45\xdf\xa3"
 WCAG22_TAGS = [*WCAG_TAGS, "wcag22aa"]  # axe-core has no separate "wcag22a" tag
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _status_bytes(pid: int, field: str) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1]) * 1024
-    raise AssertionError(f"{field} not in /proc/{pid}/status")
-
-
-def _reset_peak(pid: int) -> int:
-    """Reset the process's peak RSS (VmHWM) to its current RSS; returns that RSS in bytes."""
-    Path(f"/proc/{pid}/clear_refs").write_text("5")
-    return _status_bytes(pid, "VmRSS")
-
-
-@contextlib.contextmanager
-def _server(tmp_path: Path, **extra_env: str) -> Iterator[tuple[str, int]]:
-    """The app under uvicorn in its own process (so its memory is its own), on the test DB."""
-    db = settings.DATABASES["default"]
-    database_url = (
-        f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST'] or '127.0.0.1'}:"
-        f"{db['PORT'] or 5432}/{db['NAME']}"
-    )
-    port = _free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "DATABASE_POOL": "0",
-        "DJANGO_MEDIA_ROOT": str(tmp_path / "media"),
-        "UPLOAD_TEMP_DIR": str(tmp_path / "uploads"),
-        "TMPDIR": str(tmp_path),
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-        **extra_env,
-    }
-    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "dialogkonferanse.asgi:application",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--lifespan",
-            "off",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            httpx.get(base + "/healthz", timeout=2)
-            break
-        except httpx.TransportError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                process.kill()
-                pytest.fail("uvicorn did not start")
-            time.sleep(0.2)
-    try:
-        yield base, process.pid
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
+def _server(tmp_path: Path, **extra_env: str):
+    return uvicorn_server(tmp_path, UPLOAD_TEMP_DIR=str(tmp_path / "uploads"), **extra_env)
 
 
 @pytest.fixture
@@ -148,6 +73,15 @@ def _staff_page(new_page, base: str, **page_options):
     return page
 
 
+def _recording_form_page(new_page, base: str, conference, title: str):
+    """The recording form (Norwegian), signed in as staff, conference and title filled in."""
+    page = _staff_page(new_page, base, lang="nb")
+    page.goto(f"{base}/admin/conferences/recording/add/")
+    page.locator("#id_conference").select_option(value=str(conference.pk))
+    page.locator("#id_title").fill(title)
+    return page
+
+
 def test_300_mb_upload_shows_progress_survives_a_dropped_chunk_and_completes(
     server_process, new_page, tmp_path, roles
 ):
@@ -155,10 +89,7 @@ def test_300_mb_upload_shows_progress_survives_a_dropped_chunk_and_completes(
     conference = make_conference(status=ConferenceStatus.FOLLOW_UP, title="Droner")
     source = tmp_path / "hovedsending.webm"
     expected = _video_file(source)
-    page = _staff_page(new_page, base, lang="nb")
-    page.goto(f"{base}/admin/conferences/recording/add/")
-    page.locator("#id_conference").select_option(value=str(conference.pk))
-    page.locator("#id_title").fill("Hovedsending")
+    page = _recording_form_page(new_page, base, conference, "Hovedsending")
     requests: list[tuple[str, str]] = []
     page.on(
         "request",
@@ -169,7 +100,7 @@ def test_300_mb_upload_shows_progress_survives_a_dropped_chunk_and_completes(
         ),
     )
 
-    before = _reset_peak(pid)
+    before = reset_peak_memory(pid)
     page.locator("#id_video_file").set_input_files(str(source))
     progress = page.locator(".resumable-upload progress")
     # The figures begin with the bar's percentage. expect() polls from Playwright's side; a
@@ -194,7 +125,7 @@ def test_300_mb_upload_shows_progress_survives_a_dropped_chunk_and_completes(
     page.unroute("**/admin/conferences/recording/uploads/*/")
     status = page.locator(".resumable-upload-status")
     status.filter(has_text="Lastet opp: hovedsending.webm").wait_for(timeout=300_000)
-    growth = _status_bytes(pid, "VmHWM") - before
+    growth = peak_memory(pid) - before
 
     assert re.search(r"^\d+ % · [\d,]+ MB av 315 MB · [\d,]+ MB/s", figures), figures
     assert len(dropped) == 1
@@ -245,14 +176,7 @@ def test_direct_upload_to_s3_survives_a_dropped_part_and_attaches(
     """With S3 storage the browser sends the parts straight to the bucket (a local S3 API);
     one part's connection drops and the upload continues from the parts the storage holds."""
     bucket = f"upload-browser-{uuid.uuid4().hex[:8]}"
-    client = boto3.client(
-        "s3",
-        endpoint_url=s3_endpoint,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        region_name="us-east-1",
-    )
-    client.create_bucket(Bucket=bucket)
+    client = s3_bucket(s3_endpoint, bucket)
     conference = make_conference(status=ConferenceStatus.FOLLOW_UP, title="Droner")
     source = tmp_path / "direkte.webm"
     expected = _video_file(source, size=8 * MB)
@@ -266,10 +190,7 @@ def test_direct_upload_to_s3_survives_a_dropped_part_and_attaches(
         "UPLOAD_CHUNK_BYTES": str(PART * 4),
     }
     with _server(tmp_path, **s3_env) as (base, _pid):
-        page = _staff_page(new_page, base, lang="nb")
-        page.goto(f"{base}/admin/conferences/recording/add/")
-        page.locator("#id_conference").select_option(value=str(conference.pk))
-        page.locator("#id_title").fill("Direkte")
+        page = _recording_form_page(new_page, base, conference, "Direkte")
         seen: list[tuple[str, str]] = []
         page.on(
             "request",

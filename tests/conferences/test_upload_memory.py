@@ -9,105 +9,31 @@ file.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
-from django.conf import settings
 from django.contrib.auth import get_user_model
 
 from conferences.choices import ConferenceStatus
 from conferences.models import Recording
 from dialogkonferanse.roles import PROCUREMENT_STAFF
+from tests.conferences.conftest import peak_memory, reset_peak_memory, uvicorn_server
 from tests.factories import make_conference, make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-ROOT = Path(__file__).resolve().parents[2]
 MB = 1024 * 1024
 UPLOAD_SIZE = 200 * MB
 MAX_GROWTH = 50 * MB
 CSRF_RE = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _status_kb(pid: int, field: str) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1]) * 1024
-    raise AssertionError(f"{field} not in /proc/{pid}/status")
-
-
-def _reset_peak(pid: int) -> int:
-    """Reset the process's peak RSS to its current RSS; returns that RSS in bytes."""
-    Path(f"/proc/{pid}/clear_refs").write_text("5")
-    return _status_kb(pid, "VmRSS")
-
-
 @pytest.fixture
 def server(tmp_path) -> Iterator[tuple[str, int]]:
-    db = settings.DATABASES["default"]
-    database_url = (
-        f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST'] or '127.0.0.1'}:"
-        f"{db['PORT'] or 5432}/{db['NAME']}"
-    )
-    port = _free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "DATABASE_POOL": "0",
-        "DJANGO_MEDIA_ROOT": str(tmp_path / "media"),
-        "DJANGO_FILE_UPLOAD_TEMP_DIR": str(tmp_path),
-        "TMPDIR": str(tmp_path),
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-    }
-    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "dialogkonferanse.asgi:application",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--lifespan",
-            "off",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            httpx.get(base + "/healthz", timeout=2)
-            break
-        except httpx.TransportError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                process.kill()
-                pytest.fail("uvicorn did not start")
-            time.sleep(0.2)
-    try:
-        yield base, process.pid
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
+    with uvicorn_server(tmp_path, DJANGO_FILE_UPLOAD_TEMP_DIR=str(tmp_path)) as running:
+        yield running
 
 
 def _multipart(fields: dict[str, str], boundary: str, digest) -> tuple[Iterator[bytes], int]:
@@ -174,7 +100,7 @@ def test_upload_and_download_of_200_mb_keep_server_memory_growth_below_50_mb(ser
         digest = hashlib.sha256()
         body, length = _multipart(fields, boundary, digest)
 
-        before_upload = _reset_peak(pid)
+        before_upload = reset_peak_memory(pid)
         response = client.post(
             "/admin/conferences/recording/add/",
             content=body,
@@ -184,7 +110,7 @@ def test_upload_and_download_of_200_mb_keep_server_memory_growth_below_50_mb(ser
                 "Referer": base + "/admin/conferences/recording/add/",
             },
         )
-        upload_growth = _status_kb(pid, "VmHWM") - before_upload
+        upload_growth = peak_memory(pid) - before_upload
 
         assert response.status_code == 302, response.text[:2000]
         recording = Recording.objects.get(title="Stort opptak")
@@ -192,14 +118,14 @@ def test_upload_and_download_of_200_mb_keep_server_memory_growth_below_50_mb(ser
         assert recording.sha256 == digest.hexdigest()
 
         download = hashlib.sha256()
-        before_download = _reset_peak(pid)
+        before_download = reset_peak_memory(pid)
         received = 0
         with client.stream("GET", recording.get_video_url()) as stream:
             assert stream.status_code == 200
             for chunk in stream.iter_bytes(MB):
                 download.update(chunk)
                 received += len(chunk)
-        download_growth = _status_kb(pid, "VmHWM") - before_download
+        download_growth = peak_memory(pid) - before_download
 
     assert received == UPLOAD_SIZE
     assert download.hexdigest() == recording.sha256
