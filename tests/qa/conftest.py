@@ -35,6 +35,18 @@ def viewer_factory(db) -> Callable[..., tuple]:
 
 
 @pytest.fixture
+def viewer_session(viewer_factory) -> Callable[..., tuple]:
+    """``viewer_session(conference)`` → (registration, the cookies of its link's session), for
+    clients other than Django's (the event-stream reader)."""
+
+    def make(conference):
+        registration, client = viewer_factory(conference)
+        return registration, {"sessionid": client.cookies["sessionid"].value}
+
+    return make
+
+
+@pytest.fixture
 def moderator_client(db, roles) -> Client:
     client = Client()
     client.force_login(make_moderator())

@@ -80,15 +80,6 @@ class SseReader:
         self.thread.join(timeout=5)
 
 
-@pytest.fixture
-def viewer_session(viewer_factory):
-    def make(conference):
-        registration, client = viewer_factory(conference)
-        return registration, {"sessionid": client.cookies["sessionid"].value}
-
-    return make
-
-
 def _publish_questions(conference, count: int, prefix: str = "Q") -> list:
     published = []
     for n in range(count):

@@ -15,15 +15,6 @@ from tests.factories import make_conference
 from tests.qa.test_live import SseReader
 
 
-@pytest.fixture
-def viewer_session(viewer_factory):
-    def make(conference):
-        registration, client = viewer_factory(conference)
-        return registration, {"sessionid": client.cookies["sessionid"].value}
-
-    return make
-
-
 def _key(conference_id: int) -> str:
     return f"{live.channel_prefix()}viewers:{conference_id}"
 
