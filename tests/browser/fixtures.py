@@ -34,7 +34,8 @@ CHROMIUM_ARGS = [
     "--disable-dev-shm-usage",
 ]
 VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 375, "height": 740}}
-WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+# axe-core tags WCAG 2.2 rules of level A as wcag2a/wcag21a: "wcag22aa" is its only 2.2 tag.
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 
 
 def _free_port() -> int:
@@ -120,7 +121,8 @@ def new_page(browser):
 
 
 def axe_violations(page) -> list[dict]:
-    """Run axe-core in the page (needs a context with ``bypass_csp``) for WCAG 2.0/2.1 A/AA."""
+    """Run axe-core in the page (needs a context with ``bypass_csp``) for WCAG 2.0, 2.1 and 2.2
+    A/AA."""
     if not AXE_PATH.exists():
         pytest.fail(f"axe-core missing at {AXE_PATH}: run `npm install` in the project root.")
     page.add_script_tag(path=str(AXE_PATH))

@@ -16,7 +16,7 @@ from conferences.choices import ConferenceStatus
 from meetings.choices import AllocationMode
 from meetings.models import Meeting, WaitingListEntry
 from meetings.services import generate_slots
-from tests.browser.fixtures import AXE_PATH, save_screenshot
+from tests.browser.fixtures import axe_violations, save_screenshot
 from tests.factories import (
     make_conference,
     make_meeting_settings,
@@ -26,8 +26,6 @@ from tests.factories import (
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-WCAG22_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
 
 
 @pytest.fixture(autouse=True)
@@ -73,18 +71,6 @@ def _logged_in(live_asgi, new_page, user, **page_options):
         [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_asgi.url}]
     )
     return page
-
-
-def _axe(page) -> list[dict]:
-    page.add_script_tag(path=str(AXE_PATH))
-    result = page.evaluate(
-        "async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}})",
-        WCAG22_TAGS,
-    )
-    return [
-        {"id": v["id"], "targets": [n["target"] for n in v["nodes"]][:5]}
-        for v in result["violations"]
-    ]
 
 
 def test_allocation_preview_then_confirm_from_the_conference_page(live_asgi, new_page, conference):
@@ -232,4 +218,4 @@ def test_admin_page_has_no_wcag_violations(live_asgi, new_page, conference, view
 
     assert response.status == 200
     assert page.locator("html").get_attribute("lang") == "nb"
-    assert _axe(page) == []
+    assert axe_violations(page) == []

@@ -15,12 +15,11 @@ from playwright.sync_api import expect
 from conferences.choices import ConferenceStatus
 from qa import services
 from qa.models import Question
-from tests.browser.fixtures import AXE_PATH, WCAG_TAGS, save_screenshot
+from tests.browser.fixtures import axe_violations, save_screenshot
 from tests.factories import make_conference, make_moderator, make_question, make_registration
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-WCAG_22_TAGS = [*WCAG_TAGS, "wcag22aa"]
 LONG = (
     "Vi lurer på hvordan dere ser for dere overgangen fra dagens løsning, og om leverandøren "
     "må ta over drift av eksisterende sensorer langs farleden fra første dag. "
@@ -230,18 +229,6 @@ def test_connection_state_is_visible(live_asgi, new_page, conference, roles):
     expect(badge).to_have_attribute("data-state", "on")
 
 
-def _axe(page) -> list[dict]:
-    page.add_script_tag(path=str(AXE_PATH))
-    result = page.evaluate(
-        "async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}})",
-        WCAG_22_TAGS,
-    )
-    return [
-        {"id": v["id"], "impact": v["impact"], "targets": [n["target"] for n in v["nodes"]]}
-        for v in result["violations"]
-    ]
-
-
 @pytest.mark.parametrize("viewport", ["desktop", "phone"])
 @pytest.mark.parametrize("lang", ["nb", "nn"])
 def test_dashboard_has_no_wcag_22_violations(
@@ -272,7 +259,7 @@ def test_dashboard_has_no_wcag_22_violations(
     save_screenshot(page, f"qa-dashboard-in-place-{lang}-{viewport}")
 
     assert page.locator("html").get_attribute("lang") == lang
-    assert _axe(page) == []
+    assert axe_violations(page) == []
 
 
 _WIDTHS = "[document.scrollingElement.scrollWidth, document.scrollingElement.clientWidth]"

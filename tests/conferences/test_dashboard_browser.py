@@ -9,14 +9,13 @@ from django.urls import reverse
 
 from dialogkonferanse.choices import EmailStatus
 from dialogkonferanse.models import OutboundEmail
-from tests.browser.fixtures import AXE_PATH, save_screenshot
+from tests.browser.fixtures import axe_violations, save_screenshot
 from tests.conferences.test_dashboard import seed
 from tests.factories import make_staff
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "pw-for-tests-123"  # tests.factories.make_user
-WCAG_22_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
 
 
 @pytest.fixture(autouse=True)
@@ -30,20 +29,6 @@ def _empty_test_queue(purge_celery_queue):
     """The retried email's send task (no worker runs) must not reach a later test's worker."""
     yield
     purge_celery_queue()
-
-
-def _axe_violations(page) -> list[dict]:
-    """axe-core in the page for WCAG 2.0, 2.1 and 2.2, levels A and AA."""
-    assert AXE_PATH.exists(), f"axe-core missing at {AXE_PATH}: run `npm install`"
-    page.add_script_tag(path=str(AXE_PATH))
-    result = page.evaluate(
-        "async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}})",
-        WCAG_22_TAGS,
-    )
-    return [
-        {"id": v["id"], "impact": v["impact"], "targets": [n["target"] for n in v["nodes"]]}
-        for v in result["violations"]
-    ]
 
 
 def _no_sideways_scroll(page) -> bool:
@@ -91,7 +76,7 @@ def test_dashboard_and_admin_home_show_counts_accessibly(live_asgi, new_page, vi
     assert _card_figure(card, "E-poster som feilet") == "1"
     save_screenshot(page, f"admin-index-nb-{viewport}")
     assert _no_sideways_scroll(page)
-    assert _axe_violations(page) == []
+    assert axe_violations(page) == []
 
     card.get_by_role("link", name=conference.title, exact=True).click()
     page.wait_for_url(live_asgi.url + dashboard)
@@ -112,7 +97,7 @@ def test_dashboard_and_admin_home_show_counts_accessibly(live_asgi, new_page, vi
     assert page.locator("svg.dk-columns-chart rect").count() == 3  # one column per day
     save_screenshot(page, f"admin-conference-dashboard-nb-{viewport}")
     assert _no_sideways_scroll(page)
-    assert _axe_violations(page) == []
+    assert axe_violations(page) == []
 
 
 def test_dashboard_retry_button_requeues_failed_email(live_asgi, new_page):

@@ -18,7 +18,7 @@ from playwright.sync_api import expect
 
 from conferences.choices import ConferenceStatus
 from conferences.models import Recording, Upload
-from tests.browser.fixtures import AXE_PATH, WCAG_TAGS, save_screenshot
+from tests.browser.fixtures import axe_violations, save_screenshot
 from tests.conferences.conftest import (
     PART,
     peak_memory,
@@ -34,7 +34,6 @@ MB = 1024 * 1024
 FILE_SIZE = 300 * MB
 MAX_GROWTH = 50 * MB
 EBML = b"\x1a\x45\xdf\xa3"
-WCAG22_TAGS = [*WCAG_TAGS, "wcag22aa"]  # axe-core has no separate "wcag22a" tag
 
 
 def _server(tmp_path: Path, **extra_env: str):
@@ -154,20 +153,7 @@ def test_recording_add_form_has_no_wcag_violations(live_asgi, new_page, roles, v
     page.goto(f"{live_asgi.url}/admin/conferences/recording/add/")
     page.locator("#id_video_file").wait_for()
 
-    assert _axe_violations(page) == []
-
-
-def _axe_violations(page) -> list[dict]:
-    """axe-core for WCAG 2.0, 2.1 and 2.2 A/AA (the shared helper checks 2.0 and 2.1)."""
-    page.add_script_tag(path=str(AXE_PATH))
-    result = page.evaluate(
-        "async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}})",
-        WCAG22_TAGS,
-    )
-    return [
-        {"id": v["id"], "targets": [node["target"] for node in v["nodes"]]}
-        for v in result["violations"]
-    ]
+    assert axe_violations(page) == []
 
 
 def test_direct_upload_to_s3_survives_a_dropped_part_and_attaches(
