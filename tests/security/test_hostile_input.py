@@ -141,6 +141,8 @@ def _keep_uploads(values: dict[str, str], owner, *, direct: bool) -> Callable[[]
     start = start_direct_upload if direct else start_upload
 
     def keep() -> None:
+        if not type(owner).objects.filter(pk=owner.pk).exists():
+            return  # an example deleted the user in the admin: their uploads went with them
         for kind in (UploadKind.RECORDING, UploadKind.DOCUMENT):
             key = f"upload_id:{kind}"
             if key in values and Upload.objects.filter(pk=values[key]).exists():
