@@ -54,13 +54,6 @@ SUPPLIER_PAGES = [
 
 
 @pytest.fixture(autouse=True)
-def _plain_http_cookies(settings):
-    """The live server speaks plain HTTP on loopback."""
-    settings.SESSION_COOKIE_SECURE = False
-    settings.CSRF_COOKIE_SECURE = False
-
-
-@pytest.fixture(autouse=True)
 def _empty_test_queue(purge_celery_queue):
     """Emails queued here (no worker runs) must not reach a later test's worker."""
     yield

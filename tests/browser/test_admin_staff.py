@@ -28,13 +28,6 @@ from tests.factories import (
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture(autouse=True)
-def _plain_http_cookies(settings):
-    """The live server speaks plain HTTP on loopback."""
-    settings.SESSION_COOKIE_SECURE = False
-    settings.CSRF_COOKIE_SECURE = False
-
-
 @pytest.fixture
 def conference(roles):
     """A published conference with a full agenda and staff-allocated meetings (three slots)."""

@@ -27,9 +27,8 @@ LONG = (
 
 
 @pytest.fixture(autouse=True)
-def _plain_http_cookies(settings):
-    settings.SESSION_COOKIE_SECURE = False
-    settings.CSRF_COOKIE_SECURE = False
+def _fast_heartbeat(settings):
+    """Keep-alives every 2 s, so a dropped stream is noticed within the test."""
     settings.QA_SSE_HEARTBEAT_SECONDS = 2
 
 

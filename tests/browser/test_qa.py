@@ -23,10 +23,8 @@ _tokens = itertools.count(1)
 
 
 @pytest.fixture(autouse=True)
-def _plain_http_cookies(settings):
-    """The live server speaks plain HTTP on loopback."""
-    settings.SESSION_COOKIE_SECURE = False
-    settings.CSRF_COOKIE_SECURE = False
+def _fast_heartbeat(settings):
+    """Keep-alives every 2 s, so a dropped stream is noticed within the test."""
     settings.QA_SSE_HEARTBEAT_SECONDS = 2
 
 

@@ -20,13 +20,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 _tokens = itertools.count(1)
 
 
-@pytest.fixture(autouse=True)
-def _plain_http_cookies(settings):
-    """The live server speaks plain HTTP on loopback."""
-    settings.SESSION_COOKIE_SECURE = False
-    settings.CSRF_COOKIE_SECURE = False
-
-
 @pytest.fixture
 def zoned_page(browser):
     """``zoned_page(zone, lang="nb", viewport="desktop")``: a fresh context in that time zone."""

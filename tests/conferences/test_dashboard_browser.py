@@ -19,12 +19,6 @@ PASSWORD = "pw-for-tests-123"  # tests.factories.make_user
 
 
 @pytest.fixture(autouse=True)
-def _plain_http_cookies(settings):
-    settings.SESSION_COOKIE_SECURE = False
-    settings.CSRF_COOKIE_SECURE = False
-
-
-@pytest.fixture(autouse=True)
 def _empty_test_queue(purge_celery_queue):
     """The retried email's send task (no worker runs) must not reach a later test's worker."""
     yield

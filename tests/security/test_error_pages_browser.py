@@ -20,13 +20,6 @@ HEADINGS = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _plain_http_cookies(settings):
-    """The live server speaks plain HTTP on loopback."""
-    settings.SESSION_COOKIE_SECURE = False
-    settings.CSRF_COOKIE_SECURE = False
-
-
 def _open_error_page(page, base_url: str, kind: str):
     if kind == "400":
         return page.goto(f"{base_url}/?q=%00")
