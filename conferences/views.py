@@ -74,6 +74,7 @@ def live_status(request: HttpRequest) -> JsonResponse:
     return response
 
 
+@require_safe
 @public_page_cache
 def conference_list(request: HttpRequest) -> HttpResponse:
     upcoming, past = upcoming_and_past_conferences()
@@ -84,6 +85,7 @@ def conference_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+@require_safe
 @public_page_cache
 def conference_detail(request: HttpRequest, slug: str) -> HttpResponse:
     conference = get_conference_for_viewer(slug=slug, user=request.user)
@@ -103,6 +105,7 @@ def conference_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "conferences/detail.html", context)
 
 
+@require_safe
 def conference_calendar(request: HttpRequest, slug: str) -> HttpResponse:
     conference = get_conference_for_viewer(slug=slug, user=request.user)
     response = HttpResponse(conference_ics(conference), content_type="text/calendar; charset=utf-8")
@@ -113,6 +116,7 @@ def conference_calendar(request: HttpRequest, slug: str) -> HttpResponse:
 # --- The public archive and information package (open without registration) ---------------
 
 
+@require_safe
 def archive(request: HttpRequest) -> HttpResponse:
     return render(request, "conferences/archive.html", {"conferences": archive_conferences()})
 
@@ -126,6 +130,7 @@ def external_player(recording: Recording) -> Player | None:
     )
 
 
+@require_safe
 def information_package_view(request: HttpRequest, slug: str) -> HttpResponse:
     conference = get_conference_for_viewer(slug=slug, user=request.user, with_programme=False)
     package = information_package(conference=conference)

@@ -210,3 +210,20 @@ def test_pages_send_strict_security_headers(client):
     assert "frame-ancestors 'none'" in policy
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["X-Frame-Options"] == "DENY"
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "FROBNICATE"])
+def test_public_read_only_pages_answer_405_to_other_methods(client, method):
+    conference = make_conference()
+    paths = [
+        reverse("conferences:list"),
+        reverse("conferences:archive"),
+        conference.get_absolute_url(),
+        reverse("conferences:calendar", args=[conference.slug]),
+        reverse("conferences:package", args=[conference.slug]),
+    ]
+
+    statuses = {path: client.generic(method, path).status_code for path in paths}
+
+    assert statuses == dict.fromkeys(paths, 405)
+    assert client.head(reverse("conferences:list")).status_code == 200
