@@ -15,10 +15,11 @@ import re
 import statistics
 import threading
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
 from bench.harness import BenchContext, BenchError, BenchResult
+from bench.sse_client import Stream, Watch
+from bench.sse_client import percentile as _pct
 
 BUDGET_SECONDS = 300
 
@@ -31,135 +32,6 @@ RECONNECTS = 100
 BURST_EVENTS = 300
 
 _CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
-
-
-# --- A small SSE client on raw asyncio streams (1,000 of them in one process) -----------------
-
-
-class Watch:
-    """Arrival times of the first frame containing ``marker``, one per stream, stamped by the
-    stream's own reader (no polling loop competing with the readers)."""
-
-    def __init__(self, marker: str, expected: int) -> None:
-        self.marker = marker
-        self.expected = expected
-        self.arrivals: dict[int, float] = {}
-        self.done = asyncio.Event()
-
-    def check(self, stream: Stream, data: str, now: float) -> None:
-        if self.marker in data and id(stream) not in self.arrivals:
-            self.arrivals[id(stream)] = now
-            if len(self.arrivals) >= self.expected:
-                self.done.set()
-
-
-class _SseProtocol(asyncio.Protocol):
-    """Parses HTTP/1.1 chunked SSE straight from ``data_received``: no coroutine per frame, so
-    1,000 streams in one client process cost little and arrival times are stamped on receipt."""
-
-    def __init__(self, stream: Stream) -> None:
-        self.stream = stream
-        self.raw = b""
-        self.body = b""
-        self.headers_done = False
-        self.transport: asyncio.Transport | None = None
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
-
-    def data_received(self, data: bytes) -> None:
-        now = time.perf_counter()
-        self.raw += data
-        if not self.headers_done:
-            head, sep, rest = self.raw.partition(b"\r\n\r\n")
-            if not sep:
-                return
-            if b" 200 " not in head.split(b"\r\n", 1)[0]:
-                self.stream.error = head.split(b"\r\n", 1)[0].decode()
-                return
-            self.headers_done, self.raw = True, rest
-        while True:  # de-chunk
-            size_line, sep, rest = self.raw.partition(b"\r\n")
-            if not sep:
-                break
-            size = int(size_line or b"0", 16)
-            if len(rest) < size + 2:
-                break
-            self.body += rest[:size]
-            self.raw = rest[size + 2 :]
-        while b"\n\n" in self.body:
-            frame, self.body = self.body.split(b"\n\n", 1)
-            self.stream.frame(frame.decode(), now)
-
-
-@dataclass
-class Stream:
-    """One event-stream connection: the ids and frames it received, with arrival times."""
-
-    host: str
-    port: int
-    path: str
-    cookie: str
-    last_id: str = ""
-    ids: list[int] = field(default_factory=list)
-    frames: list[tuple[float, str, str]] = field(default_factory=list)  # (time, event, data)
-    watch: Watch | None = None
-    error: str = ""
-    transport: asyncio.Transport | None = None
-    connected: asyncio.Event = field(default_factory=asyncio.Event)
-
-    async def open(self) -> None:
-        loop = asyncio.get_running_loop()
-        transport, _ = await loop.create_connection(
-            lambda: _SseProtocol(self), self.host, self.port
-        )
-        self.transport = transport  # type: ignore[assignment]
-        headers = [
-            f"GET {self.path} HTTP/1.1",
-            f"Host: {self.host}:{self.port}",
-            "Accept: text/event-stream",
-            f"Cookie: {self.cookie}",
-        ]
-        if self.last_id:
-            headers.append(f"Last-Event-ID: {self.last_id}")
-        transport.write(("\r\n".join(headers) + "\r\n\r\n").encode())
-
-    def frame(self, raw: str, now: float) -> None:
-        event = data = event_id = ""
-        for line in raw.split("\n"):
-            if line.startswith("id: "):
-                event_id = line[4:]
-            elif line.startswith("event: "):
-                event = line[7:]
-            elif line.startswith("data: "):
-                data = line[6:]
-            elif line.startswith(": connected"):
-                self.connected.set()
-        if event_id:
-            self.last_id = event_id
-            self.ids.append(int(event_id))
-        if data:
-            self.frames.append((now, event, data))
-            if self.watch is not None:
-                self.watch.check(self, data, now)
-
-    async def start(self) -> None:
-        await self.open()
-
-    async def cut(self) -> None:
-        """Drop the connection (as a network failure would)."""
-        if self.transport is not None:
-            self.transport.abort()
-            self.transport = None
-        self.connected = asyncio.Event()
-
-
-def _pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    index = min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))
-    return ordered[index]
 
 
 # --- Data -------------------------------------------------------------------------------------
