@@ -138,6 +138,11 @@ class Recording(Publishable):
     content_type = models.CharField(_("content type"), max_length=40, blank=True, editable=False)
     size = models.BigIntegerField(_("size in bytes"), null=True, blank=True, editable=False)
     sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True, editable=False)
+    #: Object storage only: the object's entity tag when its bytes were hashed. Publishing
+    #: compares it with the stored object's (a HEAD request) instead of reading it all back.
+    storage_etag = models.CharField(
+        _("storage entity tag"), max_length=200, blank=True, editable=False
+    )
     caption_override_reason = models.TextField(
         _("reason for publishing without captions"), blank=True, editable=False
     )
@@ -279,6 +284,11 @@ class Document(Publishable):
     )
     size = models.BigIntegerField(_("size in bytes"), null=True, blank=True, editable=False)
     sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True, editable=False)
+    #: Object storage only: the object's entity tag when its bytes were hashed. Publishing
+    #: compares it with the stored object's (a HEAD request) instead of reading it all back.
+    storage_etag = models.CharField(
+        _("storage entity tag"), max_length=200, blank=True, editable=False
+    )
 
     class Meta:
         verbose_name = _("presentation document")
