@@ -80,6 +80,8 @@ CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
+    # Per-language content fields (title_nb, title_nn, title_en, …); must come before the admin.
+    "modeltranslation",
     "dialogkonferanse.apps.DialogAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -207,6 +209,14 @@ LANGUAGES = [
     ("en", _("English")),
 ]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Content staff write (conference texts, agenda, recordings, answers, …) in each language, with
+# django-modeltranslation: Bokmål is the required default, Nynorsk and English are optional per
+# conference (Conference.offers_nn / offers_en). A missing text falls back to Bokmål, and the
+# pages mark it as such ({% translated %} in dialogkonferanse/templatetags/translated.py).
+MODELTRANSLATION_DEFAULT_LANGUAGE = "nb"
+MODELTRANSLATION_FALLBACK_LANGUAGES = ("nb",)
+# Code that writes a plain field (``Conference(title=…)``) always fills the Bokmål one too.
+MODELTRANSLATION_AUTO_POPULATE = "default"
 # British English instead of Django's US "en"; Norwegian clock times as "09.00".
 FORMAT_MODULE_PATH = ["dialogkonferanse.formats"]
 TIME_ZONE = "Europe/Oslo"
@@ -250,10 +260,30 @@ if MEDIA_STORAGE == "s3":
             "file_overwrite": False,
         },
     }
+    # Files the server saves (form posts, resumable uploads, demo data) go up as multipart
+    # uploads in parts of AWS_S3_MULTIPART_CHUNKSIZE bytes, AWS_S3_MAX_CONCURRENCY at a time;
+    # at most that many parts are in memory at once, whatever the file's size.
+    from boto3.s3.transfer import TransferConfig
+
+    _transfer = TransferConfig(
+        multipart_threshold=env_int("AWS_S3_MULTIPART_CHUNKSIZE", 8 * 1024 * 1024),
+        multipart_chunksize=env_int("AWS_S3_MULTIPART_CHUNKSIZE", 8 * 1024 * 1024),
+        max_concurrency=env_int("AWS_S3_MAX_CONCURRENCY", 4),
+    )
+    _transfer.max_in_memory_upload_chunks = _transfer.max_request_concurrency
+    STORAGES["default"]["OPTIONS"]["transfer_config"] = _transfer
     if not STORAGES["default"]["OPTIONS"]["bucket_name"]:
         raise ImproperlyConfigured("DJANGO_MEDIA_STORAGE=s3 needs AWS_STORAGE_BUCKET_NAME.")
 elif MEDIA_STORAGE != "local":
     raise ImproperlyConfigured(f"DJANGO_MEDIA_STORAGE must be local or s3, not {MEDIA_STORAGE!r}.")
+# With object storage, public files are answered with a redirect to a signed address of the
+# bucket (valid AWS_QUERYSTRING_EXPIRE seconds). Where viewers may not reach the bucket, 1
+# streams each requested range through the app instead.
+AWS_S3_PROXY_MEDIA = env_bool("AWS_S3_PROXY_MEDIA", default=False)
+# A file that could not be deleted from storage (a removed item's) is tried again after this
+# many seconds, doubling, up to MEDIA_DELETE_MAX_RETRIES times.
+MEDIA_DELETE_RETRY_SECONDS = env_int("MEDIA_DELETE_RETRY_SECONDS", 60)
+MEDIA_DELETE_MAX_RETRIES = env_int("MEDIA_DELETE_MAX_RETRIES", 12)
 # Request bodies and uploads over this size go to temporary files, never into memory (Django
 # streams multipart uploads in 64 KB chunks); a 10 GB recording needs disk, not RAM.
 FILE_UPLOAD_MAX_MEMORY_SIZE = env_int("DJANGO_FILE_UPLOAD_MAX_MEMORY_SIZE", 2_621_440)

@@ -12,6 +12,7 @@ import uuid
 from django.conf import settings
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import DateTimeRangeField, RangeBoundary, RangeOperators
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, URLValidator
 from django.db import models
 from django.db.models import F, Func, Q
@@ -20,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from conferences.models import Conference
 from dialogkonferanse.common.db import HttpsURLField, TimeStampedModel
+from dialogkonferanse.common.translations import unoffered_language_errors
 
 from .choices import (
     ACTIVE_WAITING,
@@ -134,6 +136,13 @@ class MeetingSettings(TimeStampedModel):
 
     def __str__(self) -> str:
         return str(self.conference)
+
+    def clean(self) -> None:
+        conference = getattr(self, "conference", None)
+        if conference is not None:
+            errors = unoffered_language_errors(self, conference.languages_offered)
+            if errors:
+                raise ValidationError(errors)
 
 
 class MeetingWindow(TimeStampedModel):
@@ -478,3 +487,11 @@ class Minutes(TimeStampedModel):
 
     def __str__(self) -> str:
         return str(self.meeting)
+
+    def clean(self) -> None:
+        meeting = getattr(self, "meeting", None)
+        if meeting is not None:
+            languages = meeting.conference.languages_offered
+            errors = unoffered_language_errors(self, languages)
+            if errors:
+                raise ValidationError(errors)

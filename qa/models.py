@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from conferences.models import Conference
 from dialogkonferanse.common.db import TimeStampedModel
+from dialogkonferanse.common.translations import unoffered_language_errors
 from registrations.models import Registration
 
 from .choices import PUBLIC_STATUSES, Channel, Handling, QuestionStatus
@@ -169,6 +171,13 @@ class Answer(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.text[:60]
+
+    def clean(self) -> None:
+        question = getattr(self, "question", None)
+        if question is not None:
+            errors = unoffered_language_errors(self, question.conference.languages_offered)
+            if errors:
+                raise ValidationError(errors)
 
 
 class AnswerDigest(TimeStampedModel):

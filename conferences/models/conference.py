@@ -14,6 +14,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from dialogkonferanse.common.db import HttpsURLField, TimeStampedModel
+from dialogkonferanse.common.translations import unoffered_language_errors
 from dialogkonferanse.common.validators import validate_email_address, validate_single_line
 
 from ..choices import PUBLIC_STATUSES, ConferenceStatus, StreamProvider
@@ -123,6 +124,17 @@ class Conference(TimeStampedModel):
         help_text=_("Shown on the stream page in case the main player fails on the day."),
     )
     offers_one_to_one = models.BooleanField(_("offers one-to-one meetings"), default=False)
+    # Languages offered: Bokmål always; Nynorsk and English when the buyer writes them too.
+    offers_nn = models.BooleanField(
+        _("content in Nynorsk"),
+        default=False,
+        help_text=_("The conference's texts are also written in Nynorsk."),
+    )
+    offers_en = models.BooleanField(
+        _("content in English"),
+        default=False,
+        help_text=_("The conference's texts are also written in English."),
+    )
     dialogue_rules = models.TextField(
         _("dialogue rules and legal references"),
         default=default_dialogue_rules,
@@ -204,8 +216,15 @@ class Conference(TimeStampedModel):
             errors.setdefault("stream_provider", []).append(
                 ValidationError(_("Choose the provider of the stream address."), code="provider")
             )
+        for field, field_errors in unoffered_language_errors(self, self.languages_offered).items():
+            errors.setdefault(field, []).extend(field_errors)
         if errors:
             raise ValidationError(errors)
+
+    @property
+    def languages_offered(self) -> tuple[str, ...]:
+        """The content languages, Bokmål first: ``("nb",)``, ``("nb", "nn", "en")``, …"""
+        return ("nb",) + (("nn",) if self.offers_nn else ()) + (("en",) if self.offers_en else ())
 
     @property
     def is_public(self) -> bool:
@@ -263,6 +282,10 @@ class AgendaItem(TimeStampedModel):
                 {"ends_at": _("The item must end after it starts.")}, code="end_order"
             )
         conference = getattr(self, "conference", None)
+        if conference is not None:
+            errors = unoffered_language_errors(self, conference.languages_offered)
+            if errors:
+                raise ValidationError(errors)
         if conference and conference.starts_at and conference.ends_at and self.starts_at:
             end = self.ends_at or self.starts_at
             if self.starts_at < conference.starts_at or end > conference.ends_at:

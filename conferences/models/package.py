@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from dialogkonferanse.common.db import HttpsURLField, TimeStampedModel
+from dialogkonferanse.common.translations import unoffered_language_errors
 
 from ..choices import (
     RECORDING_PROVIDERS,
@@ -81,6 +82,13 @@ class Publishable(TimeStampedModel):
     @property
     def is_published(self) -> bool:
         return self.published_at is not None
+
+    def clean(self) -> None:
+        conference = getattr(self, "conference", None)
+        if conference is not None:
+            errors = unoffered_language_errors(self, conference.languages_offered)
+            if errors:
+                raise ValidationError(errors)
 
 
 class Recording(Publishable):
@@ -174,6 +182,7 @@ class Recording(Publishable):
         return self.title
 
     def clean(self) -> None:
+        super().clean()
         if bool(self.video_file) == bool(self.external_url):
             raise ValidationError(
                 _("Upload a video file or enter an external video address (one of the two)."),
@@ -259,6 +268,13 @@ class Chapter(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def clean(self) -> None:
+        recording = getattr(self, "recording", None)
+        if recording is not None and recording.conference_id:
+            errors = unoffered_language_errors(self, recording.conference.languages_offered)
+            if errors:
+                raise ValidationError(errors)
 
     @property
     def start_seconds(self) -> int:
