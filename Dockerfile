@@ -44,9 +44,12 @@ EXPOSE 8000
 # uvicorn workers and the app's rate limits believe. Set empty above (believe no one): unset,
 # gunicorn and uvicorn would believe every connection from 127.0.0.1.
 # The config module holds only the hooks of shared metrics (PROMETHEUS_MULTIPROC_DIR).
+# --keep-alive 75: idle connections from the proxy stay open longer than nginx keeps them
+# (60 s), so nginx never sends a request on one gunicorn is closing.
 CMD ["gunicorn", "dialogkonferanse.asgi:application", \
      "--config", "python:dialogkonferanse.gunicorn_conf", \
      "--worker-class", "uvicorn_worker.UvicornWorker", \
      "--bind", "0.0.0.0:8000", \
      "--graceful-timeout", "30", \
+     "--keep-alive", "75", \
      "--access-logfile", "-"]

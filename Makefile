@@ -11,7 +11,8 @@ STAMP := $(VENV)/.installed
 RUN_ENV := DJANGO_DEBUG=1 SITE_URL=$(or $(SITE_URL),http://127.0.0.1:$(PORT))
 
 .PHONY: help install messages run test test-suites lint format bench faults worker beat \
-	makemessages compose-check clean requirements-run requirements-test requirements-faults
+	makemessages compose-check clean requirements-run requirements-test requirements-bench \
+	requirements-faults
 
 help:
 	@echo "make run      - install, migrate, load demo data, serve on http://127.0.0.1:$(PORT)"
@@ -24,7 +25,7 @@ help:
 
 # The Debian packages each command needs (README "Requirements"), checked before anything else:
 # as root the missing ones are installed, otherwise one line names them.
-requirements-run requirements-test requirements-faults:
+requirements-run requirements-test requirements-bench requirements-faults:
 	@PYTHON=$(PYTHON) bash .ci/requirements.sh $(@:requirements-%=%)
 
 $(STAMP): pyproject.toml
@@ -84,7 +85,7 @@ makemessages: $(STAMP)
 			--ignore=.venv --ignore=node_modules --ignore=var --ignore=bench --ignore=tests --add-location=file; \
 	done
 
-bench: messages
+bench: requirements-bench messages
 	$(BIN)/python bench/run.py
 
 # Private PostgreSQL cluster and redis-server on free ports; nothing shared is touched.

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The Debian 12 packages each command needs, checked before the command does anything else.
 #
-#   .ci/requirements.sh run|test|faults|ci          check; as root, install what is missing
-#   .ci/requirements.sh --list run|test|faults|ci   every package the command needs
+#   .ci/requirements.sh run|test|bench|faults|ci          check; as root, install what is missing
+#   .ci/requirements.sh --list run|test|bench|faults|ci   every package the command needs
 #
 # As root, missing packages are installed (apt-get update once, --no-install-recommends);
 # otherwise the script stops with one line naming them. README.md's "Requirements" lists the
@@ -13,7 +13,8 @@ set -euo pipefail
 # lib:SONAME (a shared library ldconfig knows), file:GLOB (a file), py:MODULE (a module the
 # Python of the venv, $PYTHON or python3.11, imports). Needed by: run = make run (and so every
 # other command), test = make test (the server packages too: the suite itself starts private
-# servers, and make test does when none answers), faults = make faults, ci = .ci/run.
+# servers, and make test does when none answers), bench = make bench, faults = make faults,
+# ci = .ci/run.
 PACKAGES='
 make                 cmd:make                                    run
 python3.11           py:sys                                      run
@@ -31,11 +32,12 @@ redis-tools          cmd:redis-cli                               test
 postgresql           file:/usr/lib/postgresql/*/bin/initdb       test faults
 redis-server         cmd:redis-server                            test faults
 docker-compose       cmd:docker-compose                          ci
+nginx                file:/usr/sbin/nginx                        test bench faults
 '
 
 
 usage() {
-  echo "usage: $0 [--list] run|test|faults|ci" >&2
+  echo "usage: $0 [--list] run|test|bench|faults|ci" >&2
   exit 2
 }
 
@@ -43,8 +45,9 @@ usage() {
 tags() {
   case $1 in
     run) echo run ;;
+    bench) echo run bench ;;
     faults) echo run faults ;;
-    ci) echo run test faults ci ;;
+    ci) echo run test bench faults ci ;;
     test) echo run test ;;
     *) usage ;;
   esac
@@ -79,12 +82,12 @@ present() {
 
 if [ "${1:-}" = --list ]; then
   [ $# = 2 ] || usage
-  case $2 in run | test | faults | ci) ;; *) usage ;; esac
+  case $2 in run | test | bench | faults | ci) ;; *) usage ;; esac
   packages $(tags "$2") | cut -d' ' -f1
   exit 0
 fi
 [ $# = 1 ] || usage
-case $1 in run | test | faults | ci) ;; *) usage ;; esac
+case $1 in run | test | bench | faults | ci) ;; *) usage ;; esac
 
 missing=()
 while read -r package how; do

@@ -14,13 +14,14 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / ".ci" / "requirements.sh"
-GROUPS = ("run", "test", "faults", "ci")
+GROUPS = ("run", "test", "bench", "faults", "ci")
 # How README's lists build on each other: "`make test` needs those and: ...".
 README_HEADINGS = {
     "`make run` needs:": ("run", ()),
     "`make test` needs those and:": ("test", ("run",)),
+    "`make bench` needs those of `make run` and:": ("bench", ("run",)),
     "`make faults` needs those of `make run` and:": ("faults", ("run",)),
-    "`.ci/run` needs all of the above and:": ("ci", ("run", "test", "faults")),
+    "`.ci/run` needs all of the above and:": ("ci", ("run", "test", "bench", "faults")),
 }
 BULLET = re.compile(r"^- ((?:`[^`]+`, )*`[^`]+`): ")
 
