@@ -7,6 +7,7 @@ app_name = "conferences"
 urlpatterns = [
     path("", views.conference_list, name="list"),
     path("archive/", views.archive, name="archive"),
+    path("archive/search/", views.package_search, name="archive_search"),
     path("conferences/live.json", views.live_status, name="live_status"),
     path("conferences/<slug:slug>/", views.conference_detail, name="detail"),
     path("conferences/<slug:slug>/calendar.ics", views.conference_calendar, name="calendar"),
@@ -15,6 +16,11 @@ urlpatterns = [
         "conferences/<slug:slug>/information/",
         views.information_package_view,
         name="package",
+    ),
+    path(
+        "conferences/<slug:slug>/information/search/",
+        views.package_search,
+        name="package_search",
     ),
     path(
         "conferences/<slug:slug>/information/recordings/<id:pk>/video",

@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonRespons
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import get_language
 from django.views.decorators.http import require_safe
 
 from dialogkonferanse.common.caching import public_page_cache
@@ -18,6 +19,7 @@ from registrations.selectors import public_participants
 
 from .ics import conference_ics
 from .models import Recording
+from .package.search import SearchQueryError, clean_query, search_package
 from .package.selectors import (
     archive_conferences,
     get_caption_file,
@@ -144,6 +146,39 @@ def information_package_view(request: HttpRequest, slug: str) -> HttpResponse:
         "participants": package.participants,
     }
     return render(request, "conferences/package.html", context)
+
+
+@require_safe
+def package_search(request: HttpRequest, slug: str | None = None) -> HttpResponse:
+    """Search the published material of every public conference (the archive's box) or of one
+    (its information package's box). Bad input is a message on the page, never an error."""
+    # Only public material: no draft preview here, even for staff.
+    conference = (
+        get_conference_for_viewer(slug=slug, user=None, with_programme=False) if slug else None
+    )
+    raw = request.GET.get("q", "")
+    results, error = None, ""
+    if raw.strip() or "q" in request.GET:
+        try:
+            words = clean_query(raw)
+        except SearchQueryError as exc:
+            error = str(exc)
+        else:
+            page = request.GET.get("page", "1")
+            results = search_package(
+                words=words,
+                language=get_language() or settings.LANGUAGE_CODE,
+                conference_id=conference.pk if conference else None,
+                page=int(page) if page.isdigit() and len(page) < 7 else 1,
+            )
+    context = {
+        "conference": conference,
+        "footer_buyer": conference.buyer if conference else None,
+        "query": raw[:500],
+        "results": results,
+        "search_error": error,
+    }
+    return render(request, "conferences/search.html", context)
 
 
 def _etag(sha256: str, fallback: str) -> str:

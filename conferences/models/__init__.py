@@ -20,6 +20,7 @@ from .package import (
     PackageChange,
     Recording,
 )
+from .search import TranscriptSegment
 from .upload import Upload
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "PackageChange",
     "Recording",
     "StatusChange",
+    "TranscriptSegment",
     "Upload",
     "default_dialogue_rules",
     "https_only",

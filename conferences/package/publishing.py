@@ -32,6 +32,7 @@ from ..models import (
     Recording,
 )
 from .emails import queue_archive_emails
+from .search import index_transcript
 
 HASH_CHUNK_SIZE = 1024 * 1024
 
@@ -261,6 +262,7 @@ def publish_recording(
             sha256=recording.sha256,
             note="" if has_captions else reason,
         )
+        index_transcript(recording=recording)
         if first:
             queue_archive_emails(conference=conference)
     return recording
