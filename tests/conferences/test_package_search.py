@@ -369,7 +369,7 @@ def test_results_are_paginated(conference):
     assert (first.context["results"].total, len(_hits(first))) == (25, 20)
     assert (second.context["results"].page, len(_hits(second))) == (2, 5)
     assert {h.ref for h in _hits(first)}.isdisjoint({h.ref for h in _hits(second)})
-    assert "Page 2 of 2" in html
+    assert "Side 2 av 2" in html
 
 
 @pytest.mark.parametrize("hits", [5, 50])
