@@ -88,3 +88,25 @@ class UploadKind(models.TextChoices):
 
     RECORDING = "recording", _("Recording")
     DOCUMENT = "document", _("Presentation document")
+
+
+class BundleStatus(models.TextChoices):
+    """Where the downloadable information package (one ZIP file) of a conference stands."""
+
+    QUEUED = "queued", _("Waiting to be prepared")
+    BUILDING = "building", _("Being prepared")
+    READY = "ready", _("Ready")
+    FAILED = "failed", _("Failed")
+
+
+class BundleStep(models.TextChoices):
+    """What the build of the ZIP file is doing now (shown to staff as progress)."""
+
+    WAITING = "waiting", _("Waiting for a worker")
+    COLLECTING = "collecting", _("Collecting what is published")
+    SUMMARY = "summary", _("Writing the PDF summary")
+    TEXTS = "texts", _("Adding the questions and answers, captions and transcripts")
+    DOCUMENTS = "documents", _("Adding the presentation documents")
+    RECORDINGS = "recordings", _("Adding the video files")
+    STORING = "storing", _("Storing the ZIP file")
+    DONE = "done", _("Done")

@@ -23,6 +23,16 @@ urlpatterns = [
         name="package_search",
     ),
     path(
+        "conferences/<slug:slug>/information/download/",
+        views.package_download,
+        name="package_download",
+    ),
+    path(
+        "conferences/<slug:slug>/information/download/status.json",
+        views.package_download_status,
+        name="package_download_status",
+    ),
+    path(
         "conferences/<slug:slug>/information/recordings/<id:pk>/video",
         views.recording_video,
         name="recording_video",

@@ -17,8 +17,10 @@ from dialogkonferanse.common.caching import public_page_cache
 from qa.player import Player, player_for
 from registrations.selectors import public_participants
 
+from .choices import BundleStatus
 from .ics import conference_ics
-from .models import Recording
+from .models import Conference, PackageBundle, Recording
+from .package.bundle import request_bundle, state_of
 from .package.search import SearchQueryError, clean_query, search_package
 from .package.selectors import (
     archive_conferences,
@@ -231,3 +233,62 @@ def document_file(request: HttpRequest, slug: str, pk: int) -> HttpResponseBase:
         as_attachment=True,
         cache_control=_cache_control(document.is_published),
     )
+
+
+# --- The information package as one file (ZIP) for the tender ------------------------------
+
+
+def package_bundle_response(
+    request: HttpRequest, *, bundle: PackageBundle, conference: Conference
+) -> HttpResponseBase:
+    """The ready ZIP file, streamed from storage (or a redirect to object storage's address)."""
+    return ranged_file_response(
+        request,
+        field_file=bundle.file,
+        content_type="application/zip",
+        etag=_etag(bundle.sha256, f"b{bundle.pk}-{bundle.size}"),
+        last_modified=bundle.finished_at,
+        filename=f"{conference.slug}-information-package.zip",
+        as_attachment=True,
+        # The address stays while the content changes with each publication: revalidate.
+        cache_control="public, no-cache" if conference.is_public else "private, no-store",
+    )
+
+
+@require_safe
+def package_download(request: HttpRequest, slug: str) -> HttpResponseBase:
+    """The information package as one ZIP file, when it is prepared for what is published now;
+    otherwise a page saying it is being prepared (which follows its progress), and the build
+    is queued. Open to everyone while the conference is public (staff: drafts too)."""
+    conference = get_conference_for_viewer(slug=slug, user=request.user, with_programme=False)
+    bundle = request_bundle(conference_id=conference.pk)
+    if bundle.status == BundleStatus.READY:
+        return package_bundle_response(request, bundle=bundle, conference=conference)
+    context = {
+        "conference": conference,
+        "footer_buyer": conference.buyer,
+        "state": state_of(bundle, current_fingerprint=bundle.fingerprint),
+    }
+    response = render(request, "conferences/package_bundle/preparing.html", context)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_safe
+def package_download_status(request: HttpRequest, slug: str) -> JsonResponse:
+    """Where the file stands, for the "being prepared" page: ``{"status", "label", "step",
+    "progress", "ready"}`` (labels in the page's language). Queues the build like the page."""
+    conference = get_conference_for_viewer(slug=slug, user=request.user, with_programme=False)
+    bundle = request_bundle(conference_id=conference.pk)
+    state = state_of(bundle, current_fingerprint=bundle.fingerprint)
+    response = JsonResponse(
+        {
+            "status": state.status,
+            "label": state.label,
+            "step": state.step_label,
+            "progress": state.progress,
+            "ready": state.ready,
+        }
+    )
+    response["Cache-Control"] = "no-store"
+    return response

@@ -41,6 +41,7 @@ from ..package.report import (
 )
 from ..services import can_transition, next_statuses, save_conference, transition_conference
 from ..validators import validate_notice_reference
+from .bundle import ConferencePackageBundleMixin
 from .dashboard import ConferenceDashboardMixin
 
 logger = logging.getLogger(__name__)
@@ -110,6 +111,7 @@ class TransitionForm(forms.Form):
 @admin.register(Conference)
 class ConferenceAdmin(
     ConferenceDashboardMixin,
+    ConferencePackageBundleMixin,
     ChangePageContextMixin,
     LabelledWidgetsMixin,
     AuditedAdminMixin,

@@ -1,6 +1,7 @@
 """Models of the conferences app: conferences and their agenda (``conference``), and the public
 information package (``package``)."""
 
+from .bundle import PackageBundle
 from .conference import (
     AgendaItem,
     BuyerOrganisation,
@@ -34,6 +35,7 @@ __all__ = [
     "ConferenceQuerySet",
     "Document",
     "NoticeReference",
+    "PackageBundle",
     "PackageChange",
     "Recording",
     "StatusChange",

@@ -236,6 +236,12 @@ def render_report_pdf(report: DialogueReport) -> bytes:
 
     Raises PdfEngineUnavailable when they are missing (WeasyPrint's import raises OSError).
     """
+    return html_to_pdf(render_report_html(report, for_pdf=True))
+
+
+def html_to_pdf(html: str, *, stylesheets: tuple[str, ...] = (STYLESHEET,)) -> bytes:
+    """A PDF of our own ``html`` with the static ``stylesheets``; nothing is fetched, fonts are
+    embedded (the PDF opens offline). Raises PdfEngineUnavailable without Pango."""
     # Imported here, not at the top: WeasyPrint loads Pango and HarfBuzz when imported and
     # raises OSError where they are missing; the rest of the report (and the admin that
     # imports this module) must keep working on such a server.
@@ -244,7 +250,7 @@ def render_report_pdf(report: DialogueReport) -> bytes:
     except (OSError, ImportError) as exc:
         raise PdfEngineUnavailable(str(exc)) from exc
 
-    css_path = finders.find(STYLESHEET)
-    stylesheets = [CSS(filename=css_path, url_fetcher=_refuse_fetch)] if css_path else []
-    html = HTML(string=render_report_html(report, for_pdf=True), url_fetcher=_refuse_fetch)
-    return html.write_pdf(stylesheets=stylesheets)
+    paths = [path for path in (finders.find(name) for name in stylesheets) if path]
+    styles = [CSS(filename=path, url_fetcher=_refuse_fetch) for path in paths]
+    document = HTML(string=html, url_fetcher=_refuse_fetch)
+    return document.write_pdf(stylesheets=styles)
