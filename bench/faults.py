@@ -34,6 +34,7 @@ writes them to bench/results/faults.json and exits 1 when a figure FAILs or a ca
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import dataclasses
 import datetime as dt
@@ -197,12 +198,14 @@ class Stack:
     env: dict[str, str]
     processes: list[subprocess.Popen[bytes]] = dataclasses.field(default_factory=list)
 
-    def spawn(self, name: str, *args: str) -> tuple[subprocess.Popen[bytes], Path]:
+    def spawn(
+        self, name: str, *args: str, extra_env: dict[str, str] | None = None
+    ) -> tuple[subprocess.Popen[bytes], Path]:
         log_path = self.work_dir / f"{name}.log"
         with log_path.open("ab") as log:
             process = subprocess.Popen(
-                [sys.executable, *args], cwd=ROOT, env=self.env, stdout=log, stderr=log,
-                start_new_session=True,
+                [sys.executable, *args], cwd=ROOT, env={**self.env, **(extra_env or {})},
+                stdout=log, stderr=log, start_new_session=True,
             )  # fmt: skip
         self.processes.append(process)
         return process, log_path
@@ -224,7 +227,7 @@ class Stack:
         if done.returncode != 0:
             raise FaultError(f"manage.py {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
 
-    def start_worker(self, n: int) -> subprocess.Popen[bytes]:
+    def start_worker(self, n: int | str) -> subprocess.Popen[bytes]:
         """A Celery worker as deployed: prefork, acks late; one pool process (see --help)."""
         process, log_path = self.spawn(
             f"worker-{n}",
@@ -249,13 +252,16 @@ class Stack:
         )  # fmt: skip
         return process
 
-    def start_server(self) -> tuple[subprocess.Popen[bytes], str]:
+    def start_server(
+        self, extra_env: dict[str, str] | None = None
+    ) -> tuple[subprocess.Popen[bytes], str]:
         """gunicorn with uvicorn workers, as in production; returns (process, base URL)."""
         port = free_port()
         process, log_path = self.spawn(
             "server", "-m", "gunicorn", "dialogkonferanse.asgi:application", "--worker-class",
             "uvicorn_worker.UvicornWorker", "--workers", "1", "--bind", f"127.0.0.1:{port}",
             "--graceful-timeout", "5", "--timeout", "60", "--log-level", "warning",
+            extra_env=extra_env,
         )  # fmt: skip
         base = f"http://127.0.0.1:{port}"
 
@@ -441,6 +447,112 @@ def case_email(run: Stack, *, deadline: float) -> list[Figure]:
     ]
 
 
+# --- Case: a burst draining through two workers, each SIGKILLed once -------------------------
+
+# Faults of the two-worker case, by messages received: (threshold, index of the worker killed).
+TWO_WORKER_SCHEDULE = [(200, 0), (500, 1)]
+
+
+def _succeeded(log_path: Path) -> int:
+    """Send tasks a worker finished, from its log (Celery logs each success at INFO)."""
+    return len(re.findall(r"deliver_email\[[^\]]+\] succeeded", tail(log_path, 10_000_000)))
+
+
+def case_email2(run: Stack, *, deadline: float) -> list[Figure]:
+    """1,000 emails drain through two workers (prefork, one pool process each, the same queue);
+    each worker is SIGKILLed once mid-drain and started again. The README's bound: an email is
+    sent twice only if its worker dies between the server's acceptance and the status update,
+    so at most one duplicate per kill and pool process."""
+    prefix = f"faults2-{os.getpid()}-{int(time.time())}:"
+    expected = set(json.loads(run.django("queue", prefix, str(MESSAGES))))
+    say(f"queued {len(expected)} emails in one transaction; two workers")
+    beat = run.start_beat()
+    names = ["two-a-1", "two-b-1"]
+    workers = [run.start_worker(name) for name in names]
+    started = time.monotonic()
+    done_faults: list[dict[str, Any]] = []
+    schedule = list(TWO_WORKER_SCHEDULE)
+    generation = [1, 1]
+    while schedule:
+        threshold, index = schedule[0]
+        count = len(run.smtp.received())
+        if count >= threshold:
+            schedule.pop(0)
+            os.killpg(workers[index].pid, signal.SIGKILL)
+            workers[index].wait(timeout=10)
+            moment = {"fault": "kill", "worker": names[index], "received": count,
+                      "second": round(time.monotonic() - started, 1)}  # fmt: skip
+            done_faults.append(moment)
+            say(f"SIGKILL {names[index]} at {count} received ({moment['second']} s)")
+            time.sleep(1)
+            generation[index] += 1
+            names[index] = f"two-{'ab'[index]}-{generation[index]}"
+            workers[index] = run.start_worker(names[index])
+            continue
+        if time.monotonic() > min(deadline, started + 240):
+            raise FaultError(f"stalled at {count} received before killing worker {index}")
+        for name, worker in zip(names, workers, strict=True):
+            if worker.poll() is not None:
+                raise FaultError(
+                    f"worker {name} died by itself:\n{tail(run.work_dir / f'worker-{name}.log')}"
+                )
+        time.sleep(0.05)
+
+    def all_sent() -> bool:
+        return run.outbox_status(prefix).get("sent", 0) == MESSAGES and expected <= {
+            message_id for message_id, _ in run.smtp.received()
+        }
+
+    try:
+        wait_for(all_sent, timeout=min(300, deadline - time.monotonic()), what="every email",
+                 interval=1)  # fmt: skip
+    except FaultError as exc:
+        say(f"{exc}; outbox {run.outbox_status(prefix)}")
+    elapsed = time.monotonic() - started
+    time.sleep(2)  # a late duplicate would arrive now
+    for worker in workers:
+        stop_process(worker)
+    stop_process(beat)
+    counts = Counter(message_id for message_id, _ in run.smtp.received() if message_id in expected)
+    duplicates = sum(c - 1 for c in counts.values())
+    status = run.outbox_status(prefix)
+    concurrency = int(run.env["FAULTS_WORKER_CONCURRENCY"])
+    tasks = {
+        log.stem.removeprefix("worker-"): _succeeded(log)
+        for log in sorted(run.work_dir.glob("worker-two-*.log"))
+    }
+    details = {
+        "faults": done_faults,
+        "outbox_status": status,
+        "seconds_to_all_delivered": round(elapsed, 1),
+        "smtp_messages_received": sum(counts.values()),
+        "duplicate_message_ids": sorted(k for k, c in counts.items() if c > 1),
+        "send_tasks_succeeded_per_worker": tasks,
+        "workers": f"2 x celery prefork, concurrency {concurrency}, one queue",
+        "smtp_delay_ms": SMTP_DELAY_MS,
+    }
+    say(json.dumps(details, default=str))
+    sending = sum(
+        1 for side in "ab" if any(n for k, n in tasks.items() if k.startswith(f"two-{side}-"))
+    )
+    return [
+        Figure("email2_delivered", len(counts), "emails", "==", MESSAGES, details),
+        Figure("email2_rows_sent", status.get("sent", 0), "rows", "==", MESSAGES),
+        Figure("email2_lost", len(expected - set(counts)), "emails", "==", 0),
+        Figure("email2_max_copies_per_message", max(counts.values(), default=0), "copies", "<=", 2),
+        Figure(
+            "email2_duplicates",
+            duplicates,
+            "emails",
+            "<=",
+            len(done_faults) * concurrency,
+            {"kills": len(done_faults), "pool_processes_per_worker": concurrency},
+        ),
+        Figure("email2_workers_sending", sending, "workers", "==", 2),
+        Figure("email2_recovery_seconds", round(elapsed, 1), "s", "<=", 240),
+    ]
+
+
 # --- Case: registration while Redis is down ---------------------------------------------------
 
 REGISTRATION_FORM = {
@@ -602,8 +714,441 @@ def case_postgres(run: Stack, *, deadline: float) -> list[Figure]:
     return figures
 
 
+# --- Live Q&A under faults: the shared machinery of the redis_stream and node_loss cases --------
+
+STREAM_EVENTS = 120  # approvals published by the producer during a stream case
+STREAM_EVENT_INTERVAL = 0.15  # seconds between approvals (about 18 s of events)
+STREAM_ASKS = 10  # questions asked through HTTP during the outage, one per viewer
+_CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+# The web processes of the stream cases: a 5 s heartbeat (the default is 15 s) so that the
+# table read that stands in for a lost Redis subscription comes within the outage.
+STREAM_ENV = {"QA_SSE_HEARTBEAT_SECONDS": "5"}
+
+
+def _raise_open_files() -> int:
+    """1,000 streams need 1,000 sockets here (and as many in the proxy and the nodes, which
+    inherit the limit): raise the soft limit to the hard one."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = hard if hard != resource.RLIM_INFINITY else 65536
+    if soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+def _live_conference(run: Stack, name: str, viewers: int) -> dict[str, Any]:
+    data = json.loads(run.django("live", name, str(viewers), timeout=600))
+    say(f"live conference {data['slug']} with {viewers} viewers and a moderator")
+    return data
+
+
+def _event_ids(run: Stack, conference_id: int, channel: str, after: int) -> list[int]:
+    rows = run.postgres.execute(
+        "SELECT id FROM qa_liveevent WHERE conference_id = %s AND channel = %s AND id > %s "
+        "ORDER BY id",
+        (conference_id, channel, after),
+        database="dk_faults",
+    )
+    return [row[0] for row in rows]
+
+
+def _asker_tokens(base: str, data: dict[str, Any], count: int) -> list[tuple[str, str, str]]:
+    """(session cookie, CSRF cookie, form token) of ``count`` viewers, from their stream page."""
+    import httpx
+
+    found = []
+    with httpx.Client(base_url=base, timeout=30) as client:
+        for cookie in data["cookies"][-count:]:
+            response = client.get(f"/me/{data['slug']}/stream/", headers={"Cookie": cookie})
+            match = _CSRF_INPUT.search(response.text)
+            token_cookie = response.cookies.get("csrftoken")
+            if response.status_code != 200 or not match or not token_cookie:
+                raise FaultError(f"no question form on the stream page ({response.status_code})")
+            client.cookies.clear()
+            found.append((cookie, token_cookie, match.group(1)))
+    return found
+
+
+async def _ask(base: str, slug: str, askers: list[tuple[str, str, str]], tag: str) -> list[Any]:
+    """One question per asker through the real form; (text, status or error) per question."""
+    import httpx
+
+    async def one(client: httpx.AsyncClient, n: int, asker: tuple[str, str, str]) -> Any:
+        cookie, token_cookie, token = asker
+        text = f"Spørsmål {tag}-{n} under feilen?"
+        try:
+            response = await client.post(
+                f"/me/{slug}/stream/ask/",
+                data={"text": text, "csrfmiddlewaretoken": token},
+                headers={"Cookie": f"{cookie}; csrftoken={token_cookie}",
+                         "Referer": f"{base}/me/{slug}/stream/"},
+            )  # fmt: skip
+            return text, response.status_code
+        except httpx.HTTPError as exc:
+            return text, type(exc).__name__
+
+    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+        return list(await asyncio.gather(*(one(client, n, a) for n, a in enumerate(askers))))
+
+
+def _question_copies(run: Stack, conference_id: int, texts: list[str]) -> dict[str, int]:
+    rows = run.postgres.execute(
+        "SELECT text, count(*) FROM qa_question WHERE conference_id = %s AND text = ANY(%s) "
+        "GROUP BY text",
+        (conference_id, texts),
+        database="dk_faults",
+    )
+    copies = dict.fromkeys(texts, 0)
+    copies.update({text: count for text, count in rows})
+    return copies
+
+
+@dataclasses.dataclass
+class LiveRun:
+    """What a stream case observed: the streams, the asks and the moments of the fault."""
+
+    viewers: list[Any]
+    moderators: list[Any]
+    asks: list[Any]
+    fault_at: float
+    restored_at: float | None
+    caught_up_seconds: float  # from the restore (or the fault) until every stream had every
+    # event written up to then
+    during_outage: int  # viewer events written during the outage that reached every stream
+    # before the outage ended (they came from the stored events: nothing was published)
+    details: dict[str, Any]
+
+
+async def _live_under_fault(
+    run: Stack,
+    *,
+    host: str,
+    port: int,
+    base: str,
+    data: dict[str, Any],
+    fault: Callable[[], Any],
+    restore: Callable[[], Any] | None,
+    outage_seconds: float,
+    moderators: int,
+    catch_up_timeout: float,
+) -> LiveRun:
+    """Viewer and moderator streams (reconnecting as EventSource does) through ``host:port``;
+    a producer approves questions; ``fault`` strikes, questions are asked through ``base``,
+    ``restore`` (if any) ends the outage; then every stream must hold every stored event."""
+    from bench.sse_client import Stream
+
+    slug, conference_id = data["slug"], data["conference_id"]
+    viewer_start = (_event_ids(run, conference_id, "viewers", 0) or [0])[-1]
+    moderator_start = (_event_ids(run, conference_id, "moderators", 0) or [0])[-1]
+    askers = await asyncio.to_thread(_asker_tokens, base, data, STREAM_ASKS)
+    viewers = [
+        Stream(host, port, f"/me/{slug}/stream/events/", cookie, last_id=str(viewer_start),
+               reconnect=True)
+        for cookie in data["cookies"]
+    ]  # fmt: skip
+    mods = [
+        Stream(host, port, f"/moderate/{slug}/events/", data["moderator_cookie"],
+               last_id=str(moderator_start), reconnect=True)
+        for _ in range(moderators)
+    ]  # fmt: skip
+    everyone = [*viewers, *mods]
+    for stream in everyone:
+        await stream.start()
+        await asyncio.sleep(0.002)  # do not SYN-flood the listen backlog
+    deadline = time.monotonic() + 120
+    while not all(s.connected.is_set() for s in everyone):
+        if time.monotonic() > deadline:
+            waiting = sum(1 for s in everyone if not s.connected.is_set())
+            errors = Counter(s.error for s in everyone if s.error)
+            raise FaultError(f"{waiting} streams did not connect: {dict(errors)}")
+        await asyncio.sleep(0.1)
+    say(f"{len(viewers)} viewer and {len(mods)} moderator streams connected")
+    await asyncio.sleep(1.0)
+    producer, producer_log = run.spawn(
+        f"producer-{slug}", str(Path(__file__).resolve()), "--django", "approve",
+        str(conference_id), str(STREAM_EVENTS), str(STREAM_EVENT_INTERVAL),
+    )  # fmt: skip
+    try:
+        await asyncio.sleep(4.0)
+        fault_at = time.monotonic()
+        fault_info = await asyncio.to_thread(fault)
+        asks = await _ask(base, slug, askers, f"{slug}-{int(fault_at)}")
+        say(f"asked {len(asks)} questions during the outage: {Counter(s for _, s in asks)}")
+        await asyncio.sleep(max(0.0, fault_at + outage_seconds - time.monotonic()))
+        during = _event_ids(run, conference_id, "viewers", viewer_start)
+        held = [set(v.ids) for v in viewers]
+        delivered_in_outage = sum(1 for event_id in during if all(event_id in h for h in held))
+        restored_at = None
+        if restore is not None:
+            await asyncio.to_thread(restore)
+            restored_at = time.monotonic()
+        # Recovery: from the end of the outage (the restore; for a fault nothing restores, the
+        # fault itself) until every stream holds every event written up to that moment.
+        since = restored_at or fault_at
+        snapshot = set(_event_ids(run, conference_id, "viewers", viewer_start))
+        limit = time.monotonic() + catch_up_timeout
+        while not all(snapshot <= set(v.ids) for v in viewers) and time.monotonic() < limit:
+            await asyncio.sleep(0.2)
+        recovered = time.monotonic() - since if time.monotonic() < limit else float("inf")
+        code = await asyncio.to_thread(producer.wait, 120)
+        if code != 0:
+            raise FaultError(f"the event producer failed:\n{tail(producer_log)}")
+    finally:
+        stop_process(producer)
+    expected_viewers = _event_ids(run, conference_id, "viewers", viewer_start)
+    expected_mods = _event_ids(run, conference_id, "moderators", moderator_start)
+    if len(expected_viewers) < STREAM_EVENTS:
+        raise FaultError(f"only {len(expected_viewers)} viewer events were written")
+    want_viewers, want_mods = set(expected_viewers), set(expected_mods)
+
+    def complete() -> bool:
+        return all(want_viewers <= set(v.ids) for v in viewers) and all(
+            want_mods <= set(m.ids) for m in mods
+        )
+
+    deadline = time.monotonic() + catch_up_timeout
+    while not complete() and time.monotonic() < deadline:
+        await asyncio.sleep(0.2)
+    await asyncio.sleep(1.0)  # a late duplicate would arrive now
+    for stream in everyone:
+        await stream.close()
+    details = {
+        "fault": fault_info,
+        "viewer_events": len(expected_viewers),
+        "moderator_events": len(expected_mods),
+        "viewer_events_written_during_outage": len(during),
+        "outage_events_delivered_before_restore": delivered_in_outage,
+        "streams_that_lost_their_connection": sum(1 for s in everyone if s.losses),
+        "refusals": dict(Counter(r for s in everyone for r in s.refusals)),
+        "connect_errors": sum(s.connect_errors for s in everyone),
+    }
+    return LiveRun(viewers, mods, asks, fault_at, restored_at, recovered, delivered_in_outage,
+                   details)  # fmt: skip
+
+
+def _lost_doubled(streams: list[Any], expected: list[int]) -> tuple[int, int]:
+    want = set(expected)
+    lost = sum(len(want - set(s.ids)) for s in streams)
+    doubled = sum(len(s.ids) - len(set(s.ids)) for s in streams)
+    return lost, doubled
+
+
+def _stream_figures(
+    run: Stack, prefix: str, live: LiveRun, data: dict[str, Any], viewer_start: int
+) -> list[Figure]:
+    conference_id = data["conference_id"]
+    viewer_ids = _event_ids(run, conference_id, "viewers", viewer_start)
+    v_lost, v_doubled = _lost_doubled(live.viewers, viewer_ids)
+    mod_ids = [i for s in live.moderators for i in s.ids]
+    m_doubled = sum(len(s.ids) - len(set(s.ids)) for s in live.moderators)
+    texts = [text for text, _ in live.asks]
+    copies = _question_copies(run, conference_id, texts)
+    accepted = [text for text, status in live.asks if status == 302]
+    # Each question asked must reach every moderator stream once (its "question" event).
+    question_ids = dict(
+        run.postgres.execute(
+            "SELECT text, id FROM qa_question WHERE conference_id = %s AND text = ANY(%s)",
+            (conference_id, texts),
+            database="dk_faults",
+        )
+    )
+    seen_by_mods = 0
+    for mod in live.moderators:
+        payloads = [payload for _, _, payload in mod.frames]
+        for text in texts:
+            marker = f'"id": {question_ids.get(text, -1)},'
+            compact = f'"id":{question_ids.get(text, -1)},'
+            if any(marker in p or compact in p for p in payloads):
+                seen_by_mods += 1
+    details = {**live.details, "asks": dict(Counter(str(s) for _, s in live.asks)),
+               "moderator_event_ids_received": len(mod_ids)}  # fmt: skip
+    return [
+        Figure(f"{prefix}_events_lost", v_lost, "events", "==", 0,
+               {**details, "viewers": len(live.viewers)}),
+        Figure(f"{prefix}_events_doubled", v_doubled, "events", "==", 0),
+        Figure(f"{prefix}_moderator_events_doubled", m_doubled, "events", "==", 0),
+        Figure(f"{prefix}_questions_accepted", len(accepted), "questions", "==", len(texts)),
+        Figure(f"{prefix}_questions_lost", sum(1 for t in texts if copies[t] == 0), "questions",
+               "==", 0),
+        Figure(f"{prefix}_questions_doubled", sum(max(0, c - 1) for c in copies.values()),
+               "questions", "==", 0),
+        Figure(f"{prefix}_questions_seen_by_moderators", seen_by_mods, "deliveries", "==",
+               len(texts) * len(live.moderators)),
+    ]  # fmt: skip
+
+
+# --- Case: Redis restarted under 200 connected viewers ------------------------------------------
+
+REDIS_STREAM_VIEWERS = 200
+REDIS_OUTAGE_SECONDS = 12
+
+
+def case_redis_stream(run: Stack, *, deadline: float) -> list[Figure]:
+    """200 viewers and 2 moderator streams held open while questions are approved; Redis is
+    stopped for 12 s (the pub/sub gone: the server processes read the stored events at their
+    heartbeat) and started empty again (no persistence); questions are asked meanwhile."""
+    _raise_open_files()
+    data = _live_conference(run, "faults-redis-stream", REDIS_STREAM_VIEWERS)
+    server, base = run.start_server(STREAM_ENV)
+    port = int(base.rsplit(":", 1)[1])
+
+    def fault() -> dict[str, Any]:
+        run.redis.stop()
+        say("Redis stopped under the streams")
+        return {"redis": "stopped (SIGTERM)", "outage_seconds": REDIS_OUTAGE_SECONDS}
+
+    def restore() -> None:
+        run.redis.start()
+        say("Redis started again (empty)")
+
+    viewer_start = (_event_ids(run, data["conference_id"], "viewers", 0) or [0])[-1]
+    try:
+        live = asyncio.run(
+            _live_under_fault(
+                run, host="127.0.0.1", port=port, base=base, data=data, fault=fault,
+                restore=restore, outage_seconds=REDIS_OUTAGE_SECONDS, moderators=2,
+                catch_up_timeout=min(90, max(10, deadline - time.monotonic())),
+            )
+        )  # fmt: skip
+    finally:
+        if not run.redis.ping():
+            run.redis.start()
+        stop_process(server)
+    figures = _stream_figures(run, "redis_stream", live, data, viewer_start)
+    figures += [
+        Figure("redis_stream_recovery_seconds", round(live.caught_up_seconds, 1), "s", "<=", 30,
+               {"heartbeat_seconds": int(STREAM_ENV["QA_SSE_HEARTBEAT_SECONDS"])}),
+        Figure("redis_stream_outage_events_from_store", live.during_outage, "events", ">", 0,
+               {"meaning": "events written while Redis was down that every viewer had before "
+                "it came back: read from the stored events, since nothing could be published"}),
+    ]  # fmt: skip
+    return figures
+
+
+# --- Case: a web node lost under 1,000 viewers behind the proxy ---------------------------------
+
+NODE_LOSS_VIEWERS = 1000
+NODE_LOSS_MODERATORS = 4
+NODE_LOSS_WINDOW_SECONDS = 10  # the asks and the reconnections fall in this window
+RECONNECT_TARGET_SECONDS = 10
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU of the processes so far (from /proc; 0 for ones that are gone)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+    return total / tick
+
+
+def case_node_loss(run: Stack, *, deadline: float) -> list[Figure]:
+    """1,000 viewer and 4 moderator streams through nginx in front of two uvicorn nodes
+    (bench/cluster.py, the proxy configuration compose uses); node 0 is SIGKILLed while
+    questions are being approved; questions are asked through the proxy at that moment. Every
+    stream cut off must reconnect through the proxy (to node 1) within 10 s and resume from
+    its Last-Event-ID with nothing lost or doubled."""
+    from bench.cluster import Cluster, raise_nofile
+
+    limit = raise_nofile()
+    data = _live_conference(run, "faults-node-loss", NODE_LOSS_VIEWERS)
+    # The nodes believe the proxy's X-Forwarded-For, as deployed behind it.
+    node_env = {**run.env, **STREAM_ENV, "FORWARDED_ALLOW_IPS": "127.0.0.1"}
+    cluster = Cluster(node_env, work_dir=run.work_dir, keep=True)
+    viewer_start = (_event_ids(run, data["conference_id"], "viewers", 0) or [0])[-1]
+    try:
+        cluster.start(2)
+        say(f"nginx on {cluster.url} in front of nodes "
+            f"{', '.join(str(n.port) for n in cluster.nodes)}; open files {limit}")  # fmt: skip
+
+        survivor: dict[str, float] = {}
+
+        def fault() -> dict[str, Any]:
+            survivor["cpu_before"] = _cpu_seconds(cluster.node_pids(1))
+            survivor["client_before"] = time.process_time()
+            survivor["load_before"] = os.getloadavg()[0]
+            cluster.kill_node(0)
+            say("node 0 SIGKILLed")
+            return {"killed": "node 0 (uvicorn, SIGKILL)", "nodes": 2}
+
+        live = asyncio.run(
+            _live_under_fault(
+                run, host="127.0.0.1", port=cluster.proxy_port, base=cluster.url, data=data,
+                fault=fault, restore=None, outage_seconds=NODE_LOSS_WINDOW_SECONDS,
+                moderators=NODE_LOSS_MODERATORS,
+                catch_up_timeout=min(90, max(10, deadline - time.monotonic())),
+            )
+        )  # fmt: skip
+        survivor_alive = cluster.nodes[1].alive
+        survivor["cpu_after"] = _cpu_seconds(cluster.node_pids(1))
+        survivor["client_after"] = time.process_time()
+        survivor["load_after"] = os.getloadavg()[0]
+    finally:
+        cluster.stop()
+    from bench.sse_client import percentile
+
+    everyone = [*live.viewers, *live.moderators]
+    cut = [s for s in everyone if s.losses]
+    never = [s for s in cut if not s.reconnected_at]
+    # Seconds from the kill until the stream's next ": connected" (its first reconnection).
+    times = [s.reconnected_at[0] - live.fault_at for s in cut if s.reconnected_at]
+    worst = max(times) if times and not never else float("inf")
+    mods_cut = [s for s in live.moderators if s.losses]
+    noticed = [s.lost_times[0] - live.fault_at for s in cut]
+    # From the first loss to the next ": connected": the retry delay plus the new request.
+    connect = [s.reconnects[0] for s in cut if s.reconnects]
+    reconnect = {
+        "viewers_cut": sum(1 for s in live.viewers if s.losses),
+        "moderator_streams_cut": len(mods_cut),
+        "never_reconnected": len(never),
+        "p50_s": round(percentile(times, 50), 2),
+        "p95_s": round(percentile(times, 95), 2),
+        "max_s": round(max(times), 2) if times else None,
+        "client_retry_ms": live.viewers[0].retry_ms,
+        "loss_noticed_p50_s": round(percentile(noticed, 50), 2),
+        "loss_noticed_max_s": round(max(noticed, default=float("nan")), 2),
+        "loss_to_connected_p50_s": round(percentile(connect, 50), 2),
+        "loss_to_connected_max_s": round(max(connect, default=float("nan")), 2),
+        "refused_attempts": sum(len(s.refusals) for s in cut),
+        "connect_errors": sum(s.connect_errors for s in cut),
+        "reconnections_per_cut_stream": round(
+            sum(len(s.reconnected_at) for s in cut) / max(1, len(cut)), 2
+        ),
+        "survivor_alive": survivor_alive,
+        # CPU seconds from the kill to the end of the case: the survivor took over 500 streams
+        # (and fanned every event out to all of them); the client is this process.
+        "survivor_cpu_seconds": round(survivor["cpu_after"] - survivor["cpu_before"], 2),
+        "client_cpu_seconds": round(survivor["client_after"] - survivor["client_before"], 2),
+        "machine_load_1min": [round(survivor["load_before"], 1), round(survivor["load_after"], 1)],
+        "cores": os.cpu_count(),
+    }
+    say(json.dumps(reconnect))
+    figures = _stream_figures(run, "node_loss", live, data, viewer_start)
+    figures += [
+        Figure("node_loss_viewers_cut", reconnect["viewers_cut"], "viewers", ">", 0, reconnect),
+        Figure("node_loss_reconnect_max_seconds", round(worst, 2), "s", "<=",
+               RECONNECT_TARGET_SECONDS, reconnect),
+        Figure("node_loss_reconnect_p95_seconds", reconnect["p95_s"], "s", "<=",
+               RECONNECT_TARGET_SECONDS),
+        Figure("node_loss_never_reconnected", len(never), "streams", "==", 0),
+        # The dashboard's stream (moderators channel) shows "reconnecting" while EventSource
+        # retries and "live" again on its next open: its streams cut here must reconnect.
+        Figure("node_loss_dashboard_streams_recovered",
+               sum(1 for s in mods_cut if s.reconnected_at), "streams", "==", len(mods_cut),
+               {"moderator_streams": len(live.moderators), "cut": len(mods_cut)}),
+        Figure("node_loss_recovery_seconds", round(live.caught_up_seconds, 1), "s", "<=", 30),
+    ]  # fmt: skip
+    return figures
+
+
 CASES: dict[str, Callable[..., list[Figure]]] = {
     "email": case_email,
+    "email2": case_email2,
+    "redis_stream": case_redis_stream,
+    "node_loss": case_node_loss,
     "redis": case_redis,
     "postgres": case_postgres,
 }
@@ -638,6 +1183,34 @@ def django_command(args: list[str]) -> None:
                     idempotency_key=key,
                 )
         print(json.dumps([message_id(key) for key in keys]))
+    elif args[0] == "live":
+        from bench.bench_qa import _setup as live_setup
+
+        slug = f"{args[1]}-{os.getpid()}"
+        data = live_setup(slug, int(args[2]))
+        print(json.dumps({"slug": slug, "conference_id": data["conference"].pk,
+                          "cookies": data["cookies"],
+                          "moderator_cookie": data["moderator_cookie"]}))  # fmt: skip
+    elif args[0] == "approve":
+        # The event producer of the stream cases: questions approved one by one, as a
+        # moderator would, each a committed LiveEvent published after commit.
+        from conferences.models import Conference
+        from qa import services
+        from qa.models import Question
+        from registrations.models import Registration
+
+        conference = Conference.objects.get(pk=int(args[1]))
+        count, interval = int(args[2]), float(args[3])
+        registration = Registration.objects.filter(conference=conference).first()
+        questions = Question.objects.bulk_create(
+            Question(conference=conference, registration=registration, text=f"Hendelse {n}?",
+                     original_text=f"Hendelse {n}?")
+            for n in range(count)
+        )  # fmt: skip
+        for question in questions:
+            services.approve_question(conference_id=conference.pk, question_id=question.pk,
+                                      moderator=None, expected_version=1)  # fmt: skip
+            time.sleep(interval)
     elif args[0] == "conference":
         from tests.factories import make_conference
 

@@ -97,8 +97,11 @@ class Stream:
     transport: asyncio.Transport | None = None
     connected: asyncio.Event = field(default_factory=asyncio.Event)
     reconnects: list[float] = field(default_factory=list)
+    reconnected_at: list[float] = field(default_factory=list)  # time.monotonic() of each
     refusals: list[str] = field(default_factory=list)
     connect_errors: int = 0
+    losses: int = 0
+    lost_times: list[float] = field(default_factory=list)  # time.monotonic() of each loss
     lost_at: float | None = None
     _protocol: _SseProtocol | None = None
     _closed: bool = False
@@ -136,7 +139,9 @@ class Stream:
             elif line.startswith(": connected"):
                 self.connected.set()
                 if self.lost_at is not None:
-                    self.reconnects.append(time.monotonic() - self.lost_at)
+                    moment = time.monotonic()
+                    self.reconnects.append(moment - self.lost_at)
+                    self.reconnected_at.append(moment)
                     self.lost_at = None
         if event_id:
             self.last_id = event_id
@@ -179,6 +184,8 @@ class Stream:
         self.connected = asyncio.Event()
         if not self.reconnect or self._closed:
             return
+        self.losses += 1
+        self.lost_times.append(time.monotonic())
         if self.lost_at is None:
             self.lost_at = time.monotonic()
         asyncio.get_running_loop().call_later(self.retry_ms / 1000, self._spawn_reopen)
