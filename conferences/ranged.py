@@ -3,9 +3,13 @@
 Only the requested bytes are read, in chunks, from an open file: a request for one megabyte of
 a 10 GB recording reads one megabyte. Django's ``FileResponse`` neither answers ranges nor
 streams under ASGI (it consumes a synchronous iterator whole before sending), so the body here
-is an asynchronous iterator under ASGI and a synchronous one under WSGI. Storage without local
-paths (S3-compatible object storage) gets a redirect to the storage's own, signed address,
-which answers ranges itself.
+is an asynchronous iterator under ASGI and a synchronous one under WSGI.
+
+S3-compatible object storage (``DJANGO_MEDIA_STORAGE=s3``): the answer is a redirect to a
+short-lived signed address of the object whose response carries this file's ``Content-Type``,
+``Content-Disposition`` and caching (the storage answers ranges itself). Where the browser may
+not fetch from the storage (``AWS_S3_PROXY_MEDIA=1``) the app streams the range from the storage
+instead: one ranged GET, passed on block by block, never the whole object.
 """
 
 from __future__ import annotations
@@ -28,6 +32,15 @@ from django.http import (
 )
 from django.utils.cache import get_conditional_response
 from django.utils.http import content_disposition_header, http_date, parse_http_date_safe
+
+from .services.storage import (
+    StoredObjectMissing,
+    head_object,
+    is_object_storage,
+    proxy_media,
+    read_object,
+    signed_url,
+)
 
 CHUNK_SIZE = 256 * 1024
 _RANGE = re.compile(r"^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$", re.IGNORECASE)
@@ -86,6 +99,29 @@ def _read_sync(path: str, start: int, length: int) -> Iterator[bytes]:
             yield chunk
 
 
+def _read_object_sync(storage: Any, name: str, start: int, length: int) -> Iterator[bytes]:
+    if length <= 0:
+        return iter(())
+    return read_object(storage=storage, name=name, first=start, last=start + length - 1)
+
+
+_DONE = object()
+
+
+async def _read_object_async(
+    storage: Any, name: str, start: int, length: int
+) -> AsyncIterator[bytes]:
+    # boto3 is synchronous: each block is fetched in a thread, one at a time.
+    blocks = await asyncio.to_thread(_read_object_sync, storage, name, start, length)
+    try:
+        while (block := await asyncio.to_thread(next, blocks, _DONE)) is not _DONE:
+            yield block  # type: ignore[misc]
+    finally:
+        close = getattr(blocks, "close", None)
+        if close is not None:
+            await asyncio.to_thread(close)
+
+
 async def _read_async(path: str, start: int, length: int) -> AsyncIterator[bytes]:
     handle = await asyncio.to_thread(open, path, "rb")
     try:
@@ -118,15 +154,35 @@ def ranged_file_response(
     (``Content-Range: bytes */size``). ``etag`` is a strong, quoted entity tag.
     """
     storage, name = field_file.storage, field_file.name
-    try:
-        path = storage.path(name)
-    except NotImplementedError:
-        return HttpResponseRedirect(storage.url(name))
-    try:
-        size = os.path.getsize(path)
-    except OSError:
-        raise Http404("The file is missing from storage.") from None
     modified = last_modified.timestamp() if last_modified else None
+    disposition = (
+        content_disposition_header(as_attachment, filename) if filename or as_attachment else None
+    )
+    remote = is_object_storage(storage)
+    if remote and not proxy_media():
+        conditional = get_conditional_response(request, etag=etag, last_modified=modified)
+        if conditional is not None:
+            return conditional
+        response = HttpResponseRedirect(
+            signed_url(
+                storage=storage,
+                name=name,
+                content_type=content_type,
+                content_disposition=disposition or "",
+                cache_control=cache_control,
+            )
+        )
+        # The address expires: neither the browser nor a shared cache may keep the redirect.
+        response["Cache-Control"] = "private, no-store"
+        return response
+    try:
+        if remote:
+            size = head_object(storage=storage, name=name).size
+        else:
+            path = storage.path(name)
+            size = os.path.getsize(path)
+    except (OSError, StoredObjectMissing):
+        raise Http404("The file is missing from storage.") from None
     conditional = get_conditional_response(request, etag=etag, last_modified=modified)
     if conditional is not None:
         return conditional
@@ -148,8 +204,11 @@ def ranged_file_response(
     if request.method == "HEAD":
         response = HttpResponse(status=status, content_type=content_type)
     else:
-        body = (_read_async if isinstance(request, ASGIRequest) else _read_sync)(
-            path, first, length
+        is_async = isinstance(request, ASGIRequest)
+        body = (
+            (_read_object_async if is_async else _read_object_sync)(storage, name, first, length)
+            if remote
+            else (_read_async if is_async else _read_sync)(path, first, length)
         )
         response = StreamingHttpResponse(body, status=status, content_type=content_type)
     response["Content-Length"] = str(length)
@@ -160,8 +219,6 @@ def ranged_file_response(
         response["Last-Modified"] = http_date(modified)
     if status == 206:
         response["Content-Range"] = f"bytes {first}-{last}/{size}"
-    if filename or as_attachment:
-        disposition = content_disposition_header(as_attachment, filename)
-        if disposition:
-            response["Content-Disposition"] = disposition
+    if disposition:
+        response["Content-Disposition"] = disposition
     return response

@@ -345,6 +345,10 @@ CELERY_BEAT_SCHEDULE["conferences-purge-abandoned-uploads"] = {
     "task": "conferences.purge_abandoned_uploads",
     "schedule": float(env_int("UPLOAD_PURGE_INTERVAL_SECONDS", 3600)),
 }
+CELERY_BEAT_SCHEDULE["conferences-hash-pending-files"] = {
+    "task": "conferences.hash_pending_files",
+    "schedule": float(env_int("MEDIA_HASH_SWEEP_SECONDS", 900)),
+}
 
 # --- Email outbox (dialogkonferanse.outbox) -------------------------------------------------
 

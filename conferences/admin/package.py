@@ -13,6 +13,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -42,6 +43,7 @@ from ..package.publishing import (
     unpublish_document,
     unpublish_recording,
 )
+from ..package.stored_files import delete_files_on_commit, file_field_of, stored_file_names
 from .uploads import (
     DOCUMENT_ACCEPT,
     VIDEO_ACCEPT,
@@ -235,6 +237,28 @@ class PublishingAdmin(ChangePageContextMixin, AuditedAdminMixin, admin.ModelAdmi
             return False
         return super().has_delete_permission(request, obj)
 
+    # Deleting an item deletes its files from storage once the deletion has committed (a
+    # failed delete is retried by the task; the deletion itself never waits for the storage).
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        with transaction.atomic():
+            names = stored_file_names(obj)
+            super().delete_model(request, obj)
+            delete_files_on_commit(names)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        with transaction.atomic():
+            names = [name for obj in queryset for name in stored_file_names(obj)]
+            super().delete_queryset(request, queryset)
+            delete_files_on_commit(names)
+
+    @admin.display(description=_("SHA-256"))
+    def sha256_or_pending(self, obj: Any) -> str:
+        if obj is not None and obj.sha256:
+            return obj.sha256
+        if obj is not None and file_field_of(obj):
+            return gettext("Pending: computed from the stored file in a moment.")
+        return "—"
+
 
 class _LockedWhenPublishedInline(admin.TabularInline):
     extra = 0
@@ -309,7 +333,7 @@ class RecordingAdmin(ResumableUploadAdminMixin, PublishingAdmin):
     readonly_fields = (
         "content_type",
         "size",
-        "sha256",
+        "sha256_or_pending",
         "published_at",
         "published_by",
         "caption_override_reason",
@@ -336,7 +360,7 @@ class RecordingAdmin(ResumableUploadAdminMixin, PublishingAdmin):
                     "published_at",
                     "published_by",
                     "caption_override_reason",
-                    "sha256",
+                    "sha256_or_pending",
                     "size",
                     "content_type",
                     "created_at",
@@ -362,6 +386,22 @@ class RecordingAdmin(ResumableUploadAdminMixin, PublishingAdmin):
     ) -> None:
         save_recording(recording=obj, changed_fields=set(form.changed_data), digest=digest)
 
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        if formset.model is not Caption:
+            return super().save_formset(request, form, formset, change)
+        # Caption files removed or replaced are deleted from storage after commit.
+        deleted = [f for f in formset.deleted_forms if f.instance.pk is not None]
+        replaced = [
+            f.instance.pk
+            for f in formset.initial_forms
+            if f.instance.pk is not None and "file" in f.changed_data and f not in deleted
+        ]
+        names = [f.instance.file.name for f in deleted]
+        names += Caption.objects.filter(pk__in=replaced).values_list("file", flat=True)
+        super().save_formset(request, form, formset, change)
+        delete_files_on_commit(names)
+        return None
+
     def publish(self, request: HttpRequest, obj: Recording, data: dict[str, Any]) -> Recording:
         return publish_recording(
             recording_id=obj.pk,
@@ -386,14 +426,14 @@ class DocumentAdmin(ResumableUploadAdminMixin, PublishingAdmin):
     list_select_related = ("conference",)
     search_fields = ("title", "conference__title", "sha256")
     editable_when_published = ("order",)
-    readonly_fields = ("size", "sha256", "published_at", "published_by", "created_at")
+    readonly_fields = ("size", "sha256_or_pending", "published_at", "published_by", "created_at")
     fields = (
         "conference",
         "title",
         "order",
         "file",
         "size",
-        "sha256",
+        "sha256_or_pending",
         "published_at",
         "published_by",
         "created_at",

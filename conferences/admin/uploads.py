@@ -105,7 +105,17 @@ def _json_object(request: HttpRequest) -> dict[str, Any]:
 
 def upload_info(upload: Upload) -> dict[str, Any]:
     duration_message = ""
-    if upload.kind == UploadKind.RECORDING and upload.is_complete and upload.duration is None:
+    if upload.is_direct and upload.is_complete:
+        # No byte passed through this server: a task reads them back once the form is saved.
+        duration_message = (
+            gettext(
+                "The duration and the SHA-256 are read from the stored file after you save; "
+                "leave the duration empty to have it filled in."
+            )
+            if upload.kind == UploadKind.RECORDING
+            else gettext("The SHA-256 is computed from the stored file after you save.")
+        )
+    elif upload.kind == UploadKind.RECORDING and upload.is_complete and upload.duration is None:
         duration_message = gettext(
             "The duration could not be read from the file. Enter it yourself, for example 1:32:10."
         )

@@ -8,12 +8,9 @@ emails every active registrant the archive link, through the outbox, in that tra
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.files import File
 from django.db import transaction
 from django.db.models import Model
 from django.utils import timezone
@@ -33,32 +30,14 @@ from ..models import (
 )
 from .emails import queue_archive_emails
 from .search import index_transcript
-
-HASH_CHUNK_SIZE = 1024 * 1024
-
-
-def file_digest(file: File | Any) -> tuple[str, int]:
-    """SHA-256 (hex) and size of a file, read in chunks: the file is never held in memory."""
-    digest = hashlib.sha256()
-    size = 0
-    chunks: Iterable[bytes]
-    if hasattr(file, "chunks"):
-        file.seek(0)
-        chunks = file.chunks(HASH_CHUNK_SIZE)
-    else:
-        chunks = iter(lambda: file.read(HASH_CHUNK_SIZE), b"")
-    for chunk in chunks:
-        digest.update(chunk)
-        size += len(chunk)
-    if hasattr(file, "seek"):
-        file.seek(0)
-    return digest.hexdigest(), size
-
-
-def stored_file_digest(field_file: Any) -> tuple[str, int]:
-    """SHA-256 and size of a file as it is in storage (read back in chunks)."""
-    with field_file.storage.open(field_file.name, "rb") as handle:
-        return file_digest(handle)
+from .stored_files import (
+    check_stored_file,
+    delete_files_on_commit,
+    file_digest,
+    hash_on_commit,
+    needs_stored_hash,
+    record_storage_etag,
+)
 
 
 def _lock_conference(conference_id: int) -> Conference:
@@ -71,13 +50,17 @@ def _lock_conference(conference_id: int) -> Conference:
 
 def _keep_publication(
     item: Recording | Document, *, changed_fields: set[str] | frozenset[str], file_field: str
-) -> None:
+) -> str:
     """Lock an existing item's row and keep its publication fields as in the database (they
-    change only through the publish services); refuse a new file while it is published."""
+    change only through the publish services); refuse a new file while it is published.
+    Returns the name of the file stored before (empty for a new item)."""
     if item.pk is None:
-        return
+        return ""
     current = (
-        type(item).objects.select_for_update().only("published_at", "published_by").get(pk=item.pk)
+        type(item)
+        .objects.select_for_update()
+        .only("published_at", "published_by", file_field)
+        .get(pk=item.pk)
     )
     if current.published_at is not None and file_field in changed_fields:
         raise ConferenceError(
@@ -85,6 +68,23 @@ def _keep_publication(
         )
     item.published_at = current.published_at
     item.published_by_id = current.published_by_id
+    return getattr(current, file_field).name or ""
+
+
+def _after_file_saved(item: Recording | Document, *, file_changed: bool, before: str) -> None:
+    """A file that passed through this server (hashed already) keeps its object's entity tag;
+    one sent straight to object storage is hashed by a task after commit. A replaced file is
+    deleted from storage after commit."""
+    field_file = getattr(item, "video_file" if isinstance(item, Recording) else "file")
+    if file_changed or not item.storage_etag:
+        etag_before = item.storage_etag
+        record_storage_etag(item)
+        if item.storage_etag != etag_before:
+            item.save(update_fields=["storage_etag"])
+        if needs_stored_hash(item):
+            hash_on_commit(item)
+    if before and before != field_file.name:
+        delete_files_on_commit([before])
 
 
 def save_recording(
@@ -100,8 +100,13 @@ def save_recording(
     the evidence of what was published); raises ``ConferenceError``.
     """
     with transaction.atomic():
-        _keep_publication(recording, changed_fields=changed_fields, file_field="video_file")
-        if "video_file" in changed_fields or (recording.video_file and not recording.sha256):
+        before = _keep_publication(
+            recording, changed_fields=changed_fields, file_field="video_file"
+        )
+        file_changed = "video_file" in changed_fields
+        if file_changed or (
+            recording.video_file and not recording.sha256 and not needs_stored_hash(recording)
+        ):
             if recording.video_file:
                 recording.sha256, recording.size = digest or file_digest(recording.video_file)
                 ext = "." + recording.video_file.name.rsplit(".", 1)[-1].lower()
@@ -111,6 +116,7 @@ def save_recording(
         if recording.video_file:
             recording.provider = ""
         recording.save()
+        _after_file_saved(recording, file_changed=file_changed, before=before)
     return recording
 
 
@@ -123,10 +129,12 @@ def save_document(
     """Save a presentation document; a new PDF is hashed in chunks (or ``digest`` is taken from
     its resumable upload). Same rules as recordings."""
     with transaction.atomic():
-        _keep_publication(document, changed_fields=changed_fields, file_field="file")
-        if "file" in changed_fields or not document.sha256:
+        before = _keep_publication(document, changed_fields=changed_fields, file_field="file")
+        file_changed = "file" in changed_fields
+        if file_changed or (not document.sha256 and not needs_stored_hash(document)):
             document.sha256, document.size = digest or file_digest(document.file)
         document.save()
+        _after_file_saved(document, file_changed=file_changed, before=before)
     return document
 
 
@@ -223,7 +231,8 @@ def publish_recording(
                 % {"title": recording.title}
             )
         if recording.video_file:
-            digest, size = stored_file_digest(recording.video_file)
+            checked = check_stored_file(recording)
+            digest, size = checked.sha256, checked.size
             if recording.sha256 and digest != recording.sha256:
                 raise ConferenceError(
                     _(
@@ -233,6 +242,7 @@ def publish_recording(
                     % {"title": recording.title}
                 )
             recording.sha256, recording.size = digest, size
+            recording.storage_etag = checked.storage_etag
         first = not PackageChange.objects.filter(
             conference=conference,
             item_kind=PackageItemKind.RECORDING,
@@ -249,6 +259,7 @@ def publish_recording(
                 "caption_override_reason",
                 "sha256",
                 "size",
+                "storage_etag",
                 "updated_at",
             ]
         )
@@ -294,14 +305,15 @@ def _publish_simple(
         fields = ["published_at", "published_by", "updated_at"]
         sha256 = ""
         if isinstance(item, Document):
-            digest, size = stored_file_digest(item.file)
-            if item.sha256 and digest != item.sha256:
+            checked = check_stored_file(item)
+            if item.sha256 and checked.sha256 != item.sha256:
                 raise ConferenceError(
                     _("The stored file of “%(title)s” no longer matches its SHA-256.")
                     % {"title": item.title}
                 )
-            item.sha256, item.size, sha256 = digest, size, digest
-            fields += ["sha256", "size"]
+            item.sha256, item.size, sha256 = checked.sha256, checked.size, checked.sha256
+            item.storage_etag = checked.storage_etag
+            fields += ["sha256", "size", "storage_etag"]
         now = timezone.now()
         item.published_at = now
         item.published_by = actor

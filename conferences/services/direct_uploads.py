@@ -3,19 +3,17 @@
 
 The web server never carries the bytes on the way in: it creates the multipart upload, signs
 part addresses for the owner, asks the storage which parts it holds (that is where a dropped
-upload resumes) and completes the upload. S3 keeps no SHA-256 of a whole multipart object, so
-completing reads the object back once, streamed in 1 MB blocks, to compute the SHA-256 (and,
-for a recording, to read its duration from a temporary copy); the first bytes are judged as for
-chunked uploads. Saving the form copies the object inside the storage to its final name.
+upload resumes) and completes the upload; the first bytes are judged as for chunked uploads.
+Saving the form copies the object inside the storage to its final name. S3 keeps no SHA-256 of
+a whole multipart object and no byte passed through this server, so the item is saved with its
+SHA-256 pending and a task reads the object back once, streamed, outside the request
+(``conferences.package.stored_files``), with a recording's duration.
 """
 
 from __future__ import annotations
 
-import hashlib
 import io
 import math
-import os
-import tempfile
 from typing import Any
 
 from django.conf import settings
@@ -25,16 +23,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ..choices import UploadKind
 from ..models import Upload
 from .uploads import (
-    READ_BLOCK,
     SNIFF_BYTES,
     UploadError,
     UploadRejected,
     content_is_allowed,
     get_upload,
-    read_duration,
     rejected_message,
     storage_client_and_bucket,
     validate_new_upload,
@@ -122,8 +117,9 @@ def stored_parts(upload: Upload) -> list[dict[str, Any]]:
 
 
 def complete_direct_upload(*, upload_id: Any, owner: AbstractBaseUser, kind: str) -> Upload:
-    """Complete ``owner``'s direct upload once the storage holds every part in full; judge the
-    first bytes (``UploadRejected`` deletes it), then hash the object and read its duration."""
+    """Complete ``owner``'s direct upload once the storage holds every part in full and judge
+    its first bytes (``UploadRejected`` deletes it). Reads nothing more back: the SHA-256 and
+    duration are read from the stored object by a task once the item is saved."""
     upload = get_upload(upload_id=upload_id, owner=owner, kind=kind)
     if upload.is_complete:
         return upload
@@ -152,31 +148,12 @@ def complete_direct_upload(*, upload_id: Any, owner: AbstractBaseUser, kind: str
         client.delete_object(Bucket=bucket, Key=upload.object_key)
         Upload.objects.filter(pk=upload.pk).delete()
         raise UploadRejected(rejected_message(upload.kind))
-    digest, duration = _hash_and_duration(upload)
     with transaction.atomic():
         locked = Upload.objects.select_for_update().get(pk=upload.pk)
-        locked.sha256 = digest
         locked.offset = locked.length
-        locked.duration = duration
         locked.completed_at = timezone.now()
-        locked.save(update_fields=["sha256", "offset", "duration", "completed_at", "updated_at"])
+        locked.save(update_fields=["offset", "completed_at", "updated_at"])
     return locked
-
-
-def _hash_and_duration(upload: Upload) -> tuple[str, Any]:
-    client, bucket = storage_client_and_bucket()
-    body = client.get_object(Bucket=bucket, Key=upload.object_key)["Body"]
-    digest = hashlib.sha256()
-    keep_copy = upload.kind == UploadKind.RECORDING
-    os.makedirs(settings.UPLOAD_TEMP_DIR, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=settings.UPLOAD_TEMP_DIR, suffix=".probe") as copy:
-        for block in body.iter_chunks(READ_BLOCK):
-            digest.update(block)
-            if keep_copy:
-                copy.write(block)
-        copy.flush()
-        duration = read_duration(copy.name) if keep_copy else None
-    return digest.hexdigest(), duration
 
 
 class DirectUploadFile(File):

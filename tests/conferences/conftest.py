@@ -26,6 +26,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 #: The smallest multipart part the local S3 API accepts (S3's own is 5 MiB), for speed.
 PART = 256 * 1024
+#: The bucket of the media storage in the S3 tests.
+BUCKET = "dialogkonferanse-test"
 
 
 @pytest.fixture
@@ -101,6 +103,43 @@ def s3_endpoint() -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=15)
+
+
+def s3_storage_options(endpoint: str, **extra: object) -> dict:
+    """The media storage's options as ``dialogkonferanse.settings`` builds them for
+    ``DJANGO_MEDIA_STORAGE=s3``, on the local S3 API."""
+    return {
+        "bucket_name": BUCKET,
+        "endpoint_url": endpoint,
+        "region_name": "us-east-1",
+        "access_key": "testing",
+        "secret_key": "testing",
+        "default_acl": None,
+        "querystring_auth": True,
+        "file_overwrite": False,
+        **extra,
+    }
+
+
+@pytest.fixture
+def s3(settings, s3_endpoint, tmp_path):
+    """Media on the local S3 API (``DJANGO_MEDIA_STORAGE=s3``) in an empty bucket; yields a
+    client of it. Parts of ``PART`` bytes; the temporary files under ``tmp_path``."""
+    client = s3_bucket(s3_endpoint, BUCKET)
+    settings.MEDIA_STORAGE = "s3"
+    settings.UPLOAD_CHUNK_BYTES = PART
+    settings.UPLOAD_TEMP_DIR = tmp_path / "uploads-in-progress"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": s3_storage_options(s3_endpoint),
+        },
+    }
+    yield client
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket=BUCKET):
+        for item in page.get("Contents", []):
+            client.delete_object(Bucket=BUCKET, Key=item["Key"])
 
 
 @contextlib.contextmanager
