@@ -471,3 +471,109 @@ def test_admin_package_file_needs_staff(client, conference):
 
 def test_build_task_is_registered_under_its_name():
     assert celery_app.tasks[BUILD_TASK].name == BUILD_TASK
+
+
+# --- On S3-compatible object storage ----------------------------------------------------------
+
+S3_BUCKET = "dialogkonferanse-package-file-test"
+
+
+@pytest.fixture
+def s3_media(settings, s3_endpoint, tmp_path):
+    """Media on the local S3 API (moto_server), in a bucket of this test module's own."""
+    from tests.conferences.conftest import s3_bucket
+
+    client = s3_bucket(s3_endpoint, S3_BUCKET)
+    settings.MEDIA_STORAGE = "s3"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                "bucket_name": S3_BUCKET,
+                "endpoint_url": s3_endpoint,
+                "region_name": "us-east-1",
+                "access_key": "testing",
+                "secret_key": "testing",
+                "default_acl": None,
+                "querystring_auth": True,
+                "file_overwrite": False,
+            },
+        },
+    }
+    yield client
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket=S3_BUCKET):
+        for item in page.get("Contents", []):
+            client.delete_object(Bucket=S3_BUCKET, Key=item["Key"])
+
+
+def test_bundle_on_object_storage_is_stored_there_and_served_by_its_signed_address(
+    s3_media, client, tmp_path, settings, django_capture_on_commit_callbacks
+):
+    import httpx
+
+    settings.FILE_UPLOAD_TEMP_DIR = str(tmp_path)
+    conference = make_conference(status=ConferenceStatus.FOLLOW_UP)
+    video = webm_bytes(2_000_000)
+    make_recording(conference=conference, content=video, published=True)
+    make_document(conference=conference, published=True)
+
+    bundle = _build_now(conference.pk, django_capture_on_commit_callbacks)
+    keys = [
+        item["Key"]
+        for item in s3_media.list_objects_v2(Bucket=S3_BUCKET, Prefix="packages/")["Contents"]
+    ]
+    response = client.get(reverse("conferences:package_download", args=[conference.slug]))
+    data = httpx.get(response["Location"], timeout=30).content
+
+    assert keys == [bundle.file.name]
+    assert keys[0].endswith(f"/{conference.slug}-information-package.zip")
+    assert response.status_code == 302
+    assert hashlib.sha256(data).hexdigest() == bundle.sha256
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    folder = f"{conference.slug}-information-package"
+    manifest = json.loads(archive.read(f"{folder}/manifest.json"))
+    for entry in manifest["files"]:
+        assert (
+            hashlib.sha256(archive.read(f"{folder}/{entry['path']}")).hexdigest()
+            == (entry["sha256"])
+        )
+    (video_entry,) = [e for e in manifest["files"] if e["kind"] == "recording"]
+    assert archive.read(f"{folder}/{video_entry['path']}") == video
+
+
+def test_bundle_streams_a_large_video_without_holding_it_in_memory(
+    media_root, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    import tracemalloc
+
+    settings.FILE_UPLOAD_TEMP_DIR = str(tmp_path)
+    conference = make_conference(status=ConferenceStatus.FOLLOW_UP)
+    size = 48 * 1024 * 1024
+    recording = make_recording(conference=conference, content=webm_bytes(size), published=True)
+    # The PDF engine keeps ~20 MB of fonts and caches once it has run: warm it up first, so
+    # what is measured is the build itself.
+    _build_now(
+        make_conference(status=ConferenceStatus.FOLLOW_UP).pk, django_capture_on_commit_callbacks
+    )
+    with django_capture_on_commit_callbacks(execute=False):
+        bundle = request_bundle(conference_id=conference.pk)
+
+    tracemalloc.start()
+    try:
+        outcome = build_bundle(bundle_id=bundle.pk, fingerprint=bundle.fingerprint)
+        _current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    bundle.refresh_from_db()
+    assert outcome == "built"
+    assert bundle.size > size
+    assert peak < size // 4  # blocks of 1 MB, never the 48 MB file
+    with bundle.file.open("rb") as handle, zipfile.ZipFile(handle) as archive:
+        (name,) = [n for n in archive.namelist() if n.endswith("/video.webm")]
+        digest = hashlib.sha256()
+        with archive.open(name) as member:
+            while block := member.read(1024 * 1024):
+                digest.update(block)
+    assert digest.hexdigest() == recording.sha256
