@@ -577,3 +577,77 @@ def test_bundle_streams_a_large_video_without_holding_it_in_memory(
             while block := member.read(1024 * 1024):
                 digest.update(block)
     assert digest.hexdigest() == recording.sha256
+
+
+# --- Failures, lost builds, queries ---------------------------------------------------------------
+
+
+def test_a_file_changed_in_storage_fails_the_build_with_a_reason_for_staff(
+    conference, client, staff_client, django_capture_on_commit_callbacks
+):
+    document = conference.documents.get(published_at__isnull=False)
+    with document.file.storage.open(document.file.name, "wb") as handle:
+        handle.write(PDF + b"% changed\n")
+    with django_capture_on_commit_callbacks(execute=False):
+        bundle = request_bundle(conference_id=conference.pk)
+
+    outcome = build_bundle(bundle_id=bundle.pk, fingerprint=bundle.fingerprint)
+
+    bundle.refresh_from_db()
+    assert (outcome, bundle.status) == ("failed", BundleStatus.FAILED)
+    assert "no longer matches the SHA-256" in bundle.error
+    public = client.get(
+        reverse("conferences:package_download", args=[conference.slug]), HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert "The file could not be prepared." in public.content.decode()
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        client.get(reverse("conferences:package_download_status", args=[conference.slug]))
+    assert callbacks == []  # visitors do not start a failing build over and over
+    page_url = reverse("admin:conferences_conference_package_file", args=[conference.pk])
+    assert "no longer matches the SHA-256" in staff_client.get(page_url).content.decode()
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        staff_client.post(page_url)
+    assert len(callbacks) == 1  # staff try again
+    assert PackageBundle.objects.get(pk=bundle.pk).status == BundleStatus.QUEUED
+
+
+def test_a_build_lost_with_its_worker_is_queued_again(
+    conference, settings, django_capture_on_commit_callbacks
+):
+    settings.PACKAGE_BUNDLE_STALLED_MINUTES = 60
+    with django_capture_on_commit_callbacks(execute=False):
+        bundle = request_bundle(conference_id=conference.pk)
+    PackageBundle.objects.filter(pk=bundle.pk).update(
+        status=BundleStatus.BUILDING, started_at=timezone.now() - dt.timedelta(minutes=30)
+    )
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        request_bundle(conference_id=conference.pk)
+    assert callbacks == []  # still running, as far as anyone can tell
+
+    PackageBundle.objects.filter(pk=bundle.pk).update(
+        started_at=timezone.now() - dt.timedelta(minutes=61)
+    )
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        again = request_bundle(conference_id=conference.pk)
+
+    assert len(callbacks) == 1
+    assert again.status == BundleStatus.QUEUED
+
+
+@pytest.mark.parametrize("questions", [1, 25])
+def test_status_answers_with_the_same_queries_for_few_and_many_questions(
+    client, media_root, questions, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    conference = make_conference(status=ConferenceStatus.FOLLOW_UP, agenda_items=3)
+    asker = make_registration(conference=conference)
+    for _ in range(questions):
+        answer_to = make_question(registration=asker, status="answered")
+        Answer.objects.create(question=answer_to, text="Svar.", published_at=timezone.now())
+    make_recording(conference=conference, published=True, chapters=((0, "Start"),))
+    make_document(conference=conference, published=True)
+    url = reverse("conferences:package_download_status", args=[conference.slug])
+    with django_capture_on_commit_callbacks(execute=False):
+        client.get(url)  # creates the row
+
+    with django_assert_num_queries(16):
+        client.get(url)
