@@ -4,6 +4,7 @@ a recording's passages when it is published (a published recording is read-only)
 
 from __future__ import annotations
 
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -25,6 +26,9 @@ class TranscriptSegment(models.Model):
     position = models.PositiveIntegerField(_("position"))
     start_seconds = models.PositiveIntegerField(_("starts at (seconds)"), null=True, blank=True)
     text = models.TextField(_("text"))
+    # ``text`` as parsed by its language's text search configuration, written with the row
+    # (PostgreSQL only), so ranking thousands of hits does not parse them again.
+    search = SearchVectorField(null=True, editable=False)
 
     class Meta:
         verbose_name = _("transcript passage")

@@ -272,49 +272,48 @@ def _uploaded(recording: str | None) -> Any:
 def _source_branch(source: Source, words: str, language: str, scope: Q) -> QuerySet:
     model, shown = source.model, source.fields[-1]
     languages = search_languages(model, shown, language)
-    own, fallback = (languages[0], languages[-1]) if languages else (BOKMAL, BOKMAL)
-    body = _localized(model, "", shown, own)
-    own_column = _column(model, shown, own)
-    if own != fallback and own_column:
-        lang = Case(
-            When(**{f"{own_column}__gt": ""}, then=Value(own)),
-            default=Value(fallback),
-            output_field=CharField(),
-        )
-    else:
-        lang = Value(fallback, output_field=CharField())
-    if own != fallback and own_column:
-        cfg = Case(
-            When(**{f"{own_column}__gt": ""}, then=Value(config_for(own))),
-            default=Value(config_for(fallback)),
-            output_field=CharField(),
-        )
-    else:
-        cfg = Value(config_for(fallback), output_field=CharField())
     # A plain QuerySet: django-modeltranslation's manager would rewrite names and reorder the
     # values_list columns, which a UNION matches by position.
     queryset = QuerySet(model).filter(source.visible() & scope)
-    if _is_postgres():
-        match = Q()
-        ranks = []
-        for lng in languages:
-            columns = [c for f in source.fields if (c := _column(model, f, lng))]
-            vector = SearchVector(*columns, config=config_for(lng))
+    matches: dict[str, Q] = {}
+    ranks = []
+    for lng in languages:
+        columns = [c for f in source.fields if (c := _column(model, f, lng))]
+        if _is_postgres():
             query = SearchQuery(words, config=config_for(lng), search_type="websearch")
-            name = f"v_{lng}"
-            queryset = queryset.alias(**{name: vector})
-            match |= Q(**{name: query})
-            ranks.append(SearchRank(F(name), query))
-        queryset = queryset.filter(match)
-        rank = ranks[0] if len(ranks) == 1 else Greatest(*ranks)
+            queryset = queryset.alias(
+                **{f"v_{lng}": SearchVector(*columns, config=config_for(lng))}
+            )
+            matches[lng] = Q(**{f"v_{lng}": query})
+            ranks.append(SearchRank(F(f"v_{lng}"), query))
+        else:
+            matches[lng] = Q()
+            for column in columns:
+                matches[lng] |= Q(**{f"{column}__icontains": words})
+    match = Q()
+    for condition in matches.values():
+        match |= condition
+    queryset = queryset.filter(match)
+    if not ranks:
+        rank: Any = Value(0.0, output_field=FloatField())
     else:
-        match = Q()
-        for lng in languages:
-            for field in source.fields:
-                if column := _column(model, field, lng):
-                    match |= Q(**{f"{column}__icontains": words})
-        queryset = queryset.filter(match)
-        rank = Value(0.0, output_field=FloatField())
+        rank = ranks[0] if len(ranks) == 1 else Greatest(*ranks)
+    # Shown in the reader's language where it is written and matches there, else in Bokmål
+    # (the text the reader's page falls back to), with that language's dictionary.
+    bokmal_text = Coalesce(F(_column(model, shown, BOKMAL)), Value(""), output_field=CharField())
+    if len(languages) > 1:
+        own = languages[0]
+        in_own = Q(**{f"{_column(model, shown, own)}__gt": ""}) & matches[own]
+        text = CharField()
+        body = Case(
+            When(in_own, then=F(_column(model, shown, own))), default=bokmal_text, output_field=text
+        )
+        lang = Case(When(in_own, then=Value(own)), default=Value(BOKMAL), output_field=text)
+        cfg = Case(When(in_own, then=Value(config_for(own))), default=Value(config_for(BOKMAL)))
+    else:
+        body = bokmal_text
+        lang = Value(BOKMAL, output_field=CharField())
+        cfg = Value(config_for(BOKMAL), output_field=CharField())
     if source.title is not None:
         title_model, path, field = source.title
         title = _localized(title_model, path, field, language)
@@ -352,9 +351,10 @@ def _segment_branch(
         scope, language__in=languages, recording__published_at__isnull=False
     )
     if _is_postgres():
+        # The stored vector (written by index_transcript): no parsing per hit.
         query = SearchQuery(words, config=config, search_type="websearch")
-        queryset = queryset.alias(v=SearchVector("text", config=config)).filter(v=query)
-        rank = SearchRank(F("v"), query)
+        queryset = queryset.filter(search=query)
+        rank = SearchRank(F("search"), query)
     else:
         queryset = queryset.filter(text__icontains=words)
         rank = Value(0.0, output_field=FloatField())
@@ -496,13 +496,11 @@ def _url(row: dict[str, Any]) -> tuple[str, str]:
         return reverse(
             "conferences:document_file", kwargs={"slug": row["s_slug"], "pk": row["s_id"]}
         ), package
-    # A moment in a recording: the video file at that second (a media fragment the browser
-    # honours, as the package page's chapter links without JavaScript), else the recording.
+    # A moment in a recording: the package page with the player at that second
+    # (static/conferences/package.js seeks it; nothing plays by itself). Not the video file
+    # itself: browsers play a video opened on its own at once.
     if row["s_uploaded"] and row["s_seconds"] is not None:
-        video = reverse(
-            "conferences:recording_video", kwargs={"slug": row["s_slug"], "pk": row["s_ref"]}
-        )
-        return f"{video}#t={row['s_seconds']}", package
+        return f"{package}?t={row['s_seconds']}#recording-{row['s_ref']}", package
     return f"{package}#recording-{row['s_ref']}", package
 
 
@@ -671,4 +669,9 @@ def index_transcript(*, recording: Recording) -> int:
     with transaction.atomic():
         TranscriptSegment.objects.filter(recording=recording).delete()
         TranscriptSegment.objects.bulk_create(segments, batch_size=1000)
+        if _is_postgres():
+            for group, config in SEGMENT_LANGUAGE_GROUPS:
+                TranscriptSegment.objects.filter(recording=recording, language__in=group).update(
+                    search=SearchVector("text", config=config)
+                )
     return len(segments)

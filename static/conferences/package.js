@@ -15,4 +15,15 @@
       video.focus();
     });
   });
+
+  // A search hit links to ?t=SECONDS#recording-ID: put that recording's player at the moment
+  // (paused: nothing plays by itself). Without JavaScript the page opens at the recording.
+  var target = /^#recording-(\d+)$/.exec(window.location.hash);
+  var start = parseFloat(new URLSearchParams(window.location.search).get("t"));
+  var player = target && document.getElementById("video-" + target[1]);
+  if (player && !isNaN(start) && start >= 0) {
+    var seek = function () { player.currentTime = start; };
+    if (player.readyState >= 1) seek();
+    else player.addEventListener("loadedmetadata", seek, { once: true });
+  }
 })();

@@ -87,6 +87,10 @@ def _search(conference=None, language: str = "en", **params) -> tuple[object, st
     return response, response.content.decode()
 
 
+def _package_path(conference) -> str:
+    return reverse("conferences:package", kwargs={"slug": conference.slug})
+
+
 def _hits(response) -> list:
     return response.context["results"].hits
 
@@ -116,13 +120,11 @@ def test_search_finds_an_english_phrase_in_the_english_transcript_at_its_moment(
     response, html = _search(conference, "en", q='"announced in Doffin"')
 
     hits = _hits(response)
-    video = reverse(
-        "conferences:recording_video", kwargs={"slug": conference.slug, "pk": recording.pk}
-    )
+    moment = f"{_package_path(conference)}?t=4#recording-{recording.pk}"
     assert [(h.kind, h.language, h.url, h.seconds) for h in hits] == [
-        ("transcript", "en", f"{video}#t=4", 4)
+        ("transcript", "en", moment, 4)
     ]
-    assert f'href="{video}#t=4"' in html
+    assert f'href="{moment}"' in html
     assert "At 0:04 in “Hovedsending”" in html
     assert "<mark>announced</mark>" in html
 
@@ -139,12 +141,10 @@ def test_transcript_lines_with_timecodes_link_to_their_second(conference):
 
     response, _html = _search(conference, "nb", q="møte")
 
-    video = reverse(
-        "conferences:recording_video", kwargs={"slug": conference.slug, "pk": recording.pk}
-    )
+    moment = f"{_package_path(conference)}?t=3730#recording-{recording.pk}"
     assert sorted((h.seconds, h.url) for h in _hits(response) if h.kind == "transcript") == [
-        (3730, f"{video}#t=3730"),
-        (3730, f"{video}#t=3730"),
+        (3730, moment),
+        (3730, moment),
     ]
 
 
@@ -160,15 +160,12 @@ def test_chapters_and_document_titles_and_clarifications_are_found(conference):
 
     response, _html = _search(conference, "nb", q="tidsplan")
 
-    package = reverse("conferences:package", kwargs={"slug": conference.slug})
-    video = reverse(
-        "conferences:recording_video", kwargs={"slug": conference.slug, "pk": recording.pk}
-    )
+    package = _package_path(conference)
     document_url = reverse(
         "conferences:document_file", kwargs={"slug": conference.slug, "pk": document.pk}
     )
     assert sorted((h.kind, h.url) for h in _hits(response)) == [
-        ("chapter", f"{video}#t=95"),
+        ("chapter", f"{package}?t=95#recording-{recording.pk}"),
         ("clarification", f"{package}#clarification-{clarification.pk}"),
         ("document", document_url),
     ]
@@ -454,3 +451,17 @@ def test_search_package_on_a_page_past_the_end_gives_the_first_page(conference):
     page = search_package(words="møte", language="nb", conference_id=conference.pk, page=7)
 
     assert (page.page, page.total, len(page.hits)) == (1, 1, 1)
+
+
+def test_english_reader_sees_the_bokmal_text_where_only_it_matches(conference):
+    question = _answered(
+        conference,
+        "Om varighet",
+        "Kontrakten varer i fire år.",
+        text_en="The agreement runs for four years.",
+    )
+
+    response, html = _search(conference, "en", q="kontraktene")
+
+    assert [(h.kind, h.ref, h.language) for h in _hits(response)] == [("answer", question.pk, "nb")]
+    assert '<p class="qa-text search-snippet mb-0" lang="nb"><mark>Kontrakten</mark> varer' in html
