@@ -23,6 +23,7 @@ would cost more than the search itself).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -531,13 +532,13 @@ def search_package(
     """One page of hits for ``words`` (already cleaned), best first, in public material only.
     One query on PostgreSQL (two when ``page`` is past the end), two elsewhere."""
     page = max(1, page)
-    union = _union(words, language, conference_id)
     if _is_postgres():
-        rows, total = _postgres_page(union, words, page)
+        rows, total = _postgres_page(_postgres_union(words, language, conference_id), words, page)
         if not rows and page > 1 and total == 0:
             return search_package(words=words, language=language, conference_id=conference_id)
         hits = [_hit(row, _mark(row["s_headline"])) for row in rows]
     else:
+        union = _union(words, language, conference_id)
         total = union.count()
         if (page - 1) * PER_PAGE >= total:
             page = 1
@@ -550,8 +551,36 @@ def search_package(
     return SearchPage(query=words, hits=hits, total=total, page=page, per_page=PER_PAGE)
 
 
-def _postgres_page(union: QuerySet, words: str, page: int) -> tuple[list[dict[str, Any]], int]:
+# Building the union (eight querysets, a few dozen expressions) and compiling it costs more
+# Python time than PostgreSQL needs to answer it. Its SQL depends only on the reader's language
+# and whether one conference is searched, so it is compiled once per process with stand-in
+# values, which are swapped for the words and the conference in the parameters.
+_WORDS_STAND_IN = "\ue010words\ue010"
+_CONFERENCE_STAND_IN = -919_000_019
+
+
+@functools.lru_cache(maxsize=32)
+def _compiled_union(language: str, scoped: bool) -> tuple[str, tuple[Any, ...]]:
+    union = _union(_WORDS_STAND_IN, language, _CONFERENCE_STAND_IN if scoped else None)
     sql, params = union.query.sql_with_params()
+    return sql, tuple(params)
+
+
+def _postgres_union(
+    words: str, language: str, conference_id: int | None
+) -> tuple[str, tuple[Any, ...]]:
+    sql, params = _compiled_union(language, conference_id is not None)
+    swap = {_WORDS_STAND_IN: words, _CONFERENCE_STAND_IN: conference_id}
+    return sql, tuple(
+        swap[p] if isinstance(p, str | int) and not isinstance(p, bool) and p in swap else p
+        for p in params
+    )
+
+
+def _postgres_page(
+    union: tuple[str, tuple[Any, ...]], words: str, page: int
+) -> tuple[list[dict[str, Any]], int]:
+    sql, params = union
     kind_order = " ".join(
         f"WHEN '{kind}' THEN {index}" for index, kind in enumerate(KIND_ORDER)
     )  # constants of this module, never input
