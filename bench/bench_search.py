@@ -12,6 +12,7 @@ warm-up. ``search_queries`` counts the queries of one page of hits.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import random
 import statistics
 import time
@@ -308,6 +309,7 @@ def run(ctx: BenchContext) -> list[BenchResult]:
     if hits_shown == 0:
         raise BenchError("the common word found nothing")
 
+    load_average = [round(x, 1) for x in os.getloadavg()]
     timings.sort()
     p95 = timings[int(0.95 * (len(timings) - 1))]
     details = {
@@ -317,6 +319,10 @@ def run(ctx: BenchContext) -> list[BenchResult]:
         "samples": SAMPLES,
         "p50_ms": round(statistics.median(timings), 1),
         "max_ms": round(timings[-1], 1),
+        # The machine's load when the samples ended: on a shared machine a p95 over 100 ms
+        # with a load far above the core count says more about the machine than the search.
+        "load_average_1_5_15": load_average,
+        "cores": os.cpu_count(),
         "queries": [words for _lang, words in QUERIES],
     }
     return [
