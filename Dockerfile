@@ -21,8 +21,10 @@ RUN groupadd --system --gid 10001 app \
 WORKDIR /app
 
 # Dependencies first, from pyproject only, so code changes do not reinstall them.
+# The "s3" extra (django-storages, boto3) lets the same image keep media in S3-compatible
+# object storage (DJANGO_MEDIA_STORAGE=s3).
 COPY pyproject.toml README.md ./
-RUN pip install .
+RUN pip install ".[s3]"
 
 COPY . .
 

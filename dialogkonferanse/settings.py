@@ -258,6 +258,10 @@ if MEDIA_STORAGE == "s3":
             "querystring_auth": True,
             "querystring_expire": env_int("AWS_QUERYSTRING_EXPIRE", 3600),
             "file_overwrite": False,
+            # Signature version 4 (every S3 region, MinIO, Ceph RGW); "path" addressing for
+            # services reached by host name or address without per-bucket DNS names.
+            "signature_version": env_str("AWS_S3_SIGNATURE_VERSION", "s3v4"),
+            "addressing_style": env_str("AWS_S3_ADDRESSING_STYLE") or None,
         },
     }
     # Files the server saves (form posts, resumable uploads, demo data) go up as multipart

@@ -117,6 +117,7 @@ def s3_storage_options(endpoint: str, **extra: object) -> dict:
         "default_acl": None,
         "querystring_auth": True,
         "file_overwrite": False,
+        "signature_version": "s3v4",
         **extra,
     }
 
