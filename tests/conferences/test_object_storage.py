@@ -49,6 +49,7 @@ from tests.conferences.package_factories import (
     PDF,
     make_document,
     make_recording,
+    recording_form,
     sha256,
     webm_bytes,
 )
@@ -605,3 +606,42 @@ def test_hashing_leaves_no_temporary_copy(s3, settings):
 
     assert hashed is True
     assert list(Path(settings.UPLOAD_TEMP_DIR).glob("*.probe")) == []
+
+
+def test_caption_deleted_in_the_admin_form_is_deleted_from_storage_after_commit(
+    s3, roles, django_capture_on_commit_callbacks
+):
+    staff = make_staff()
+    client = Client(headers={"accept-language": "nb"})
+    client.force_login(staff)
+    recording = make_recording(
+        conference=make_conference(status=ConferenceStatus.FOLLOW_UP), content=CONTENT
+    )
+    caption = recording.captions.get()
+    form = recording_form(
+        recording.conference,
+        title=recording.title,
+        title_nb=recording.title,
+        order=str(recording.order),
+        **{
+            "captions-TOTAL_FORMS": "1",
+            "captions-INITIAL_FORMS": "1",
+            "captions-0-id": str(caption.pk),
+            "captions-0-recording": str(recording.pk),
+            "captions-0-language": "nb",
+            "captions-0-DELETE": "on",
+        },
+    )
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = client.post(
+            reverse("admin:conferences_recording_change", args=[recording.pk]), form
+        )
+    queued = [q for q in _queued(callbacks) if q[0] == "conferences.delete_stored_files"]
+    delete_unreferenced_files(**queued[0][1])
+
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert not Caption.objects.exists()
+    assert queued == [("conferences.delete_stored_files", {"names": [caption.file.name]})]
+    assert caption.file.name not in _keys(s3)
+    assert recording.video_file.name in _keys(s3)
