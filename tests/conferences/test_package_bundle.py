@@ -60,6 +60,23 @@ def _text_of_pdf(data: bytes) -> str:
     return " ".join(" ".join(page.extract_text() for page in reader.pages).split())
 
 
+def _fonts_embedded(data: bytes) -> tuple[int, list[str]]:
+    """How many fonts the PDF uses, and those whose font file is not in it (a reader would need
+    its own copy)."""
+    seen, missing = 0, []
+    for page in pypdf.PdfReader(io.BytesIO(data)).pages:
+        for font in page["/Resources"].get_object().get("/Font", {}).values():
+            font = font.get_object()
+            fonts = [f.get_object() for f in font.get("/DescendantFonts", [])] or [font]
+            for part in fonts:
+                seen += 1
+                descriptor = part.get("/FontDescriptor")
+                descriptor = descriptor.get_object() if descriptor is not None else {}
+                if not any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3")):
+                    missing.append(str(part.get("/BaseFont")))
+    return seen, missing
+
+
 def _bytes(bundle: PackageBundle) -> bytes:
     with bundle.file.open("rb") as handle:
         return handle.read()
@@ -172,7 +189,8 @@ def test_bundle_pdf_contains_every_published_answer(conference, django_capture_o
     archive = _zip(bundle)
     folder = f"{conference.slug}-information-package"
 
-    text = _text_of_pdf(archive.read(f"{folder}/summary-nb.pdf"))
+    pdf = archive.read(f"{folder}/summary-nb.pdf")
+    text = _text_of_pdf(pdf)
 
     for answer in ANSWERS:
         assert answer in text
@@ -186,6 +204,11 @@ def test_bundle_pdf_contains_every_published_answer(conference, django_capture_o
     assert "Utkast som ikke er publisert" not in text
     assert "Reklame for oss selv" not in text  # not published
     assert "Prisnivå oppgitt i møtet." not in text  # internal minutes
+    used, not_embedded = _fonts_embedded(pdf)
+    assert used > 0
+    assert not_embedded == []  # opens offline, on any machine
+    assert b"http://" not in pdf
+    assert b"https://" not in pdf
 
 
 def test_bundle_holds_no_asker_identity(conference, django_capture_on_commit_callbacks):
