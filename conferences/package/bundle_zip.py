@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator
 from typing import IO, Any
 
 from django.template.loader import render_to_string
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from dialogkonferanse.common.spreadsheet import neutralise_cell
@@ -74,8 +74,9 @@ def read_blocks(storage: Any, name: str, block: int = BLOCK) -> Iterator[bytes]:
 def _zip_time(
     value: dt.datetime | None, fallback: dt.datetime
 ) -> tuple[int, int, int, int, int, int]:
-    moment = (value or fallback).astimezone(dt.UTC)
-    return max(moment, dt.datetime(1980, 1, 1, tzinfo=dt.UTC)).timetuple()[:6]
+    # ZIP times have no zone and unpackers show them as local time: Oslo time (DOMAIN.md 14).
+    moment = max(value or fallback, dt.datetime(1980, 1, 2, tzinfo=dt.UTC))
+    return timezone.localtime(moment).timetuple()[:6]
 
 
 def summary_pdf(content: BundleContent, language: str, generated: dt.datetime) -> bytes:

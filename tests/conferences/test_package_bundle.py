@@ -178,6 +178,9 @@ def test_bundle_manifest_hashes_match_the_files(conference, django_capture_on_co
         "captions-nb.vtt",
     ]
     assert archive.read(f"{folder}/{by_kind['document'][0]['path']}") == PDF
+    document_info = archive.getinfo(f"{folder}/{by_kind['document'][0]['path']}")
+    oslo = timezone.localtime(document.published_at)
+    assert document_info.date_time[:5] == oslo.timetuple()[:5]  # unpackers show Oslo time
     assert [e["path"] for e in by_kind["summary"]] == ["summary-nb.pdf"]
     assert [e["path"].rsplit("/", 1)[1] for e in by_kind["transcript"]] == ["transcript-nb.txt"]
     assert bundle.sha256 == hashlib.sha256(_bytes(bundle)).hexdigest()
