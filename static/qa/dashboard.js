@@ -120,8 +120,24 @@
       credentials: "same-origin",
       headers: { "X-Requested-With": "fetch" },
     }).then(function (response) {
-      if (!response.ok) throw new Error(response.status);
+      if (!response.ok) {
+        var error = new Error(response.status);
+        error.status = response.status;
+        throw error;
+      }
       return response.text();
+    });
+  }
+
+  // A card fetch that fails on the way (no answer, or 5xx: a web node lost behind the proxy)
+  // is tried again after 1, 2, 4 and 8 s. The event that asked for it is not sent again, so
+  // giving up would leave the question off the dashboard until a reload. A 4xx is final.
+  function refreshRetrying(id, attempt) {
+    return refresh(id, false).catch(function (error) {
+      if (attempt >= 4 || (error && error.status && error.status < 500)) throw error;
+      return new Promise(function (resolve) {
+        window.setTimeout(resolve, 1000 * Math.pow(2, attempt));
+      }).then(function () { return refreshRetrying(id, attempt + 1); });
     });
   }
 
@@ -245,7 +261,7 @@
     }
     var card = document.getElementById("q-" + data.id);
     if (card && parseInt(card.getAttribute("data-version"), 10) >= data.version) return;
-    refresh(data.id, false).then(function (added) {
+    refreshRetrying(data.id, 0).then(function (added) {
       if (added && event.type === "question_new") {
         markNew(added);
         var text = added.querySelector(".qa-text");

@@ -152,6 +152,34 @@ def test_new_question_from_another_client_arrives_highlighted_and_announced(
     save_screenshot(page, "qa-dashboard-new-question-nb-desktop")
 
 
+def test_new_question_card_is_fetched_again_after_a_failed_fetch(
+    live_asgi, new_page, conference, roles
+):
+    """A web node lost behind the proxy: the card fetch a new question's event starts answers
+    502 ("no live upstreams"); the dashboard tries again and the card still arrives."""
+    page = _dashboard(live_asgi, new_page, conference, lang="en")
+    answered: list[int] = []
+
+    def proxy_without_node(route):
+        if not answered:
+            answered.append(502)
+            route.fulfill(status=502, body="Bad Gateway")
+        else:
+            answered.append(200)
+            route.continue_()
+
+    page.route("**/questions/*/card/", proxy_without_node)
+    asker = make_registration(conference=conference)
+
+    question = services.ask_question(registration_id=asker.pk, text="Kommer kortet likevel?")
+
+    card = page.locator(f"[data-column=awaiting] #q-{question.pk}")
+    card.wait_for()
+    assert answered == [502, 200]
+    assert "qa-new" in card.get_attribute("class")
+    assert page.evaluate("window.__notReloaded === true")
+
+
 def test_suggested_duplicate_merges_in_one_click(live_asgi, new_page, conference, roles):
     target = make_question(
         conference=conference, status="published", text="Hvor lang er kontraktsperioden?"
