@@ -83,7 +83,9 @@ def state_of(bundle: PackageBundle | None, *, current_fingerprint: str) -> Bundl
     return BundleState(
         status=bundle.status if current else "stale",
         label=label,
-        step_label=str(bundle.get_step_display()) if current else "",
+        step_label=str(bundle.get_step_display())
+        if current and bundle.status in (BundleStatus.QUEUED, BundleStatus.BUILDING)
+        else "",
         progress=bundle.progress if current else 0,
         ready=ready,
         current=current,

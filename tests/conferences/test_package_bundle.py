@@ -480,7 +480,13 @@ def test_admin_button_prepares_shows_progress_and_downloads(
         "admin:conferences_conference_package_file_download", args=[conference.pk]
     )
     assert f'href="{download_url}"' in ready
-    assert staff_client.get(status_url).json()["ready"] is True
+    assert staff_client.get(status_url).json() == {
+        "status": "ready",
+        "label": "Ready",
+        "step": "",
+        "progress": 100,
+        "ready": True,
+    }
     response = staff_client.get(download_url)
     assert zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content))).testzip() is None
 
