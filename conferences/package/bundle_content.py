@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Model
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.text import slugify
 
 from dialogkonferanse.common.translations import (
@@ -305,7 +305,19 @@ def fingerprint_of(content: BundleContent) -> str:
         "languages": content.languages,
         "views": content.views,
         "files": [
-            {k: v for k, v in dataclasses.asdict(f).items() if k != "storage"}
+            # Not dataclasses.asdict: it would deep-copy the storage (and its S3 client).
+            {
+                name: getattr(f, name)
+                for name in (
+                    "path",
+                    "storage_name",
+                    "kind",
+                    "title",
+                    "published_at",
+                    "sha256",
+                    "size",
+                )
+            }
             for f in content.files
         ],
         "transcripts": content.transcripts,
@@ -364,7 +376,3 @@ def gather_content(*, conference_id: int) -> BundleContent:
     )
     content.fingerprint = fingerprint_of(content)
     return content
-
-
-def generated_at() -> dt.datetime:
-    return timezone.now().replace(microsecond=0)
