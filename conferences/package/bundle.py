@@ -108,7 +108,9 @@ def bundle_overview(*, conference_id: int) -> tuple[PackageBundle | None, Bundle
 
 
 def _is_stalled(bundle: PackageBundle, now: dt.datetime) -> bool:
-    since = bundle.started_at if bundle.status == BundleStatus.BUILDING else bundle.requested_at
+    """Queued and never started, or building without progress (the build writes its progress,
+    and so ``updated_at``, at least every per cent), for ``PACKAGE_BUNDLE_STALLED_MINUTES``."""
+    since = bundle.updated_at if bundle.status == BundleStatus.BUILDING else bundle.requested_at
     return since is None or since < now - _stalled_after()
 
 
@@ -186,7 +188,7 @@ class _Reporter:
             return
         self.last = (step, percent)
         PackageBundle.objects.filter(pk=self.bundle_id, build_token=self.token).update(
-            step=step, progress=percent
+            step=step, progress=percent, updated_at=timezone.now()
         )
 
 

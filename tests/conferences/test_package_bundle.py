@@ -650,14 +650,16 @@ def test_a_build_lost_with_its_worker_is_queued_again(
     with django_capture_on_commit_callbacks(execute=False):
         bundle = request_bundle(conference_id=conference.pk)
     PackageBundle.objects.filter(pk=bundle.pk).update(
-        status=BundleStatus.BUILDING, started_at=timezone.now() - dt.timedelta(minutes=30)
+        status=BundleStatus.BUILDING,
+        started_at=timezone.now() - dt.timedelta(hours=3),
+        updated_at=timezone.now() - dt.timedelta(minutes=30),  # its last progress
     )
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         request_bundle(conference_id=conference.pk)
-    assert callbacks == []  # still running, as far as anyone can tell
+    assert callbacks == []  # a long build that still makes progress is left alone
 
     PackageBundle.objects.filter(pk=bundle.pk).update(
-        started_at=timezone.now() - dt.timedelta(minutes=61)
+        updated_at=timezone.now() - dt.timedelta(minutes=61)
     )
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         again = request_bundle(conference_id=conference.pk)
