@@ -787,22 +787,34 @@ def _asker_tokens(base: str, data: dict[str, Any], count: int) -> list[tuple[str
 
 
 async def _ask(base: str, slug: str, askers: list[tuple[str, str, str]], tag: str) -> list[Any]:
-    """One question per asker through the real form; (text, status or error) per question."""
+    """One question per asker through the real form; (text, status or error, attempts) each.
+
+    An answer of 502/503/504 or no answer is sent again after a second, up to twice, as a
+    person would press the button again when the proxy says the node is gone (nginx does not
+    repeat a POST that reached a node). Whether that can double a question is what the
+    ``questions_doubled`` figure checks.
+    """
     import httpx
 
     async def one(client: httpx.AsyncClient, n: int, asker: tuple[str, str, str]) -> Any:
         cookie, token_cookie, token = asker
         text = f"Spørsmål {tag}-{n} under feilen?"
-        try:
-            response = await client.post(
-                f"/me/{slug}/stream/ask/",
-                data={"text": text, "csrfmiddlewaretoken": token},
-                headers={"Cookie": f"{cookie}; csrftoken={token_cookie}",
-                         "Referer": f"{base}/me/{slug}/stream/"},
-            )  # fmt: skip
-            return text, response.status_code
-        except httpx.HTTPError as exc:
-            return text, type(exc).__name__
+        outcome: Any = None
+        for attempt in range(1, 4):
+            try:
+                response = await client.post(
+                    f"/me/{slug}/stream/ask/",
+                    data={"text": text, "csrfmiddlewaretoken": token},
+                    headers={"Cookie": f"{cookie}; csrftoken={token_cookie}",
+                             "Referer": f"{base}/me/{slug}/stream/"},
+                )  # fmt: skip
+                outcome = response.status_code
+            except httpx.TransportError as exc:
+                outcome = type(exc).__name__
+            if outcome not in (502, 503, 504) and isinstance(outcome, int):
+                return text, outcome, attempt
+            await asyncio.sleep(1.0)
+        return text, outcome, 3
 
     async with httpx.AsyncClient(base_url=base, timeout=30) as client:
         return list(await asyncio.gather(*(one(client, n, a) for n, a in enumerate(askers))))
@@ -890,7 +902,8 @@ async def _live_under_fault(
         fault_at = time.monotonic()
         fault_info = await asyncio.to_thread(fault)
         asks = await _ask(base, slug, askers, f"{slug}-{int(fault_at)}")
-        say(f"asked {len(asks)} questions during the outage: {Counter(s for _, s in asks)}")
+        say(f"asked {len(asks)} questions during the outage: {Counter(a[1] for a in asks)}, "
+            f"attempts {Counter(a[2] for a in asks)}")  # fmt: skip
         await asyncio.sleep(max(0.0, fault_at + outage_seconds - time.monotonic()))
         during = _event_ids(run, conference_id, "viewers", viewer_start)
         held = [set(v.ids) for v in viewers]
@@ -958,9 +971,9 @@ def _stream_figures(
     v_lost, v_doubled = _lost_doubled(live.viewers, viewer_ids)
     mod_ids = [i for s in live.moderators for i in s.ids]
     m_doubled = sum(len(s.ids) - len(set(s.ids)) for s in live.moderators)
-    texts = [text for text, _ in live.asks]
+    texts = [text for text, *_ in live.asks]
     copies = _question_copies(run, conference_id, texts)
-    accepted = [text for text, status in live.asks if status == 302]
+    accepted = [text for text, status, _ in live.asks if status == 302]
     # Each question asked must reach every moderator stream once (its "question" event).
     question_ids = dict(
         run.postgres.execute(
@@ -977,7 +990,8 @@ def _stream_figures(
             compact = f'"id":{question_ids.get(text, -1)},'
             if any(marker in p or compact in p for p in payloads):
                 seen_by_mods += 1
-    details = {**live.details, "asks": dict(Counter(str(s) for _, s in live.asks)),
+    details = {**live.details, "asks": dict(Counter(str(a[1]) for a in live.asks)),
+               "ask_attempts": dict(Counter(a[2] for a in live.asks)),
                "moderator_event_ids_received": len(mod_ids)}  # fmt: skip
     return [
         Figure(f"{prefix}_events_lost", v_lost, "events", "==", 0,
@@ -1127,7 +1141,8 @@ def _dashboard_check(run: Stack, cluster: Any, data: dict[str, Any]) -> list[Fig
             browser.close()
     with contextlib.suppress(httpx.HTTPError):
         httpx.get(cluster.url + "/healthz/live", timeout=5)
-    details = {"states_after_kill_s": states, "ask_status": asked[0][1], "badge_text": badge}
+    details = {"states_after_kill_s": states, "ask_status": asked[0][1],
+               "ask_attempts": asked[0][2], "badge_text": badge}  # fmt: skip
     say(f"dashboard: {json.dumps(details, ensure_ascii=False)}")
     return [
         Figure("node_loss_dashboard_reconnecting_shown",
