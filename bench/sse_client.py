@@ -11,6 +11,7 @@ opens a new one carrying ``Last-Event-ID``; it records how long each reconnectio
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from dataclasses import dataclass, field
 
@@ -206,9 +207,10 @@ class Stream:
 
 
 def percentile(values: list[float], p: float) -> float:
-    """Nearest-rank percentile (``nan`` for no values)."""
+    """Nearest-rank percentile: the smallest value with at least ``p`` % of the values at or
+    below it (``nan`` for no values)."""
     ordered = sorted(values)
     if not ordered:
         return float("nan")
-    index = min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))
+    index = min(len(ordered) - 1, max(0, math.ceil(p / 100 * len(ordered)) - 1))
     return ordered[index]
