@@ -198,7 +198,7 @@ def _package(rng: random.Random) -> object:
 
     from conferences.choices import ConferenceStatus
     from conferences.models import Clarification, Document, Recording
-    from conferences.package.search import index_transcript
+    from conferences.package.transcripts import index_transcript
     from qa.models import Answer, Question
     from tests.factories import make_conference, make_registration
 

@@ -1,5 +1,5 @@
 """The information package's transcripts cut into timed passages, so a search hit can link to
-its moment in the video. Derived data: ``conferences.package.search.index_transcript`` rebuilds
+its moment in the video. Derived data: ``conferences.package.transcripts.index_transcript`` rebuilds
 a recording's passages when it is published (a published recording is read-only)."""
 
 from __future__ import annotations

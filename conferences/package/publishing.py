@@ -29,7 +29,6 @@ from ..models import (
     Recording,
 )
 from .emails import queue_archive_emails
-from .search import index_transcript
 from .stored_files import (
     check_stored_file,
     delete_files_on_commit,
@@ -38,6 +37,7 @@ from .stored_files import (
     needs_stored_hash,
     record_storage_etag,
 )
+from .transcripts import index_transcript
 
 
 def _lock_conference(conference_id: int) -> Conference:

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import (
     BooleanField,
     Case,
@@ -53,9 +53,8 @@ from django.utils.translation import gettext as _
 from qa.choices import PUBLIC_STATUSES as PUBLIC_QUESTION_STATUSES
 from qa.models import Answer, Question
 
-from ..choices import PUBLIC_STATUSES, CaptionLanguage
+from ..choices import PUBLIC_STATUSES
 from ..models import (
-    Caption,
     Chapter,
     Clarification,
     Conference,
@@ -105,7 +104,7 @@ def _has_field(model: type[Model], name: str) -> bool:
     return True
 
 
-def _column(model: type[Model], field: str, language: str) -> str | None:
+def column_for(model: type[Model], field: str, language: str) -> str | None:
     """The column holding ``field`` in ``language``: ``<field>_<language>`` when the model has
     per-language columns; without them the plain column is the Bokmål text."""
     if _has_field(model, f"{field}_{language}"):
@@ -117,13 +116,13 @@ def search_languages(model: type[Model], field: str, reader_language: str) -> li
     """The languages of ``model.field`` searched for a reader: theirs (when the model has it)
     and Bokmål, the fallback every page shows where a translation is missing."""
     languages = [reader_language] if reader_language != BOKMAL else []
-    return [lang for lang in [*languages, BOKMAL] if _column(model, field, lang)]
+    return [lang for lang in [*languages, BOKMAL] if column_for(model, field, lang)]
 
 
 def _localized(model: type[Model], path: str, field: str, language: str) -> Any:
     """``path + field`` in ``language`` with the Bokmål text as fallback, as an expression."""
-    bokmal = F(path + _column(model, field, BOKMAL))  # type: ignore[operator]
-    own = _column(model, field, language)
+    bokmal = F(path + column_for(model, field, BOKMAL))  # type: ignore[operator]
+    own = column_for(model, field, language)
     if own is None or language == BOKMAL:
         return Coalesce(bokmal, Value(""), output_field=CharField())
     return Coalesce(NullIf(F(path + own), Value("")), bokmal, Value(""), output_field=CharField())
@@ -279,7 +278,7 @@ def _source_branch(source: Source, words: str, language: str, scope: Q) -> Query
     matches: dict[str, Q] = {}
     ranks = []
     for lng in languages:
-        columns = [c for f in source.fields if (c := _column(model, f, lng))]
+        columns = [c for f in source.fields if (c := column_for(model, f, lng))]
         if _is_postgres():
             query = SearchQuery(words, config=config_for(lng), search_type="websearch")
             queryset = queryset.alias(
@@ -301,13 +300,15 @@ def _source_branch(source: Source, words: str, language: str, scope: Q) -> Query
         rank = ranks[0] if len(ranks) == 1 else Greatest(*ranks)
     # Shown in the reader's language where it is written and matches there, else in Bokmål
     # (the text the reader's page falls back to), with that language's dictionary.
-    bokmal_text = Coalesce(F(_column(model, shown, BOKMAL)), Value(""), output_field=CharField())
+    bokmal_text = Coalesce(F(column_for(model, shown, BOKMAL)), Value(""), output_field=CharField())
     if len(languages) > 1:
         own = languages[0]
-        in_own = Q(**{f"{_column(model, shown, own)}__gt": ""}) & matches[own]
+        in_own = Q(**{f"{column_for(model, shown, own)}__gt": ""}) & matches[own]
         text = CharField()
         body = Case(
-            When(in_own, then=F(_column(model, shown, own))), default=bokmal_text, output_field=text
+            When(in_own, then=F(column_for(model, shown, own))),
+            default=bokmal_text,
+            output_field=text,
         )
         lang = Case(When(in_own, then=Value(own)), default=Value(BOKMAL), output_field=text)
         cfg = Case(When(in_own, then=Value(config_for(own))), default=Value(config_for(BOKMAL)))
@@ -607,100 +608,3 @@ def _postgres_page(
         rows = [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
     total = rows[0]["s_total"] if rows else 0
     return rows, total
-
-
-# --- Transcript passages (written when a recording is published) ----------------------------
-
-_TIMECODE = re.compile(
-    r"^\s*[\[(]?(?:(?P<h>\d{1,2}):)?(?P<m>\d{1,2}):(?P<s>\d{2})(?:[.,]\d{1,3})?[\])]?"
-    r"\s*(?:[-\u2013\u2014:]\s+)?"
-)
-_CUE_TIME = re.compile(r"^(?:(\d+):)?(\d{2}):(\d{2})[.,]\d{3}\s+-->")
-_TAG = re.compile(r"<[^>]*>")
-
-
-def _normal(text: str) -> str:
-    return " ".join(text.casefold().split())
-
-
-def caption_cues(caption: Caption) -> list[tuple[int, str]]:
-    """``(start second, text)`` of each cue of a WebVTT track (tags removed)."""
-    try:
-        with caption.file.open("rb") as handle:
-            content = handle.read().decode("utf-8", errors="replace")
-    except OSError:
-        return []
-    cues: list[tuple[int, str]] = []
-    for block in re.split(r"\r?\n\s*\r?\n", content.lstrip("\ufeff")):
-        lines = block.splitlines()
-        for index, line in enumerate(lines):
-            match = _CUE_TIME.match(line.strip())
-            if match:
-                hours, minutes, secs = (int(g or 0) for g in match.groups())
-                text = " ".join(_TAG.sub("", t).strip() for t in lines[index + 1 :]).strip()
-                if text:
-                    cues.append((hours * 3600 + minutes * 60 + secs, text))
-                break
-    return cues
-
-
-def transcript_passages(
-    transcript: str, cues: list[tuple[int, str]]
-) -> list[tuple[int | None, str]]:
-    """A transcript cut into lines with the second each starts at: a leading timecode
-    (``[0:12:30]``, ``12:30 -``), else the caption cue with the same words, else the last
-    time seen (``None`` before any)."""
-    by_text = {}
-    for start, text in cues:
-        by_text.setdefault(_normal(text), start)
-    passages: list[tuple[int | None, str]] = []
-    current: int | None = None
-    for raw in transcript.splitlines():
-        line = raw.strip()
-        if not line:
-            continue
-        match = _TIMECODE.match(line)
-        if match and match.end() < len(line):
-            current = int(match["h"] or 0) * 3600 + int(match["m"]) * 60 + int(match["s"])
-            line = line[match.end() :].strip()
-        elif _normal(line) in by_text:
-            current = by_text[_normal(line)]
-        passages.append((current, line))
-    return passages
-
-
-def index_transcript(*, recording: Recording) -> int:
-    """Rewrite the recording's transcript passages in every language: from the transcript in
-    that language, else from that language's caption cues. Returns the number written."""
-    cues = {caption.language: caption_cues(caption) for caption in recording.captions.all()}
-    languages = [code for code, _label in CaptionLanguage.choices]
-    segments = []
-    for language in languages:
-        column = _column(Recording, "transcript", language)
-        transcript = (getattr(recording, column, "") or "") if column else ""
-        if column == "transcript" and _has_field(Recording, "transcript_nb"):
-            transcript = recording.transcript_nb or ""  # type: ignore[attr-defined]
-        language_cues = cues.get(language, [])
-        if transcript.strip():
-            passages = transcript_passages(transcript, language_cues)
-        else:
-            passages = [(start, text) for start, text in language_cues]
-        segments += [
-            TranscriptSegment(
-                recording=recording,
-                language=language,
-                position=position,
-                start_seconds=start,
-                text=text,
-            )
-            for position, (start, text) in enumerate(passages)
-        ]
-    with transaction.atomic():
-        TranscriptSegment.objects.filter(recording=recording).delete()
-        TranscriptSegment.objects.bulk_create(segments, batch_size=1000)
-        if _is_postgres():
-            for group, config in SEGMENT_LANGUAGE_GROUPS:
-                TranscriptSegment.objects.filter(recording=recording, language__in=group).update(
-                    search=SearchVector("text", config=config)
-                )
-    return len(segments)

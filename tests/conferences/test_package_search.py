@@ -22,8 +22,8 @@ from conferences.package.search import (
     _python_headline,
     clean_query,
     search_package,
-    transcript_passages,
 )
+from conferences.package.transcripts import transcript_passages
 from qa.models import Answer
 from tests.conferences.package_factories import (
     make_clarification,
