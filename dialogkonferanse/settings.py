@@ -292,6 +292,11 @@ MEDIA_DELETE_MAX_RETRIES = env_int("MEDIA_DELETE_MAX_RETRIES", 12)
 # streams multipart uploads in 64 KB chunks); a 10 GB recording needs disk, not RAM.
 FILE_UPLOAD_MAX_MEMORY_SIZE = env_int("DJANGO_FILE_UPLOAD_MAX_MEMORY_SIZE", 2_621_440)
 FILE_UPLOAD_TEMP_DIR = env_str("DJANGO_FILE_UPLOAD_TEMP_DIR") or None
+# Django's two handlers, each also taking the file's SHA-256 from the chunks as they arrive.
+FILE_UPLOAD_HANDLERS = [
+    "dialogkonferanse.common.uploads.HashingMemoryFileUploadHandler",
+    "dialogkonferanse.common.uploads.HashingTemporaryFileUploadHandler",
+]
 CAPTION_MAX_UPLOAD_BYTES = env_int("CAPTION_MAX_UPLOAD_BYTES", 2_000_000)
 # A two-hour 1080p recording is a few GB; uploads stream to a temporary file, never to memory.
 VIDEO_MAX_UPLOAD_BYTES = env_int("VIDEO_MAX_UPLOAD_BYTES", 8_000_000_000)

@@ -32,6 +32,7 @@ from django.db.models import Model, Q
 from django.utils.translation import gettext as _
 
 from dialogkonferanse.common.tasks import enqueue_on_commit
+from dialogkonferanse.common.uploads import hashed_upload
 
 from ..exceptions import ConferenceError
 from ..models import Caption, Document, Recording
@@ -77,6 +78,16 @@ def stored_file_digest(field_file: Any) -> tuple[str, int]:
     """SHA-256 and size of a file as it is in storage (read back in chunks)."""
     with field_file.storage.open(field_file.name, "rb") as handle:
         return file_digest(handle)
+
+
+def new_file_digest(field_file: Any) -> tuple[str, int]:
+    """SHA-256 and size of a file just assigned to an item: taken by the upload handlers while
+    a form post arrived (``dialogkonferanse.common.uploads``), else read from the file."""
+    if not getattr(field_file, "_committed", True):
+        received = hashed_upload(field_file.file)
+        if received is not None:
+            return received
+    return file_digest(field_file)
 
 
 def kind_of(item: Model) -> str:

@@ -23,6 +23,7 @@ from celery.signals import task_retry
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.test import AsyncClient, Client
 from django.urls import reverse
@@ -30,6 +31,7 @@ from django.urls import reverse
 from conferences.choices import ConferenceStatus, UploadKind
 from conferences.exceptions import ConferenceError
 from conferences.models import Caption, Document, Recording, Upload
+from conferences.package import stored_files
 from conferences.package.publishing import (
     publish_document,
     publish_recording,
@@ -645,3 +647,36 @@ def test_caption_deleted_in_the_admin_form_is_deleted_from_storage_after_commit(
     assert queued == [("conferences.delete_stored_files", {"names": [caption.file.name]})]
     assert caption.file.name not in _keys(s3)
     assert recording.video_file.name in _keys(s3)
+
+
+@pytest.mark.parametrize("size", [4096, 3 * 1024 * 1024], ids=["in-memory", "temporary-file"])
+def test_form_post_is_hashed_as_it_arrives_and_not_read_again(s3, roles, monkeypatch, size):
+    staff = make_staff()
+    client = Client(headers={"accept-language": "nb"})
+    client.force_login(staff)
+    conference = make_conference(status=ConferenceStatus.FOLLOW_UP)
+    content = webm_bytes(size)
+    read_again: list[object] = []
+    # A second pass over the file would go through this function: record it instead.
+    monkeypatch.setattr(
+        stored_files, "file_digest", lambda file: read_again.append(file) or ("", 0)
+    )
+
+    response = client.post(
+        reverse("admin:conferences_recording_add"),
+        recording_form(
+            conference,
+            title="Skjema",
+            title_nb="Skjema",
+            video_file=SimpleUploadedFile("skjema.webm", content, "video/webm"),
+        ),
+    )
+    recording = Recording.objects.get()
+
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert read_again == []
+    assert recording.sha256 == sha256(content)
+    assert recording.size == size
+    stored = s3.get_object(Bucket=BUCKET, Key=recording.video_file.name)
+    assert stored["Body"].read() == content
+    assert recording.storage_etag == stored["ETag"]
