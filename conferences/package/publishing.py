@@ -32,9 +32,9 @@ from .emails import queue_archive_emails
 from .stored_files import (
     check_stored_file,
     delete_files_on_commit,
-    file_digest,
     hash_on_commit,
     needs_stored_hash,
+    new_file_digest,
     record_storage_etag,
 )
 from .transcripts import index_transcript
@@ -108,7 +108,7 @@ def save_recording(
             recording.video_file and not recording.sha256 and not needs_stored_hash(recording)
         ):
             if recording.video_file:
-                recording.sha256, recording.size = digest or file_digest(recording.video_file)
+                recording.sha256, recording.size = digest or new_file_digest(recording.video_file)
                 ext = "." + recording.video_file.name.rsplit(".", 1)[-1].lower()
                 recording.content_type = VIDEO_CONTENT_TYPES.get(ext, "application/octet-stream")
             else:
@@ -132,7 +132,7 @@ def save_document(
         before = _keep_publication(document, changed_fields=changed_fields, file_field="file")
         file_changed = "file" in changed_fields
         if file_changed or (not document.sha256 and not needs_stored_hash(document)):
-            document.sha256, document.size = digest or file_digest(document.file)
+            document.sha256, document.size = digest or new_file_digest(document.file)
         document.save()
         _after_file_saved(document, file_changed=file_changed, before=before)
     return document
