@@ -465,3 +465,21 @@ def test_english_reader_sees_the_bokmal_text_where_only_it_matches(conference):
 
     assert [(h.kind, h.ref, h.language) for h in _hits(response)] == [("answer", question.pk, "nb")]
     assert '<p class="qa-text search-snippet mb-0" lang="nb"><mark>Kontrakten</mark> varer' in html
+
+
+def test_every_language_column_of_a_source_is_searched():
+    from conferences.models import Clarification
+    from conferences.package.search import SOURCES, search_languages
+    from qa.models import Question
+
+    assert search_languages(Answer, "text", "en") == ["en", "nb"]
+    assert search_languages(Clarification, "text", "nn") == ["nn", "nb"]
+    assert search_languages(Answer, "text", "nb") == ["nb"]
+    assert search_languages(Question, "text", "en") == ["nb"]  # questions stay as asked
+    assert {source.kind for source in SOURCES} == {
+        "question",
+        "answer",
+        "clarification",
+        "document",
+        "chapter",
+    }
