@@ -18,8 +18,9 @@ from django.core.files.uploadhandler import MemoryFileUploadHandler, TemporaryFi
 
 class _Hashing:
     def new_file(self, *args: Any, **kwargs: Any) -> None:
-        super().new_file(*args, **kwargs)  # type: ignore[misc]
+        # Before Django's: the in-memory handler ends by raising StopFutureHandlers.
         self.digest = hashlib.sha256()
+        super().new_file(*args, **kwargs)  # type: ignore[misc]
 
     def file_complete(self, file_size: int) -> Any:
         uploaded = super().file_complete(file_size)  # type: ignore[misc]
