@@ -14,6 +14,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -217,6 +218,10 @@ MODELTRANSLATION_DEFAULT_LANGUAGE = "nb"
 MODELTRANSLATION_FALLBACK_LANGUAGES = ("nb",)
 # Code that writes a plain field (``Conference(title=…)``) always fills the Bokmål one too.
 MODELTRANSLATION_AUTO_POPULATE = "default"
+# Admin labels name the language in words ("title (Norwegian Nynorsk)"), not "[nn]".
+MODELTRANSLATION_BUILD_LOCALIZED_VERBOSE_NAME = lambda verbose_name, language: format_lazy(  # noqa: E731
+    "{} ({})", verbose_name, dict(LANGUAGES)[language]
+)
 # British English instead of Django's US "en"; Norwegian clock times as "09.00".
 FORMAT_MODULE_PATH = ["dialogkonferanse.formats"]
 TIME_ZONE = "Europe/Oslo"

@@ -16,6 +16,7 @@ from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
+from modeltranslation.admin import TranslationAdmin, TranslationStackedInline
 
 from dialogkonferanse.audit.log import AuditedAdminMixin
 from dialogkonferanse.common.admin_mixins import (
@@ -65,7 +66,7 @@ class TeamInline(CompactInlineMixin, admin.TabularInline):
 
 @admin.register(MeetingSettings)
 class MeetingSettingsAdmin(
-    ChangePageContextMixin, LabelledWidgetsMixin, AuditedAdminMixin, admin.ModelAdmin
+    ChangePageContextMixin, LabelledWidgetsMixin, AuditedAdminMixin, TranslationAdmin
 ):
     list_display = (
         "conference",
@@ -359,7 +360,7 @@ class SlotAdmin(LabelledWidgetsMixin, AuditedAdminMixin, admin.ModelAdmin):
         return obj._booked  # type: ignore[attr-defined]
 
 
-class MinutesInline(admin.StackedInline):
+class MinutesInline(TranslationStackedInline):
     model = Minutes
     extra = 1
     max_num = 1

@@ -21,6 +21,16 @@ DEMO_AGENDA = (
     "2. Spørsmål fra innkjøpsteamet om behovet (10 min)\n"
     "3. Leverandørens innspill til konkurransen (10 min)"
 )
+DEMO_AGENDA_NN = (
+    "1. Leverandøren presenterer seg og løysinga si (10 min)\n"
+    "2. Spørsmål frå innkjøpsteamet om behovet (10 min)\n"
+    "3. Innspel frå leverandøren til konkurransen (10 min)"
+)
+DEMO_AGENDA_EN = (
+    "1. The supplier presents itself and its solution (10 min)\n"
+    "2. Questions from the procurement team about the need (10 min)\n"
+    "3. The supplier's input on the competition (10 min)"
+)
 
 
 def seed_meetings(conference: Conference) -> int:
@@ -37,12 +47,20 @@ def seed_meetings(conference: Conference) -> int:
             defaults={
                 "slot_minutes": 30,
                 "buffer_minutes": 10,
-                "agenda": DEMO_AGENDA,
+                "agenda_nb": DEMO_AGENDA,
+                "agenda_nn": DEMO_AGENDA_NN if conference.offers_nn else None,
+                "agenda_en": DEMO_AGENDA_EN if conference.offers_en else None,
                 "booking_deadline": conference.ends_at,
                 "allocation_mode": AllocationMode.SELF_SERVICE,
                 "video_provider": VideoProvider.JITSI,
             },
         )
+        if not created and settings_row.agenda_nb == DEMO_AGENDA:
+            # A demo set up before the agenda was translated: add the other languages.
+            MeetingSettings.objects.filter(pk=settings_row.pk, agenda_nn__isnull=True).update(
+                agenda_nn=DEMO_AGENDA_NN if conference.offers_nn else None,
+                agenda_en=DEMO_AGENDA_EN if conference.offers_en else None,
+            )
         if created:
             day = conference.starts_at.astimezone(OSLO).date() + dt.timedelta(days=1)
             MeetingWindow.objects.bulk_create(

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils.functional import Promise, SimpleLazyObject
 
+from dialogkonferanse.common.translations import resolve
 from dialogkonferanse.outbox.queue import Attachment, queue_email
 from registrations.entry_links import EntryLink, issue_entry_link
 from registrations.models import Registration
@@ -27,11 +28,8 @@ def booking_page_url(conference_slug: str) -> str:
     return settings.SITE_URL + reverse("meetings:booking", kwargs={"slug": conference_slug})
 
 
-def _agenda(conference_id: int) -> str:
-    found = MeetingSettings.objects.filter(conference_id=conference_id).values_list(
-        "agenda", flat=True
-    )
-    return next(iter(found), "")
+def _agenda(conference_id: int) -> MeetingSettings | None:
+    return MeetingSettings.objects.filter(conference_id=conference_id).first()
 
 
 def _queue(
@@ -79,9 +77,19 @@ def _entry_link(registration: Registration, *, kind: EmailKind) -> EntryLink:
     return issue_entry_link(registration=registration, purpose=kind, target="meeting")
 
 
-def queue_invitation(meeting: Meeting, *, agenda: str | None = None) -> Any:
-    """The meeting time with a METHOD:REQUEST invite; a changed meeting gets "changed" wording."""
-    agenda = _agenda(meeting.conference_id) if agenda is None else agenda
+def queue_invitation(meeting: Meeting, *, agenda: MeetingSettings | None = None) -> Any:
+    """The meeting time with a METHOD:REQUEST invite; a changed meeting gets "changed" wording.
+
+    The agenda is in the supplier's language, or in Bokmål with a note where that is missing
+    (``agenda``: the conference's meeting setup, read here when not given).
+    """
+    source = _agenda(meeting.conference_id) if agenda is None else agenda
+    resolved = (
+        resolve(source, "agenda", meeting.registration.language) if source is not None else None
+    )
+    ics_agenda = ""
+    if resolved is not None and resolved.text:
+        ics_agenda = f"{resolved.text}\n[{resolved.note}]" if resolved.fallback else resolved.text
     changed = meeting.sequence > 0
     kind = EmailKind.UPDATE if changed else EmailKind.INVITE
     link = _entry_link(meeting.registration, kind=kind)
@@ -90,11 +98,16 @@ def queue_invitation(meeting: Meeting, *, agenda: str | None = None) -> Any:
         kind=kind,
         template="meeting_invite",
         key=f"meeting:{meeting.pk}:request:{meeting.sequence}",
-        context={"meeting": meeting, "agenda": agenda, "changed": changed},
+        context={
+            "meeting": meeting,
+            "agenda": ics_agenda,
+            "agenda_source": source,
+            "changed": changed,
+        },
         attachments=(
             Attachment(
                 filename="meeting.ics",
-                content=meeting_request(meeting, agenda=agenda, page_url=link.url),
+                content=meeting_request(meeting, agenda=ics_agenda, page_url=link.url),
                 mimetype=REQUEST_MIMETYPE,
             ),
         ),

@@ -55,7 +55,15 @@ class MeetingsHandler(PersonalDataHandler):
     def anonymise(self, registration: Registration, run: Anonymisation) -> None:
         scrub_rows(
             Minutes.objects.filter(meeting__registration_id=registration.pk),
-            ("internal_notes", "business_secret_passages", "public_summary"),
+            # Every language's public summary (meetings/translation.py), not just the active one.
+            (
+                "internal_notes",
+                "business_secret_passages",
+                "public_summary",
+                "public_summary_nb",
+                "public_summary_nn",
+                "public_summary_en",
+            ),
             run.scrubber,
         )
         scrub_rows(

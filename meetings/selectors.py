@@ -337,6 +337,10 @@ class PublicSummary:
     text: str
     meeting_date: dt.datetime
     updated_at: dt.datetime
+    # Each language's own text (empty where missing), for ``{% translated summary "text" %}``.
+    text_nb: str = ""
+    text_nn: str = ""
+    text_en: str = ""
 
 
 def public_meeting_summaries(*, conference_id: int) -> list[PublicSummary]:
@@ -348,13 +352,27 @@ def public_meeting_summaries(*, conference_id: int) -> list[PublicSummary]:
 
     rows = (
         Minutes.objects.filter(meeting__conference_id=conference_id)
-        .exclude(public_summary="")
+        .exclude(public_summary_nb__isnull=True)
+        .exclude(public_summary_nb="")
         .order_by("meeting__slot__starts_at", "pk")
-        .values_list("public_summary", "meeting__slot__starts_at", "updated_at")
+        .values_list(
+            "public_summary_nb",
+            "public_summary_nn",
+            "public_summary_en",
+            "meeting__slot__starts_at",
+            "updated_at",
+        )
     )
     return [
-        PublicSummary(text=text, meeting_date=starts_at, updated_at=updated_at)
-        for text, starts_at, updated_at in rows
+        PublicSummary(
+            text=nb,
+            meeting_date=starts_at,
+            updated_at=updated_at,
+            text_nb=nb,
+            text_nn=nn or "",
+            text_en=en or "",
+        )
+        for nb, nn, en, starts_at, updated_at in rows
     ]
 
 

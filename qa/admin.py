@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
+from modeltranslation.admin import TranslationStackedInline
 
 from dialogkonferanse.audit.log import AuditedAdminMixin
 from dialogkonferanse.common.admin_mixins import NoAddAdminMixin, NoAddOrDeleteAdminMixin
@@ -12,7 +13,7 @@ from dialogkonferanse.common.admin_mixins import NoAddAdminMixin, NoAddOrDeleteA
 from .models import Answer, AnswerDigest, Attendance, LiveEvent, Question
 
 
-class AnswerInline(admin.StackedInline):
+class AnswerInline(TranslationStackedInline):
     model = Answer
     extra = 0
     can_delete = False

@@ -27,10 +27,45 @@ DEMO_QUESTIONS = (
 )
 
 
+# The written answers, by question, in Bokmål, Nynorsk and English.
+DEMO_ANSWERS = {
+    "Vil konkurransen deles i flere delkontrakter?": (
+        "Ja. Vi planlegger to delkontrakter: sensorer langs farleden og driften av "
+        "overvåkingstjenesten. Møtene med leverandørene skal gi oss innspill til delingen.",
+        "Ja. Vi planlegg to delkontraktar: sensorar langs farleia og drifta av "
+        "overvakingstenesta. Møta med leverandørane skal gi oss innspel til delinga.",
+        "Yes. We plan two lots: sensors along the fairway and the operation of the "
+        "monitoring service. The meetings with suppliers will inform how it is divided.",
+    ),
+    "Kan utenlandske leverandører levere tilbud på engelsk?": (
+        "Ja. Tilbud kan leveres på norsk, svensk, dansk eller engelsk.",
+        "Ja. Tilbod kan leverast på norsk, svensk, dansk eller engelsk.",
+        "Yes. Tenders may be submitted in Norwegian, Swedish, Danish or English.",
+    ),
+}
+
+
+def _translate_answers(conference: Conference) -> None:
+    """The written answers' Nynorsk and English versions, where still empty."""
+    for answer in Answer.objects.filter(question__conference=conference).select_related("question"):
+        texts = DEMO_ANSWERS.get(answer.question.original_text)
+        if texts is None:
+            continue
+        changed = {
+            f"text_{language}": text
+            for language, text in zip(("nn", "en"), texts[1:], strict=True)
+            if not getattr(answer, f"text_{language}")
+        }
+        if changed:
+            Answer.objects.filter(pk=answer.pk).update(**changed)
+
+
 @transaction.atomic
 def seed_qa(conference: Conference) -> list[Question]:
-    """Three demo registrations and one question in each state (no emails, no live events)."""
+    """Three demo registrations and one question in each state (no emails, no live events);
+    the answered ones have a written answer in Bokmål, Nynorsk and English."""
     if Question.objects.filter(conference=conference).exists():
+        _translate_answers(conference)
         return list(Question.objects.filter(conference=conference))
     now = timezone.now()
     registrations = []
@@ -69,11 +104,10 @@ def seed_qa(conference: Conference) -> list[Question]:
             merged_into=created[0] if status == QuestionStatus.MERGED else None,
             topics="kontrakt" if i in (0, 5) else "",
         )
-        if status == QuestionStatus.ANSWERED and not answered_live:
+        if status == QuestionStatus.ANSWERED:
+            nb, nn, en = DEMO_ANSWERS[text]
             Answer.objects.create(
-                question=question,
-                text="Ja. Tilbud kan leveres på norsk, svensk, dansk eller engelsk.",
-                published_at=now,
+                question=question, text_nb=nb, text_nn=nn, text_en=en, published_at=now
             )
         created.append(question)
     return created

@@ -21,7 +21,9 @@ def public_question(question: Question) -> dict[str, Any]:
         "votes": question.vote_count,
         "pinned": question.pinned,
         "answered_live": question.answered_live,
-        "answer": answer.text if answer is not None else "",
+        # One payload for every viewer: the answer as written in the dashboard (Bokmål); the
+        # page, when reloaded, shows the reader's language or marks the Bokmål fallback.
+        "answer": (answer.text_nb or "") if answer is not None else "",
         "topics": question.topic_list,
         "handling": question.handling.value,
     }

@@ -582,13 +582,16 @@ def answer_question(
             question.status = QuestionStatus.ANSWERED
         question.answered_at = question.answered_at or now
         question.pinned = False
+        # The dashboard writes the Bokmål answer, whatever the moderator's language; the
+        # Nynorsk and English versions are added in the admin (qa/translation.py).
         answer, created = Answer.objects.get_or_create(
-            question=question, defaults={"text": text, "author": moderator, "published_at": now}
+            question=question,
+            defaults={"text_nb": text, "author": moderator, "published_at": now},
         )
         if not created:
-            answer.text = text
+            answer.text_nb = text
             answer.author = moderator  # type: ignore[assignment]
-            answer.save(update_fields=["text", "author", "updated_at"])
+            answer.save(update_fields=["text_nb", "author", "updated_at"])
         question.answer = answer
         _save_moderated(question, moderator, ["status", "published_at", "answered_at", "pinned"])
         record_audit(
@@ -628,7 +631,10 @@ def send_answer_digest(*, conference_id: int, moderator: AbstractBaseUser | None
         digest = AnswerDigest.objects.create(conference=conference, sent_by=moderator)
         Answer.objects.filter(pk__in=[a.pk for a in answers]).update(digest=digest)
         items: list[dict[str, Any]] = [
-            {"question": a.question.text, "answer": a.text} for a in answers
+            # The answer itself: each recipient's email shows it in their language or, where
+            # that version is missing, in Bokmål with a note ({% translated %}).
+            {"question": a.question.text, "answer": a}
+            for a in answers
         ]
         recipients = 0
         for registration in active_registrations(conference_id=conference_id).order_by("pk"):

@@ -11,8 +11,10 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
+from modeltranslation.admin import TranslationAdmin, TranslationTabularInline
 
 from dialogkonferanse.audit.log import AuditedAdminMixin
 from dialogkonferanse.common.admin_mixins import (
@@ -22,6 +24,7 @@ from dialogkonferanse.common.admin_mixins import (
     ReadOnlyAdminMixin,
     admin_pages,
 )
+from dialogkonferanse.common.translations import language_name
 from meetings.admin import meeting_tools
 from meetings.selectors import get_meeting_settings, remaining_meetings
 
@@ -43,14 +46,15 @@ from ..services import can_transition, next_statuses, save_conference, transitio
 from ..validators import validate_notice_reference
 from .bundle import ConferencePackageBundleMixin
 from .dashboard import ConferenceDashboardMixin
+from .translation_status import translation_status
 
 logger = logging.getLogger(__name__)
 
 
 @admin.register(BuyerOrganisation)
-class BuyerOrganisationAdmin(admin.ModelAdmin):
+class BuyerOrganisationAdmin(TranslationAdmin):
     list_display = ("name", "organisation_number", "contact_email", "conference_count")
-    search_fields = ("name", "organisation_number", "contact_email")
+    search_fields = ("name_nb", "name_nn", "name_en", "organisation_number", "contact_email")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[BuyerOrganisation]:
         return super().get_queryset(request).annotate(_conference_count=Count("conferences"))
@@ -60,7 +64,7 @@ class BuyerOrganisationAdmin(admin.ModelAdmin):
         return obj._conference_count  # type: ignore[attr-defined]
 
 
-class AgendaItemInline(CompactInlineMixin, admin.TabularInline):
+class AgendaItemInline(CompactInlineMixin, TranslationTabularInline):
     model = AgendaItem
     extra = 1
     fields = ("starts_at", "ends_at", "title", "speaker", "is_break", "description")
@@ -115,17 +119,36 @@ class ConferenceAdmin(
     ChangePageContextMixin,
     LabelledWidgetsMixin,
     AuditedAdminMixin,
-    admin.ModelAdmin,
+    TranslationAdmin,
 ):
     list_display = ("title", "buyer", "starts_at", "status", "offers_one_to_one")
     list_filter = ("status", "offers_one_to_one", "buyer", "starts_at")
     list_select_related = ("buyer",)
-    search_fields = ("title", "slug", "summary", "notice_references__reference")
+    # Every language's text (a plain name searches only the admin's own language).
+    search_fields = (
+        "title_nb",
+        "title_nn",
+        "title_en",
+        "slug",
+        "summary_nb",
+        "notice_references__reference",
+    )
     prepopulated_fields = {"slug": ("title",)}
     date_hierarchy = "starts_at"
     readonly_fields = ("status", "status_changed_at", "closed_at", "created_at", "updated_at")
     inlines = (AgendaItemInline, NoticeReferenceInline, StatusChangeInline)
     fieldsets = (
+        (
+            _("Languages offered"),
+            {
+                "fields": ("offers_nn", "offers_en"),
+                "description": _(
+                    "Bokmål is always offered. Texts in Nynorsk or English can be written only "
+                    "when the conference offers that language; where one is missing, the pages "
+                    "show the Bokmål text and say so."
+                ),
+            },
+        ),
         (None, {"fields": ("buyer", "title", "slug", "summary", "description", "contact_email")}),
         (
             _("Times"),
@@ -225,6 +248,18 @@ class ConferenceAdmin(
                 "meetings.change_meetingsettings"
             ):
                 context["meeting_tools"] = meeting_tools(meeting_settings)
+        # Translation status and a preview of the public page in each language.
+        context["translation_status"] = translation_status(conference)
+        context["preview_links"] = [
+            {
+                "language": language,
+                "name": language_name(language),
+                "url": reverse("switch_language", args=[language])
+                + "?"
+                + urlencode({"next": conference.get_absolute_url()}),
+            }
+            for language in conference.languages_offered
+        ]
         return context
 
     def transition_view(self, request: HttpRequest, object_id: int, to_status: str) -> HttpResponse:

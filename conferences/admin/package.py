@@ -21,6 +21,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from modeltranslation.admin import TranslationAdmin, TranslationTabularInline
 
 from dialogkonferanse.audit.log import AuditedAdminMixin
 from dialogkonferanse.common.admin_mixins import (
@@ -89,7 +90,7 @@ class WithdrawForm(forms.Form):
     )
 
 
-class PublishingAdmin(ChangePageContextMixin, AuditedAdminMixin, admin.ModelAdmin):
+class PublishingAdmin(ChangePageContextMixin, AuditedAdminMixin, TranslationAdmin):
     """Publish/withdraw buttons (with a confirmation page) and list actions."""
 
     actions = ("publish_selected", "withdraw_selected")
@@ -282,7 +283,7 @@ class CaptionInline(_LockedWhenPublishedInline):
     fields = ("language", "file")
 
 
-class ChapterInline(_LockedWhenPublishedInline):
+class ChapterInline(_LockedWhenPublishedInline, TranslationTabularInline):
     model = Chapter
     extra = 1
     fields = ("start", "title")
@@ -326,7 +327,7 @@ class RecordingAdmin(ResumableUploadAdminMixin, PublishingAdmin):
     )
     list_filter = (PublishedFilter, "conference", "provider")
     list_select_related = ("conference",)
-    search_fields = ("title", "conference__title", "sha256")
+    search_fields = ("title_nb", "title_nn", "title_en", "conference__title_nb", "sha256")
     ordering = ("conference", "order", "pk")
     inlines = (CaptionInline, ChapterInline)
     editable_when_published = ("order",)
@@ -424,7 +425,7 @@ class DocumentAdmin(ResumableUploadAdminMixin, PublishingAdmin):
     list_display = ("title", "conference", "order", "size", "published_at")
     list_filter = (PublishedFilter, "conference")
     list_select_related = ("conference",)
-    search_fields = ("title", "conference__title", "sha256")
+    search_fields = ("title_nb", "title_nn", "title_en", "conference__title_nb", "sha256")
     editable_when_published = ("order",)
     readonly_fields = ("size", "sha256_or_pending", "published_at", "published_by", "created_at")
     fields = (
@@ -460,7 +461,7 @@ class ClarificationAdmin(PublishingAdmin):
     list_display = ("title", "conference", "published_at")
     list_filter = (PublishedFilter, "conference")
     list_select_related = ("conference",)
-    search_fields = ("title", "text", "conference__title")
+    search_fields = ("title_nb", "title_nn", "title_en", "text_nb", "conference__title_nb")
     readonly_fields = ("published_at", "published_by", "created_at", "updated_at")
     fields = (
         "conference",

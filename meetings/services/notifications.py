@@ -16,6 +16,7 @@ from ..choices import (
 )
 from ..models import (
     Meeting,
+    MeetingSettings,
 )
 from ..selectors import meetings_awaiting_notification, meetings_due_reminder, meetings_still_on
 from ._common import (
@@ -80,7 +81,7 @@ def send_pending_invitations(*, conference_id: int | None = None, limit: int = 5
             :limit
         ]
     )
-    agendas: dict[int, str] = {}
+    agendas: dict[int, MeetingSettings] = {}
     for meeting_id in ids:
         with transaction.atomic():
             meeting = (
@@ -94,7 +95,7 @@ def send_pending_invitations(*, conference_id: int | None = None, limit: int = 5
             if meeting is None or meeting.notified_sequence >= meeting.sequence:
                 continue
             if meeting.conference_id not in agendas:
-                agendas[meeting.conference_id] = _settings(meeting.conference_id).agenda
+                agendas[meeting.conference_id] = _settings(meeting.conference_id)
             emails.queue_invitation(meeting, agenda=agendas[meeting.conference_id])
             Meeting.objects.filter(pk=meeting.pk).update(notified_sequence=meeting.sequence)
             sent += 1

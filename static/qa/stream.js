@@ -163,7 +163,10 @@
     card.querySelector(".qa-topics-text").textContent = topics;
     setHidden(card.querySelector(".qa-topics"), !topics);
     setHidden(card.querySelector(".qa-answered-live"), !q.answered_live);
-    card.querySelector(".qa-answer-text").textContent = q.answer || "";
+    var answerText = card.querySelector(".qa-answer-text");
+    answerText.textContent = q.answer || "";
+    // Live answers arrive in Bokmål (qa/payloads.py): marked so on an nn or en page.
+    if (document.documentElement.lang !== "nb") answerText.setAttribute("lang", "nb");
     setHidden(card.querySelector(".qa-answer"), !q.answer);
     setVotes(card, q.votes);
   }
@@ -261,7 +264,9 @@
     status.textContent = ownLabel(q.status) + (q.answered_live ? " (" + ownLabel("live") + ")" : "");
     var answer = item.querySelector(".qa-own-answer");
     if (answer) {
-      answer.querySelector(".qa-own-answer-text").textContent = q.answer || "";
+      var ownText = answer.querySelector(".qa-own-answer-text");
+      ownText.textContent = q.answer || "";
+      if (document.documentElement.lang !== "nb") ownText.setAttribute("lang", "nb");
       setHidden(answer, !q.answer);
     }
   }

@@ -94,14 +94,14 @@ def recording_form(conference, **overrides: Any) -> dict[str, Any]:
     ``overrides`` add them (formset fields such as ``captions-0-language`` by ``**{...}``)."""
     return {
         "conference": conference.pk,
-        "title": "Hovedsending",
+        "title_nb": "Hovedsending",
         "order": "1",
         "external_url": "",
         "provider": "",
         "duration": "",
         "recorded_started_at_0": "",
         "recorded_started_at_1": "",
-        "transcript": "",
+        "transcript_nb": "",
         "captions-TOTAL_FORMS": "0",
         "captions-INITIAL_FORMS": "0",
         "chapters-TOTAL_FORMS": "0",

@@ -52,10 +52,58 @@ def test_seed_demo_twice_creates_one_published_conference(settings, capsys, role
     from conferences.models import Recording
 
     [recording] = Recording.objects.published()
-    assert sorted(recording.captions.values_list("language", flat=True)) == ["en", "nb"]
+    assert sorted(recording.captions.values_list("language", flat=True)) == ["en", "nb", "nn"]
     assert recording.chapters.count() == 3
     assert recording.size == (ROOT / "conferences" / "demo_media" / "demo.webm").stat().st_size
     assert len(recording.sha256) == 64
+
+
+def test_seed_demo_content_in_three_languages_with_one_bokmal_only_field(settings, roles):
+    from conferences.models import Clarification, Document, Recording
+    from qa.models import Answer
+
+    settings.DEBUG = True
+    call_command("seed_demo")
+    call_command("seed_demo")
+
+    conference = Conference.objects.get()
+    assert conference.languages_offered == ("nb", "nn", "en")
+    assert conference.title_nn == "Dialogkonferanse: digital overvaking av farleier"
+    assert conference.title_en == "Dialogue conference: digital monitoring of fairways"
+    assert conference.dialogue_rules_nn
+    assert conference.dialogue_rules_en
+    assert conference.dialogue_rules_en != conference.dialogue_rules_nb
+    # The one text left in Bokmål, so the English page shows the fallback note.
+    assert conference.description_nb
+    assert not conference.description_en
+    assert all(item.title_nn and item.title_en for item in conference.agenda_items.all())
+    [recording] = Recording.objects.published()
+    assert recording.transcript_nn
+    assert recording.transcript_en
+    assert all(chapter.title_en for chapter in recording.chapters.all())
+    [document] = Document.objects.published()
+    assert (document.title_en, len(document.sha256)) == ("Presentation: need and timeline", 64)
+    [clarification] = Clarification.objects.published()
+    assert "Møtene" in clarification.text_nb  # the search finds "møte" in it
+    assert clarification.text_en.startswith("Tenders may be submitted")
+    answers = Answer.objects.filter(question__conference=conference)
+    assert answers.count() >= 2
+    assert all(a.text_nb and a.text_nn and a.text_en for a in answers)
+    # Nothing is refused by the languages-offered rule.
+    for obj in (conference, recording, document, clarification, *answers):
+        obj.full_clean()
+
+
+def test_seed_demo_english_page_shows_the_bokmal_description_with_the_note(settings, client, roles):
+    settings.DEBUG = True
+    call_command("seed_demo")
+    conference = Conference.objects.get()
+
+    page = client.get(conference.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert "Dialogue conference: digital monitoring of fairways" in page
+    assert f'<div lang="nb"><p>{conference.description_nb}</p></div>' in page
+    assert "Not available in English" in page
 
 
 def test_seed_demo_refused_with_debug_off(settings):

@@ -37,7 +37,7 @@ def _recording_form(conference, **overrides):
             "captions-0-file": SimpleUploadedFile("nb.vtt", VTT.encode(), "text/vtt"),
             "chapters-TOTAL_FORMS": "1",
             "chapters-0-start": "0:01:30",
-            "chapters-0-title": "Behovet",
+            "chapters-0-title_nb": "Behovet",
             **overrides,
         },
     )

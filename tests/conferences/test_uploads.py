@@ -143,7 +143,7 @@ def test_document_upload_round_trip_attaches_the_pdf(staff_client, conference):
         reverse("admin:conferences_document_add"),
         {
             "conference": conference.pk,
-            "title": "Presentasjon",
+            "title_nb": "Presentasjon",
             "order": "0",
             "file_upload": _upload_id(url),
         },

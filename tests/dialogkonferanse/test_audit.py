@@ -119,7 +119,7 @@ def test_audit_admin_inline_minutes_are_recorded(client):
             "minutes-0-attendance": "held",
             "minutes-0-internal_notes": "Leverandøren viste produktet.",
             "minutes-0-business_secret_passages": "",
-            "minutes-0-public_summary": "Tema: drift.",
+            "minutes-0-public_summary_nb": "Tema: drift.",
             "minutes-0-meeting": str(meeting.pk),
         },
     )

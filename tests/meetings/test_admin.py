@@ -129,7 +129,7 @@ def test_minutes_inline_records_author_and_attendance(
         "minutes-0-attendance": "held",
         "minutes-0-internal_notes": "Leverandøren presenterte sensorløsningen.",
         "minutes-0-business_secret_passages": "Prisnivå per bøye.",
-        "minutes-0-public_summary": "Markedet tilbyr sensorer med 5 års batteritid.",
+        "minutes-0-public_summary_nb": "Markedet tilbyr sensorer med 5 års batteritid.",
         "minutes-0-meeting": str(meeting.pk),
     }
 
