@@ -58,6 +58,13 @@ _MP4_BRANDS = (b"ftyp",)
 _EBML_MAGIC = b"\x1a\x45\xdf\xa3"  # WebM (Matroska) files start with an EBML header
 
 
+def _already_stored(value: Any) -> bool:
+    """A file already in storage (a saved item's ``FieldFile``, not a new upload): it was judged
+    when it arrived. Reading it again would fetch it: S3 storage downloads the whole object to
+    open it, on every save of the item."""
+    return getattr(value, "_committed", False) is True and bool(getattr(value, "name", ""))
+
+
 def _head(value: Any, size: int) -> bytes:
     """The first ``size`` bytes of an uploaded or stored file, leaving its position at 0."""
     handle = getattr(value, "file", value)
@@ -75,6 +82,8 @@ def _file_size(value: Any) -> int:
 def validate_video_file(value: Any) -> None:
     """An MP4 (``ftyp`` box) or WebM (EBML header) file, judged by its bytes, not its name, no
     larger than ``VIDEO_MAX_UPLOAD_BYTES``."""
+    if _already_stored(value):
+        return
     if _file_size(value) > settings.VIDEO_MAX_UPLOAD_BYTES:
         raise ValidationError(
             _("The video file is too large (at most %(size)s GB).")
@@ -88,6 +97,8 @@ def validate_video_file(value: Any) -> None:
 
 def validate_webvtt(value: Any) -> None:
     """A WebVTT file: UTF-8 text starting with ``WEBVTT`` (a byte-order mark is allowed)."""
+    if _already_stored(value):
+        return
     if _file_size(value) > settings.CAPTION_MAX_UPLOAD_BYTES:
         raise ValidationError(
             _("The caption file is too large (at most %(size)s MB).")
@@ -119,6 +130,8 @@ def validate_webvtt(value: Any) -> None:
 
 def validate_pdf(value: Any) -> None:
     """A PDF (``%PDF-`` at the start) no larger than ``DOCUMENT_MAX_UPLOAD_BYTES``."""
+    if _already_stored(value):
+        return
     if _file_size(value) > settings.DOCUMENT_MAX_UPLOAD_BYTES:
         raise ValidationError(
             _("The document is too large (at most %(size)s MB).")

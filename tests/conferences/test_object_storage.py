@@ -680,3 +680,22 @@ def test_form_post_is_hashed_as_it_arrives_and_not_read_again(s3, roles, monkeyp
     stored = s3.get_object(Bucket=BUCKET, Key=recording.video_file.name)
     assert stored["Body"].read() == content
     assert recording.storage_etag == stored["ETag"]
+
+
+def test_validating_a_saved_item_again_does_not_fetch_its_stored_files(s3):
+    recording = make_recording(
+        conference=make_conference(status=ConferenceStatus.FOLLOW_UP), content=CONTENT
+    )
+    document = make_document(conference=recording.conference)
+    stored = Recording.objects.get(pk=recording.pk)
+    caption = stored.captions.get()
+    stored_document = Document.objects.get(pk=document.pk)
+
+    stored.full_clean()
+    caption.full_clean()
+    stored_document.full_clean()
+
+    # Opening a stored file on S3 downloads the whole object: none was opened.
+    assert stored.video_file._file is None
+    assert caption.file._file is None
+    assert stored_document.file._file is None
