@@ -42,7 +42,7 @@ Prints one line per figure::
 
 writes them to bench/results/faults.json and exits 1 when a figure FAILs or a case crashes.
 
-    .venv/bin/python bench/faults.py              # all cases (about 3-5 minutes)
+    .venv/bin/python bench/faults.py              # all cases (about 6-10 minutes)
     .venv/bin/python bench/faults.py -k email     # a subset (comma-separated case names)
 """
 
