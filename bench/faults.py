@@ -741,18 +741,6 @@ _CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 STREAM_ENV = {"QA_SSE_HEARTBEAT_SECONDS": "5"}
 
 
-def _raise_open_files() -> int:
-    """1,000 streams need 1,000 sockets here (and as many in the proxy and the nodes, which
-    inherit the limit): raise the soft limit to the hard one."""
-    import resource
-
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    wanted = hard if hard != resource.RLIM_INFINITY else 65536
-    if soft < wanted:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
-    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
-
-
 def _live_conference(run: Stack, name: str, viewers: int) -> dict[str, Any]:
     data = json.loads(run.django("live", name, str(viewers), timeout=600))
     say(f"live conference {data['slug']} with {viewers} viewers and a moderator")
@@ -1018,7 +1006,9 @@ def case_redis_stream(run: Stack, *, deadline: float) -> list[Figure]:
     """200 viewers and 2 moderator streams held open while questions are approved; Redis is
     stopped for 12 s (the pub/sub gone: the server processes read the stored events at their
     heartbeat) and started empty again (no persistence); questions are asked meanwhile."""
-    _raise_open_files()
+    from bench.cluster import raise_nofile
+
+    raise_nofile()  # 200 streams here and as many in the server
     data = _live_conference(run, "faults-redis-stream", REDIS_STREAM_VIEWERS)
     server, base = run.start_server(STREAM_ENV)
     port = int(base.rsplit(":", 1)[1])
