@@ -55,20 +55,33 @@ GRACE = 30.0
 
 
 def discover() -> dict[str, Path]:
-    """``bench_<name>.py`` files by name, sorted."""
-    return {p.stem.removeprefix("bench_"): p for p in sorted(BENCH_DIR.glob("bench_*.py"))}
+    """``bench_<name>.py`` files by name (a module's ``NAME`` constant, when it sets one, else
+    the file's), sorted by file."""
+    found = {}
+    for path in sorted(BENCH_DIR.glob("bench_*.py")):
+        declared = _constant(path, "NAME")
+        found[declared if isinstance(declared, str) else path.stem.removeprefix("bench_")] = path
+    return found
 
 
-def budget_of(path: Path) -> float:
-    """``BUDGET_SECONDS`` read from the source, so the runner never imports benchmark code."""
+def _constant(path: Path, name: str) -> object:
+    """A module-level constant read from the source, so the runner never imports benchmark
+    code; ``None`` when the module does not set it."""
     for node in ast.parse(path.read_text()).body:
         if (
             isinstance(node, ast.Assign)
-            and any(isinstance(t, ast.Name) and t.id == "BUDGET_SECONDS" for t in node.targets)
+            and any(isinstance(t, ast.Name) and t.id == name for t in node.targets)
             and isinstance(node.value, ast.Constant)
-            and isinstance(node.value.value, int | float)
         ):
-            return float(node.value.value)
+            return node.value.value
+    return None
+
+
+def budget_of(path: Path) -> float:
+    """``BUDGET_SECONDS`` read from the source."""
+    budget = _constant(path, "BUDGET_SECONDS")
+    if isinstance(budget, int | float) and not isinstance(budget, bool):
+        return float(budget)
     return DEFAULT_BUDGET
 
 
@@ -77,10 +90,11 @@ def run_child(name: str, context_file: Path, out_file: Path, budget: float, inde
     import importlib
 
     ctx = BenchContext.from_json(context_file.read_text(), module=name, budget=budget, index=index)
-    module = importlib.import_module(f"bench.bench_{name}")
+    stem = discover()[name].stem
+    module = importlib.import_module(f"bench.{stem}")
     results = module.run(ctx)
     if not all(isinstance(r, BenchResult) for r in results):
-        raise TypeError(f"bench_{name}.run() must return a list of BenchResult")
+        raise TypeError(f"{stem}.run() must return a list of BenchResult")
     out_file.write_text(json.dumps([r.as_dict() for r in results]))
     return 0
 

@@ -2,8 +2,9 @@
 
 import os
 
-from django.core.asgi import get_asgi_application
-
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dialogkonferanse.settings")
+
+# Django's handler, but live event streams keep no thread each (dialogkonferanse/common/asgi.py).
+from dialogkonferanse.common.asgi import get_asgi_application
 
 application = get_asgi_application()

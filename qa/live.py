@@ -168,9 +168,21 @@ class Subscriber:
     queue: asyncio.Queue
 
 
+# How long the hub waits for a frame published out of order (two writers commit one after the
+# other and their PUBLISHes cross) before it reads the missing events from the table itself.
+_GAP_WAIT_SECONDS = 0.05
+_MAX_PENDING = 200
+
+
 class LiveHub:
     """One Redis pattern subscription per process and event loop, fanning frames out to the
-    queues of connected clients. Started lazily by the first ``attach``."""
+    queues of connected clients. Started lazily by the first ``attach``.
+
+    The hub passes each conference's frames on in id order, each one's predecessor the frame
+    before it: a frame that arrives ahead of its predecessor waits (briefly) for it, and an
+    event whose publish never came is read from the table, once per process and not once per
+    client, so a gap costs one query whatever the number of viewers.
+    """
 
     def __init__(self) -> None:
         self._subscribers: dict[str, set[Subscriber]] = defaultdict(set)
@@ -179,8 +191,13 @@ class LiveHub:
         self._ready: asyncio.Event | None = None
         self._heartbeat: asyncio.Task[None] | None = None
         self._prefix = ""
+        # Per key: the last event passed on in order, and frames waiting for a predecessor
+        # (by the id of that predecessor).
         self._last_id: dict[str, int] = {}
+        self._pending: dict[str, dict[int, tuple[int, int, bytes]]] = defaultdict(dict)
+        self._filling: dict[str, asyncio.Task[None]] = {}
         self.messages = 0
+        self.table_reads = 0
         self._reported: set[int] = set()
 
     @property
@@ -195,6 +212,8 @@ class LiveHub:
             self._ready = asyncio.Event()
             self._subscribers = defaultdict(set)
             self._last_id = {}
+            self._pending = defaultdict(dict)
+            self._filling = {}
             self._prefix = await sync_to_async(channel_prefix, thread_sensitive=False)()
             self._task = loop.create_task(self._run(), name="qa-live-hub")
             if self._heartbeat is not None and not self._heartbeat.done():
@@ -220,7 +239,73 @@ class LiveHub:
         if subscribers is not None:
             subscribers.discard(subscriber)
             if not subscribers:
+                # No one here listens to this key any more: stop following it (the next
+                # attach starts again from the table).
                 self._subscribers.pop(subscriber.key, None)
+                self._last_id.pop(subscriber.key, None)
+                self._pending.pop(subscriber.key, None)
+                filling = self._filling.pop(subscriber.key, None)
+                if filling is not None:
+                    filling.cancel()
+
+    def _receive(self, key: str, event_id: int, previous_id: int, frame: bytes) -> None:
+        """A frame from Redis: pass it on if it follows the last one, else hold it back."""
+        last = self._last_id.get(key)
+        if last is None or event_id <= last:
+            return  # no client of this process listens, or it was passed on already
+        if previous_id == last:
+            self._pass_on(key, (event_id, previous_id, frame))
+            return
+        self._pending[key][previous_id] = (event_id, previous_id, frame)
+        wait = 0.0 if len(self._pending[key]) > _MAX_PENDING else _GAP_WAIT_SECONDS
+        self._fill_later(key, wait, only_for_a_gap=True)
+
+    def _pass_on(self, key: str, item: tuple[int, int, bytes]) -> None:
+        """Dispatch ``item`` and every held-back frame that now follows in order."""
+        pending = self._pending.get(key, {})
+        while True:
+            self._dispatch(key, item)
+            self._last_id[key] = item[0]
+            following = pending.pop(item[0], None)
+            if following is None:
+                break
+            item = following
+        for previous_id in [p for p in pending if p < self._last_id[key]]:
+            del pending[previous_id]  # behind what was passed on (read from the table)
+        if not pending:
+            self._pending.pop(key, None)
+
+    def _fill_later(self, key: str, wait: float, *, only_for_a_gap: bool = False) -> None:
+        running = self._filling.get(key)
+        if running is None or running.done():
+            fill = self._fill(key, wait, only_for_a_gap=only_for_a_gap)
+            self._filling[key] = asyncio.get_running_loop().create_task(fill)
+
+    async def _fill(self, key: str, wait: float, *, only_for_a_gap: bool) -> None:
+        """Read the events after the last one passed on from the table and pass them on (the
+        table has no hole behind a committed row, see ``record_event``). ``only_for_a_gap``:
+        not if the late frame arrived meanwhile and nothing is held back any more."""
+        await asyncio.sleep(wait)
+        if only_for_a_gap and not self._pending.get(key):
+            return
+        conference_id, channel = key.split(":", 1)
+        while key in self._last_id:
+            after = self._last_id[key]
+            self.table_reads += 1
+            try:
+                rows = await events_after(int(conference_id), channel, after)
+            except Exception:
+                logger.warning("Live-update hub could not read events", exc_info=True)
+                self._dispatch(key, RESYNC)  # each client reads the table itself
+                return
+            previous_id = after
+            for event_id, kind, data in rows:
+                if event_id > self._last_id.get(key, event_id):
+                    frame = render_frame(event_id, kind, data).encode()
+                    self._pass_on(key, (event_id, previous_id, frame))
+                previous_id = event_id
+            if len(rows) < _REPLAY_BATCH:
+                return
 
     def _dispatch(self, key: str, item: object) -> None:
         for subscriber in tuple(self._subscribers.get(key, ())):
@@ -244,10 +329,8 @@ class LiveHub:
                 except Exception:
                     logger.warning("Live-update heartbeat could not read events", exc_info=True)
                     latest = 0
-                known = self._last_id.setdefault(key, latest)
-                if latest > known:
-                    self._last_id[key] = latest
-                    self._dispatch(key, RESYNC)
+                if latest > self._last_id.setdefault(key, latest):
+                    self._fill_later(key, 0.0)  # a publish that never came
                 self._dispatch(key, HEARTBEAT)
             await self._report_viewers()
 
@@ -272,8 +355,9 @@ class LiveHub:
             logger.warning("Could not store the number of connected viewers", exc_info=True)
 
     def _resync_all(self) -> None:
+        """After the subscription was lost: what was published meanwhile is in the table."""
         for key in tuple(self._subscribers):
-            self._dispatch(key, RESYNC)
+            self._fill_later(key, 0.0)
 
     async def _run(self) -> None:
         assert self._ready is not None  # noqa: S101
@@ -298,9 +382,7 @@ class LiveHub:
                     self.messages += 1
                     key = message["channel"].decode()[len(self._prefix) :]
                     event_id, previous_id, frame = message["data"].decode().split("\n", 2)
-                    if int(event_id) > self._last_id.get(key, 0):
-                        self._last_id[key] = int(event_id)
-                    self._dispatch(key, (int(event_id), int(previous_id), frame.encode()))
+                    self._receive(key, int(event_id), int(previous_id), frame.encode())
             except asyncio.CancelledError:
                 raise
             except Exception:

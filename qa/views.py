@@ -33,6 +33,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from conferences.choices import ConferenceStatus
 from conferences.models import Conference
+from dialogkonferanse.common.asgi import long_lived
 from dialogkonferanse.common.spreadsheet import neutralise_cell
 from dialogkonferanse.common.timefmt import oslo_iso
 from registrations.access import personal_link_required, registration_for_request
@@ -236,6 +237,7 @@ def _viewer_stream_start(request: HttpRequest, slug: str) -> tuple[int | None, i
     return registration.conference_id, cursor
 
 
+@long_lived
 async def viewer_events(request: HttpRequest, slug: str) -> HttpResponse:
     """Server-sent events for the viewers of one conference (published questions, answers,
     vote counts). Only a browser holding a registration for ``slug`` may listen."""
@@ -528,6 +530,7 @@ def _moderator_stream_start(request: HttpRequest, slug: str) -> tuple[int | None
     return conference.pk, cursor
 
 
+@long_lived
 async def moderator_events(request: HttpRequest, slug: str) -> HttpResponse:
     """Server-sent events for moderators: new and changed questions of one conference."""
     conference_id, cursor = await _releasing(_moderator_stream_start)(request, slug)
