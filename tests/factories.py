@@ -48,11 +48,6 @@ def make_conference(
         "registration_closes_at": starts - dt.timedelta(hours=1),
         "contact_email": f"konferanse{n}@etat.example",
         "status": status,
-        # Offered in every language: code outside a request runs in English in the tests, so
-        # the plain texts above are written in English as well as Bokmål (modeltranslation),
-        # which the languages-offered rule refuses unless English is offered.
-        "offers_nn": True,
-        "offers_en": True,
     }
     values.update(overrides)
     if "buyer" not in values:

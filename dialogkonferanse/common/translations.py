@@ -112,13 +112,22 @@ def unoffered_language_errors(
     """Errors for text in a language the conference does not offer, by localized field name.
 
     Bokmål is always offered. Model ``clean()`` methods call this, so the admin, commands and
-    imports all obey the conference's "languages offered" setting.
+    imports all obey the conference's "languages offered" setting. A text identical to the
+    Bokmål one is not counted (see below).
     """
     offered = set(offered) | {DEFAULT_LANGUAGE}
     errors: dict[str, list[ValidationError]] = {}
     for field in fields if fields is not None else translated_fields(obj):
+        bokmal = text_in(obj, field, DEFAULT_LANGUAGE).strip()
         for language in OPTIONAL_LANGUAGES:
-            if language not in offered and has_text(obj, field, language):
+            # A copy of the Bokmål text is no content in another language: it is what code
+            # that writes a plain field name (``Conference(title=…)``) while another language
+            # is active stores beside the Bokmål one (MODELTRANSLATION_AUTO_POPULATE).
+            if (
+                language not in offered
+                and has_text(obj, field, language)
+                and text_in(obj, field, language).strip() != bokmal
+            ):
                 errors.setdefault(build_localized_fieldname(field, language), []).append(
                     ValidationError(
                         _("The conference does not offer content in %(language)s."),

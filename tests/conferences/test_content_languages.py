@@ -205,7 +205,7 @@ def test_conference_clean_refuses_text_in_a_language_not_offered(offers, field, 
 
 
 def test_child_items_obey_the_conference_languages_offered():
-    conference = make_conference(offers_en=False, title_en=None, summary_en=None)
+    conference = make_conference(offers_nn=True, title_en=None, summary_en=None)
     item = conference.agenda_items.model(
         conference=conference,
         starts_at=conference.starts_at,

@@ -85,7 +85,7 @@ def test_upload_and_download_of_200_mb_keep_server_memory_growth_below_50_mb(ser
         fields = {
             "csrfmiddlewaretoken": token,
             "conference": str(conference.pk),
-            "title": "Stort opptak",
+            "title_nb": "Stort opptak",
             "order": "1",
             "external_url": "",
             "provider": "",
@@ -113,7 +113,7 @@ def test_upload_and_download_of_200_mb_keep_server_memory_growth_below_50_mb(ser
         upload_growth = peak_memory(pid) - before_upload
 
         assert response.status_code == 302, response.text[:2000]
-        recording = Recording.objects.get(title="Stort opptak")
+        recording = Recording.objects.get(title_nb="Stort opptak")
         assert recording.size == UPLOAD_SIZE
         assert recording.sha256 == digest.hexdigest()
 

@@ -125,7 +125,7 @@ def test_chunked_upload_round_trip_hash_equals_sha256_of_the_file(staff_client, 
     )
 
     assert response.status_code == 302, response.content.decode()[:3000]
-    recording = Recording.objects.get(title="Hovedsending")
+    recording = Recording.objects.get(title_nb="Hovedsending")
     assert recording.sha256 == hashlib.sha256(content).hexdigest()
     assert recording.size == len(content)
     assert recording.content_type == "video/webm"
@@ -150,7 +150,7 @@ def test_document_upload_round_trip_attaches_the_pdf(staff_client, conference):
     )
 
     assert response.status_code == 302, response.content.decode()[:3000]
-    document = Document.objects.get(title="Presentasjon")
+    document = Document.objects.get(title_nb="Presentasjon")
     assert document.sha256 == hashlib.sha256(content).hexdigest()
     assert document.size == len(content)
 
@@ -356,7 +356,7 @@ def test_form_error_keeps_the_upload_and_shows_a_norwegian_banner(staff, confere
 
     invalid = client.post(
         reverse("admin:conferences_recording_add"),
-        recording_form(conference, video_file_upload=upload_id, title=""),
+        recording_form(conference, video_file_upload=upload_id, title_nb=""),
     )
     page = invalid.content.decode()
     valid = client.post(

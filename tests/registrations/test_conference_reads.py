@@ -45,7 +45,7 @@ def test_registration_page_shows_a_change_at_the_next_request(client, conference
 def test_registration_after_a_change_uses_the_stored_conference(client, conference, form_data):
     url = reverse("registrations:register", args=[conference.slug])
     client.get(url)  # the page showed the old title
-    conference.title = "Fyrdialog: ny tittel"
+    conference.title_nb = "Fyrdialog: ny tittel"  # the Bokmål title, which the email shows
     conference.save()
 
     response = client.post(url, form_data())
