@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.bench_qa import Stream, _SseProtocol
-from bench.harness import WORK_DIR, BenchContext, BenchError, BenchResult
+from bench.harness import EMAIL_WORKER, WORK_DIR, BenchContext, BenchError, BenchResult
 
 BUDGET_SECONDS = 660
 
@@ -1056,10 +1056,20 @@ def run(ctx: BenchContext) -> list[BenchResult]:
         # connection the server is just closing).
         "GUNICORN_CMD_ARGS": "--keep-alive 30",
     }
-    with ctx.start_worker(concurrency=1) as worker, ctx.start_server(extra_env=extra_env) as server:
+    # The Celery workers as deployed: the main one, and emails on their own queue served by the
+    # email worker (a thread pool).
+    email_queue = f"{ctx.env['CELERY_TASK_DEFAULT_QUEUE']}-email"
+    extra_env["CELERY_EMAIL_QUEUE"] = email_queue
+    with (
+        ctx.start_worker(concurrency=1, extra_env=extra_env) as worker,
+        ctx.start_worker(**EMAIL_WORKER, queue=email_queue, extra_env=extra_env) as email_worker,
+        ctx.start_server(extra_env=extra_env) as server,
+    ):
         server_cpu_before = _cpu_seconds(server.process.pid)
         workers_before = {pid: _cpu_seconds(pid) for pid in _children(server.process.pid)}
-        worker_cpu_before = _cpu_seconds(worker.process.pid)
+        worker_cpu_before = _cpu_seconds(worker.process.pid) + _cpu_seconds(
+            email_worker.process.pid
+        )
         replay = Replay(server.base_url, data, counts, clock)
         with _profiled(server.process.pid, clock.duration + 30):
             outcome = asyncio.run(replay.run())
@@ -1069,7 +1079,11 @@ def run(ctx: BenchContext) -> list[BenchResult]:
         per_worker = sorted(
             round(_cpu_seconds(pid) - before, 1) for pid, before in workers_before.items()
         )
-        worker_cpu = _cpu_seconds(worker.process.pid) - worker_cpu_before
+        worker_cpu = (
+            _cpu_seconds(worker.process.pid)
+            + _cpu_seconds(email_worker.process.pid)
+            - worker_cpu_before
+        )
         tracebacks = _server_tracebacks(server.log_path)
         server_log = str(server.log_path)
     database = _check_database(data["conference_id"], counts)

@@ -2,9 +2,9 @@
 
 Twice a realistic invitation burst: gunicorn with uvicorn workers (the production server, two
 worker processes per core as the Dockerfile advises), PostgreSQL, Redis, one Celery worker
-(prefork, one process per core, as deployed) and the SMTP sink of ``bench_email_drain``
-(aiosmtpd in a process of its own) that logs every message with its Message-ID, recipients
-and arrival time.
+(the email worker as deployed: a pool of 8 threads, ``harness.EMAIL_WORKER``) and the SMTP
+sink of ``bench_email_drain`` (aiosmtpd in a process of its own) that logs every message with
+its Message-ID, recipients and arrival time.
 
 The load is **open-loop**: registration ``i`` starts at ``i / rate`` seconds whether or not the
 earlier ones have finished, so a slow server meets a growing queue instead of a politely
@@ -50,6 +50,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from bench.harness import (
+    EMAIL_WORKER,
     WORK_DIR,
     BenchContext,
     BenchError,
@@ -356,7 +357,7 @@ def run(ctx: BenchContext) -> list[BenchResult]:
         with (
             smtp_sink(port, WORK_DIR, arrivals_path=arrivals_path) as sink_stats,
             ctx.start_server(extra_env={**NO_LIMITS, **mail_env}) as server,
-            ctx.start_worker(concurrency=workers, extra_env=mail_env) as worker,
+            ctx.start_worker(**EMAIL_WORKER, extra_env=mail_env) as worker,
         ):
             url = server.url(f"/conferences/{SLUG}/register/")
             # A burst meets a server that has been up for a while: let each worker process
@@ -444,7 +445,9 @@ def run(ctx: BenchContext) -> list[BenchResult]:
         "server_cpu_cores": round(server_cpu / load_seconds, 2),
         "worker_cpu_seconds": round(worker_cpu, 1),
         "server": f"gunicorn, {workers} uvicorn workers",
-        "worker": f"celery prefork, concurrency {workers}",
+        "worker": "celery {pool}, concurrency {concurrency} (the email worker)".format(
+            **EMAIL_WORKER
+        ),
         "machine_busy_cores": round(machine_busy / load_seconds, 2),
         "cores": os.cpu_count(),
         "waited_for_quiet_seconds": waited,

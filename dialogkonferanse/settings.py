@@ -346,6 +346,12 @@ if not CELERY_BROKER_URL:
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "dialogkonferanse")
+# Send tasks on a queue of their own when set (docker-compose: "email", served by worker-email
+# with a thread pool: a send waits on the mail server, and a report PDF on the main worker never
+# delays a confirmation). Unset, they share the default queue.
+CELERY_EMAIL_QUEUE = env_str("CELERY_EMAIL_QUEUE")
+if CELERY_EMAIL_QUEUE:
+    CELERY_TASK_ROUTES = {"dialogkonferanse.deliver_email": {"queue": CELERY_EMAIL_QUEUE}}
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -368,6 +374,9 @@ CELERY_BEAT_SCHEDULE["conferences-hash-pending-files"] = {
 
 # One send task claims up to this many queued emails and sends them over one SMTP connection.
 OUTBOX_BATCH_SIZE = env_int("OUTBOX_BATCH_SIZE", 50)
+# A worker thread keeps its SMTP connection open this long between send tasks (0: close it
+# after each); mail servers wait at least five minutes (RFC 5321) before dropping an idle one.
+EMAIL_KEEP_CONNECTION_SECONDS = env_int("EMAIL_KEEP_CONNECTION_SECONDS", 30)
 # Transient SMTP errors are retried with exponential backoff, then the email is marked failed.
 OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 8)
 OUTBOX_RETRY_BASE_SECONDS = env_int("OUTBOX_RETRY_BASE_SECONDS", 30)

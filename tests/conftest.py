@@ -64,6 +64,15 @@ def _celery_test_queue() -> str:
 
 
 @pytest.fixture(autouse=True)
+def _no_kept_smtp_connection() -> Iterator[None]:
+    """Each test starts without an SMTP connection kept open by an earlier one's delivery."""
+    from dialogkonferanse.outbox.delivery import close_kept_connections
+
+    yield
+    close_kept_connections()
+
+
+@pytest.fixture(autouse=True)
 def _english_outside_requests():
     """Code outside a request runs in English, so assertions read in the source language.
 

@@ -1,5 +1,8 @@
 """Delivery of the email outbox: claim queued rows, send them over one SMTP connection, sweep.
 
+The connection stays open between runs of the same worker thread for a short idle time
+(``EMAIL_KEEP_CONNECTION_SECONDS``), so a burst of one-email tasks does not open one each.
+
 ``deliver_queued_emails`` claims a batch of queued rows (``SELECT … FOR UPDATE SKIP LOCKED``),
 marks them ``sending`` and commits, sends them over one SMTP connection, then marks each
 ``sent``, ``failed`` (permanent SMTP error) or back to ``queued`` with backoff (transient error).
@@ -14,6 +17,8 @@ import logging
 import re
 import smtplib
 import ssl
+import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +26,7 @@ from typing import Any
 from celery import current_app
 from django.conf import settings
 from django.core.mail import BadHeaderError, EmailMessage, get_connection
+from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 from django.core.mail.message import sanitize_address
 from django.db import transaction
 from django.db.models import Case, F, Q, Value, When
@@ -46,7 +52,7 @@ class DeliveryResult:
     sent: list[int] = field(default_factory=list)
     failed: list[int] = field(default_factory=list)
     retry: list[int] = field(default_factory=list)
-    connections: int = 0
+    connections: int = 0  # opened by this run (0 when it used the thread's kept connection)
     claimed: int = 0
 
 
@@ -117,6 +123,81 @@ def retry_delay(attempts: int) -> int:
     """Exponential backoff in seconds after ``attempts`` failed tries (1 → base)."""
     base = max(1, settings.OUTBOX_RETRY_BASE_SECONDS)
     return int(min(settings.OUTBOX_RETRY_MAX_SECONDS, base * 2 ** max(0, attempts - 1)))
+
+
+@dataclass
+class _Kept:
+    backend: Any
+    key: tuple[Any, ...]
+    idle_since: float
+
+
+# The SMTP connection each worker thread kept open after its last delivery run, by thread id
+# (in a dict rather than thread-local storage, so that worker shutdown can quit them all).
+_kept: dict[int, _Kept] = {}
+_kept_lock = threading.Lock()
+
+
+def _server_key() -> tuple[Any, ...]:
+    return (
+        settings.EMAIL_BACKEND,
+        getattr(settings, "EMAIL_HOST", ""),
+        getattr(settings, "EMAIL_PORT", None),
+        getattr(settings, "EMAIL_HOST_USER", ""),
+        getattr(settings, "EMAIL_USE_TLS", False),
+        getattr(settings, "EMAIL_USE_SSL", False),
+    )
+
+
+def _close(backend: Any) -> None:
+    try:
+        backend.close()
+    except Exception:  # a dropped connection may fail to close; nothing depends on it
+        logger.debug("Closing the SMTP connection failed", exc_info=True)
+
+
+def _take_connection() -> tuple[Any, bool]:
+    """The connection for one delivery run, and whether it was kept open from an earlier run.
+
+    A burst of registrations queues one send task per email, and each task finds one or two
+    rows: opening a connection per task (TCP, EHLO, often TLS and AUTH, then QUIT) costs the
+    worker and the mail server more than the message. So each worker thread keeps its SMTP
+    connection for ``EMAIL_KEEP_CONNECTION_SECONDS`` of idleness (0 closes it after every run),
+    well inside the five minutes RFC 5321 asks servers to wait; a changed mail setting, or a
+    connection the server has closed meanwhile, is replaced (see ``deliver_queued_emails``).
+    """
+    with _kept_lock:
+        kept = _kept.pop(threading.get_ident(), None)
+    if kept is not None:
+        fresh = time.monotonic() - kept.idle_since < settings.EMAIL_KEEP_CONNECTION_SECONDS
+        if fresh and kept.key == _server_key() and kept.backend.connection is not None:
+            return kept.backend, True
+        _close(kept.backend)
+    return get_connection(fail_silently=False), False
+
+
+def _keep_or_close(backend: Any) -> None:
+    keep = settings.EMAIL_KEEP_CONNECTION_SECONDS > 0 and isinstance(backend, SMTPBackend)
+    if keep and backend.connection is not None:
+        with _kept_lock:
+            _kept[threading.get_ident()] = _Kept(backend, _server_key(), time.monotonic())
+    else:
+        _close(backend)
+
+
+def close_kept_connections() -> int:
+    """Quit every kept SMTP connection (worker shutdown); returns how many were open."""
+    with _kept_lock:
+        kept = list(_kept.values())
+        _kept.clear()
+    for item in kept:
+        _close(item.backend)
+    return len(kept)
+
+
+def _stale(error: BaseException) -> bool:
+    """The server closed a kept connection while it was idle: nothing was accepted on it."""
+    return isinstance(error, smtplib.SMTPServerDisconnected | ConnectionError)
 
 
 def claim_emails(*, email_id: int | None, limit: int) -> tuple[list[OutboundEmail], dt.datetime]:
@@ -217,7 +298,8 @@ def _after_transient(email: OutboundEmail, token: dt.datetime, error: str, *, tr
 def deliver_queued_emails(
     *, email_id: int | None = None, limit: int | None = None
 ) -> DeliveryResult:
-    """Send ``email_id`` and other due queued emails over one SMTP connection.
+    """Send ``email_id`` and other due queued emails over one SMTP connection (the thread's
+    kept connection when it has a fresh one; ``result.connections`` counts those opened).
 
     Invariant: a row is sent only by the worker whose claim moved it from queued to sending.
     Lock: see ``claim_emails``; no lock is held while talking to the SMTP server.
@@ -238,12 +320,14 @@ def deliver_queued_emails(
         by_email.setdefault(attachment.email_id, []).append(attachment)
 
     retries: dict[int, int] = {}  # delay → first id
-    connection = get_connection(fail_silently=False)
+    connection, reused = _take_connection()
     pending = list(claimed)
     unrecorded: list[int] = []  # accepted by the server, not yet marked sent
+    healthy = False
     try:
-        connection.open()
-        result.connections += 1
+        if not reused:
+            connection.open()
+            result.connections += 1
         while pending:
             email = pending[0]
             try:
@@ -252,6 +336,17 @@ def deliver_queued_emails(
                 )
                 _send(connection, message)
             except Exception as exc:
+                if reused and _stale(exc):
+                    # The kept connection was closed by the server while idle (the first
+                    # command on it failed, so no message was accepted): open a new one and
+                    # send the same email again, once.
+                    logger.info("Kept SMTP connection was closed (%s); reconnecting", exc)
+                    reused = False
+                    _close(connection)
+                    connection = get_connection(fail_silently=False)
+                    connection.open()
+                    result.connections += 1
+                    continue
                 error = describe_error(exc)
                 if not is_transient(exc):
                     logger.warning("Email %s failed permanently: %s", email.pk, error)
@@ -264,12 +359,15 @@ def deliver_queued_emails(
                     )
                     result.failed.append(email.pk)
                     pending.pop(0)
+                    reused = False
                     continue
                 raise
             unrecorded.append(email.pk)
             result.sent.append(email.pk)
             pending.pop(0)
+            reused = False
             _record_sent(unrecorded, token)
+        healthy = True
     except Exception as exc:
         _record_sent(unrecorded, token)
         if not is_transient(exc):
@@ -286,10 +384,10 @@ def deliver_queued_emails(
                 retries.setdefault(delay, email.pk)
     finally:
         _record_sent(unrecorded, token)
-        try:
-            connection.close()
-        except Exception:  # a dropped connection may fail to close; the outcome is recorded
-            logger.debug("Closing the SMTP connection failed", exc_info=True)
+        if healthy:
+            _keep_or_close(connection)
+        else:
+            _close(connection)
 
     if retries and not current_app.conf.task_always_eager:
         # Eager mode would retry at once, in the request; the next send picks them up instead.

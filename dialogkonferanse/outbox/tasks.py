@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from celery import shared_task
+from celery.signals import worker_process_shutdown, worker_shutdown
 
 from dialogkonferanse.outbox import delivery
 
@@ -31,3 +32,10 @@ def deliver_email(email_id: int | None, wake: bool = False) -> dict[str, int]:
 def sweep_outbox() -> dict[str, int]:
     """Periodic (beat): re-dispatch lost sends and re-queue rows stuck in ``sending``."""
     return delivery.sweep_outbox()
+
+
+@worker_shutdown.connect
+@worker_process_shutdown.connect
+def _quit_kept_smtp_connections(**_kwargs: object) -> None:
+    """A stopping worker (or prefork child) says QUIT on the connections it kept open."""
+    delivery.close_kept_connections()

@@ -17,6 +17,7 @@ from dialogkonferanse.outbox import delivery
 from dialogkonferanse.outbox.message import message_id
 from dialogkonferanse.outbox.queue import DELIVER_EMAIL_TASK, Attachment, queue_email
 from dialogkonferanse.outbox.tasks import deliver_email, sweep_outbox
+from tests.conftest import SmtpTestServer
 from tests.factories import make_buyer, make_conference
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -226,9 +227,11 @@ def test_deliver_email_subject_header_injection_is_impossible(
     wait_until(lambda: _status(email) == EmailStatus.SENT)
 
 
-def test_deliver_email_sixty_emails_use_two_connections(
-    smtp_server, celery_worker_factory, wait_until
+@pytest.mark.parametrize(("keep_seconds", "connections"), [(0, 2), (30, 1)])
+def test_deliver_email_sixty_emails_use_a_connection_per_batch_or_one_kept(
+    keep_seconds, connections, settings, smtp_server, celery_worker_factory, wait_until
 ) -> None:
+    settings.EMAIL_KEEP_CONNECTION_SECONDS = keep_seconds
     with transaction.atomic():
         emails = [
             queue_email(
@@ -246,8 +249,51 @@ def test_deliver_email_sixty_emails_use_two_connections(
         smtp_server.wait_for(60)
         wait_until(lambda: OutboundEmail.objects.filter(status=EmailStatus.SENT).count() == 60)
 
-    assert smtp_server.connections == 2
+    assert smtp_server.connections == connections
     assert sorted(env[1][0] for env in smtp_server.envelopes) == sorted(e.to_email for e in emails)
+
+
+def test_kept_connection_serves_the_next_runs_of_the_thread(smtp_server) -> None:
+    first = _queue(1)
+    second = _queue(2)
+
+    runs = [delivery.deliver_queued_emails(email_id=e.pk, limit=1) for e in (first, second)]
+
+    assert [(r.sent, r.connections) for r in runs] == [([first.pk], 1), ([second.pk], 0)]
+    assert smtp_server.connections == 1
+    assert delivery.close_kept_connections() == 1  # what a stopping worker does
+    assert delivery.close_kept_connections() == 0
+
+
+def test_kept_connection_the_server_dropped_is_replaced_and_nothing_is_lost(smtp_server):
+    first = _queue(1)
+    delivery.deliver_queued_emails(email_id=first.pk)
+    smtp_server.stop()  # drops the connection the thread kept
+    smtp_server.start()
+    second = _queue(2)
+
+    result = delivery.deliver_queued_emails(email_id=second.pk)
+
+    assert (result.sent, result.retry, result.connections) == ([second.pk], [], 1)
+    assert _status(second) == EmailStatus.SENT
+    assert [to for _from, [to] in smtp_server.envelopes] == [first.to_email, second.to_email]
+    assert smtp_server.connections == 2
+
+
+def test_kept_connection_is_not_used_for_another_mail_server(settings, smtp_server) -> None:
+    first = _queue(1)
+    delivery.deliver_queued_emails(email_id=first.pk)
+    other = SmtpTestServer()
+    other.start()
+    try:
+        settings.EMAIL_PORT = other.port
+        second = _queue(2)
+        result = delivery.deliver_queued_emails(email_id=second.pk)
+    finally:
+        other.stop()
+
+    assert (result.sent, result.connections) == ([second.pk], 1)
+    assert [to for _from, [to] in other.envelopes] == [second.to_email]
 
 
 def test_deliver_queued_emails_skips_rows_not_queued(smtp_server) -> None:
@@ -286,6 +332,7 @@ def test_deliver_email_one_transaction_sends_each_once_over_a_connection_per_bat
     count, batch_size, settings, smtp_server, celery_worker_factory, wait_until
 ) -> None:
     settings.OUTBOX_BATCH_SIZE = batch_size
+    settings.EMAIL_KEEP_CONNECTION_SECONDS = 0  # one connection per run, to count the runs
     with transaction.atomic():
         for n in range(count):
             queue_email(
