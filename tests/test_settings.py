@@ -108,3 +108,21 @@ def test_collectstatic_with_the_manifest_storage_succeeds(tmp_path):
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert (tmp_path / "staticfiles.json").is_file()
+
+
+@pytest.mark.parametrize(("email_queue", "expected"), [("", "main"), ("email", "email")])
+def test_send_tasks_go_to_the_email_queue_when_one_is_set(email_queue, expected):
+    code = (
+        "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='dialogkonferanse.settings';"
+        "django.setup(); from dialogkonferanse.celery import app;"
+        "app.loader.import_default_modules(); route = app.amqp.router.route;"
+        "print(route({}, 'dialogkonferanse.deliver_email')['queue'].name,"
+        " route({}, 'dialogkonferanse.sweep_outbox')['queue'].name)"
+    )
+
+    result = _run(
+        "-c", code, **PRODUCTION, CELERY_TASK_DEFAULT_QUEUE="main", CELERY_EMAIL_QUEUE=email_queue
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [expected, "main"]
