@@ -73,8 +73,7 @@ class Question(TimeStampedModel):
         verbose_name=_("wording edited by"),
     )
     vote_count = models.PositiveIntegerField(_("votes"), default=0)
-    # Coalescing of vote-count events (see services.vote_question).
-    votes_event_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The count changed since viewers were last sent it (see ``VoteBroadcast``).
     votes_flush_pending = models.BooleanField(default=False, editable=False)
     version = models.PositiveIntegerField(_("version"), default=1, editable=False)
 
@@ -277,3 +276,26 @@ class LiveEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.id} {self.channel} {self.kind}"
+
+
+class VoteBroadcast(models.Model):
+    """Coalescing of vote-count events, per conference: when viewers were last sent counts and
+    whether a delayed flush is due (see ``services.vote_question``).
+
+    Per conference rather than per question: each event goes to every viewer, so with votes
+    spread over many questions, one event per question per window would multiply the fan-out
+    by the number of questions. One event per window carries every changed count.
+    """
+
+    conference = models.OneToOneField(
+        Conference, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    sent_at = models.DateTimeField(null=True, blank=True)
+    flush_pending = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = _("vote broadcast")
+        verbose_name_plural = _("vote broadcasts")
+
+    def __str__(self) -> str:
+        return f"{self.conference_id}"

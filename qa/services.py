@@ -31,7 +31,7 @@ from registrations.selectors import active_registrations
 from . import live, payloads
 from .choices import ALLOWED_TRANSITIONS, PUBLIC_STATUSES, Channel, QuestionStatus
 from .exceptions import QaClosedError, QaError, RateLimitedError, StaleQuestionError
-from .models import Answer, AnswerDigest, Attendance, Question, Vote
+from .models import Answer, AnswerDigest, Attendance, Question, Vote, VoteBroadcast
 
 ASKING_STATUSES = (ConferenceStatus.PUBLISHED, ConferenceStatus.LIVE)
 AFTER_EVENT_STATUSES = (ConferenceStatus.FOLLOW_UP, ConferenceStatus.CLOSED)
@@ -176,15 +176,20 @@ def ask_question(*, registration_id: int, text: str, show_company: bool = False)
 def vote_question(*, registration_id: int, question_id: int) -> Question:
     """Add the registration's one vote to a published question of its own conference.
 
-    Lock: conference FOR SHARE, then the question row FOR UPDATE (the count stays exact);
-    ``Vote``'s unique constraint is the last guard. Side effect: a vote-count event for viewers,
-    at most one per question per ``QA_VOTE_COALESCE_MS`` (a delayed flush sends the rest).
+    Lock: conference FOR SHARE, then the conference's ``VoteBroadcast`` row FOR UPDATE (votes
+    of one conference take turns there, a few milliseconds each), then the question row FOR
+    UPDATE (the count stays exact); ``Vote``'s unique constraint is the last guard. Always in
+    this order, so the broadcast may update other questions' rows without a deadlock.
+    Side effect: a vote-count event for viewers, at most one per conference per
+    ``QA_VOTE_COALESCE_MS`` carrying every count changed since the last (a delayed flush
+    sends the rest).
     """
     registration = _active_registration(registration_id)
     try:
         with transaction.atomic():
             conference = _lock_conference_shared(registration.conference_id)
             ensure_accepts_questions(conference)
+            broadcast = _lock_vote_broadcast(conference.pk)
             question = (
                 Question.objects.select_for_update()
                 .filter(pk=question_id, conference_id=conference.pk, status__in=PUBLIC_STATUSES)
@@ -195,53 +200,68 @@ def vote_question(*, registration_id: int, question_id: int) -> Question:
             with transaction.atomic():  # savepoint: the duplicate is reported, not a 500
                 Vote.objects.create(question=question, registration=registration)
             question.vote_count += 1
-            _coalesced_vote_event(question)
-            question.save(
-                update_fields=["vote_count", "votes_event_at", "votes_flush_pending", "updated_at"]
-            )
+            question.votes_flush_pending = True
+            question.save(update_fields=["vote_count", "votes_flush_pending", "updated_at"])
+            _coalesced_vote_event(broadcast)
     except IntegrityError:
         raise QaError(_("You have already voted for this question.")) from None
     return question
 
 
-def _coalesced_vote_event(question: Question) -> None:
-    """Called with the question locked: send its count now, or leave it to a delayed flush."""
+def _lock_vote_broadcast(conference_id: int) -> VoteBroadcast:
+    broadcast, _created = VoteBroadcast.objects.select_for_update().get_or_create(
+        conference_id=conference_id
+    )
+    return broadcast
+
+
+def _coalesced_vote_event(broadcast: VoteBroadcast) -> None:
+    """Called with the broadcast row locked: send the changed counts now, or leave them to a
+    delayed flush (one per window)."""
     now = timezone.now()
     window = dt.timedelta(milliseconds=settings.QA_VOTE_COALESCE_MS)
-    last = question.votes_event_at
-    stuck = question.votes_flush_pending and last is not None and now - last > 10 * window
+    last = broadcast.sent_at
+    stuck = broadcast.flush_pending and last is not None and now - last > 10 * window
     if last is None or now - last >= window or stuck:
-        question.votes_event_at = now
-        question.votes_flush_pending = False
-        _publish_votes(question)
-    elif not question.votes_flush_pending:
-        question.votes_flush_pending = True
+        _publish_changed_counts(broadcast, now)
+    elif not broadcast.flush_pending:
+        broadcast.flush_pending = True
+        broadcast.save(update_fields=["flush_pending"])
         delay = max((last + window - now).total_seconds(), 0.05)
-        enqueue_on_commit("qa.flush_vote_count", countdown=delay, question_id=question.pk)
+        enqueue_on_commit(
+            "qa.flush_vote_counts", countdown=delay, conference_id=broadcast.conference_id
+        )
 
 
-def _publish_votes(question: Question) -> None:
-    live.record_event(
-        conference_id=question.conference_id,
-        channel=Channel.VIEWERS,
-        kind="votes",
-        payload={"id": question.pk, "votes": question.vote_count},
+def _publish_changed_counts(broadcast: VoteBroadcast, now: dt.datetime) -> None:
+    """One event with every count not yet sent (the broadcast row is locked)."""
+    changed = Question.objects.filter(
+        conference_id=broadcast.conference_id, votes_flush_pending=True
     )
+    counts = dict(changed.order_by("pk").values_list("pk", "vote_count"))
+    if counts:
+        Question.objects.filter(pk__in=counts).update(votes_flush_pending=False)
+        live.record_event(
+            conference_id=broadcast.conference_id,
+            channel=Channel.VIEWERS,
+            kind="votes",
+            payload={"counts": {str(pk): votes for pk, votes in counts.items()}},
+        )
+    broadcast.sent_at = now
+    broadcast.flush_pending = False
+    broadcast.save(update_fields=["sent_at", "flush_pending"])
 
 
-def flush_vote_count(*, question_id: int) -> bool:
-    """Send the pending vote count of a question (the trailing edge of coalescing).
+def flush_vote_counts(*, conference_id: int) -> bool:
+    """Send the conference's pending vote counts (the trailing edge of coalescing).
 
-    Idempotent: does nothing unless a flush is pending. Lock: the question row.
+    Idempotent: does nothing unless a flush is pending. Lock: the broadcast row.
     """
     with transaction.atomic():
-        question = Question.objects.select_for_update().filter(pk=question_id).first()
-        if question is None or not question.votes_flush_pending:
+        broadcast = VoteBroadcast.objects.select_for_update().filter(pk=conference_id).first()
+        if broadcast is None or not broadcast.flush_pending:
             return False
-        question.votes_flush_pending = False
-        question.votes_event_at = timezone.now()
-        question.save(update_fields=["votes_flush_pending", "votes_event_at"])
-        _publish_votes(question)
+        _publish_changed_counts(broadcast, timezone.now())
     return True
 
 

@@ -30,7 +30,7 @@ from dialogkonferanse.models import AuditEntry
 # Recorded only as "changed": their values would be credentials or whole messages.
 SECRET_FIELDS = frozenset({"token_hash", "session_secret", "password", "mime", "frame_data"})
 # Bookkeeping that changes with every save and tells nothing about what staff did.
-SKIPPED_FIELDS = frozenset({"created_at", "updated_at", "votes_event_at", "votes_flush_pending"})
+SKIPPED_FIELDS = frozenset({"created_at", "updated_at", "votes_flush_pending"})
 SECRET = "[secret]"  # noqa: S105 - a placeholder, not a password
 NEW_SECRET = "[new secret]"  # noqa: S105
 # Objects whose conference or registration is reached through one of these parents.

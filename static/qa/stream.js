@@ -283,12 +283,18 @@
     if (card) card.remove();
     setHidden(empty, list.children.length > 0);
   }));
-  source.addEventListener("votes", once(function (data) {
-    var card = document.getElementById("q-" + data.id);
+  function showCount(id, votes) {
+    var card = document.getElementById("q-" + id);
     if (!card) return;
-    card.setAttribute("data-votes", data.votes);
-    setVotes(card, data.votes);
+    card.setAttribute("data-votes", votes);
+    setVotes(card, votes);
     if (sort === "votes") place(card);
+  }
+  source.addEventListener("votes", once(function (data) {
+    // One event per window with every changed count; events stored by earlier releases
+    // carry a single question's count.
+    if (data.counts) Object.keys(data.counts).forEach(function (id) { showCount(id, data.counts[id]); });
+    else showCount(data.id, data.votes);
   }));
   source.addEventListener("conference_status", once(function (data) {
     showConferenceStatus(data);

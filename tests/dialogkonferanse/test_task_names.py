@@ -74,7 +74,7 @@ def test_enqueue_on_commit_every_task_name_used_is_registered():
     assert {
         "dialogkonferanse.deliver_email",
         "meetings.send_pending_invitations",
-        "qa.flush_vote_count",
+        "qa.flush_vote_counts",
         "registrations.send_access_link",
     } <= set(used)
     assert {name: where for name, where in used.items() if name not in current_app.tasks} == {}

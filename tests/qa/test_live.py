@@ -243,7 +243,11 @@ def test_vote_counts_coalesced_then_flushed_by_task(
     finally:
         reader.close()
 
-    counts = [json.loads(e["data"])["votes"] for e in events + extra if e["event"] == "votes"]
+    counts = [
+        json.loads(e["data"])["counts"][str(question.pk)]
+        for e in events + extra
+        if e["event"] == "votes"
+    ]
     assert counts[0] == 1
     assert counts[-1] == 6
     assert len(counts) < 6

@@ -382,13 +382,51 @@ def test_vote_events_coalesced_within_window(live_conference, settings):
 
     question.refresh_from_db()
     vote_events = [p for _, kind, p in _events(live_conference) if kind == "votes"]
-    assert vote_events == [{"id": question.pk, "votes": 1}]
+    assert vote_events == [{"counts": {str(question.pk): 1}}]
     assert (question.vote_count, question.votes_flush_pending) == (5, True)
 
-    assert services.flush_vote_count(question_id=question.pk) is True
-    assert services.flush_vote_count(question_id=question.pk) is False
+    assert services.flush_vote_counts(conference_id=live_conference.pk) is True
+    assert services.flush_vote_counts(conference_id=live_conference.pk) is False
     vote_events = [p for _, kind, p in _events(live_conference) if kind == "votes"]
-    assert vote_events == [{"id": question.pk, "votes": 1}, {"id": question.pk, "votes": 5}]
+    assert vote_events == [{"counts": {str(question.pk): 1}}, {"counts": {str(question.pk): 5}}]
+
+
+def test_votes_on_many_questions_make_one_event_per_window(live_conference, settings):
+    """Each event goes to every viewer: votes spread over questions must not multiply them."""
+    settings.QA_VOTE_COALESCE_MS = 60_000
+    questions = [make_question(conference=live_conference, status="published") for _ in range(4)]
+    other = make_conference(status=ConferenceStatus.LIVE)
+    elsewhere = make_question(conference=other, status="published")
+    services.vote_question(
+        registration_id=make_registration(conference=other).pk, question_id=elsewhere.pk
+    )
+    for question in questions * 3:
+        registration = make_registration(conference=live_conference)
+        services.vote_question(registration_id=registration.pk, question_id=question.pk)
+
+    first, *rest = [p for _, kind, p in _events(live_conference) if kind == "votes"]
+    assert (first, rest) == ({"counts": {str(questions[0].pk): 1}}, [])
+
+    assert services.flush_vote_counts(conference_id=live_conference.pk) is True
+    vote_events = [p for _, kind, p in _events(live_conference) if kind == "votes"]
+    assert vote_events[1:] == [{"counts": {str(q.pk): 3 for q in questions}}]
+    assert services.flush_vote_counts(conference_id=other.pk) is False  # nothing pending there
+
+
+def test_flush_task_queued_by_an_earlier_release_flushes_the_conference(live_conference, settings):
+    from qa.tasks import flush_vote_count_task
+
+    settings.QA_VOTE_COALESCE_MS = 60_000
+    question = make_question(conference=live_conference, status="published")
+    for _ in range(2):
+        registration = make_registration(conference=live_conference)
+        services.vote_question(registration_id=registration.pk, question_id=question.pk)
+
+    assert flush_vote_count_task(question_id=question.pk) is True
+    assert flush_vote_count_task(question_id=question.pk) is False
+    assert flush_vote_count_task(question_id=0) is False
+    vote_events = [p for _, kind, p in _events(live_conference) if kind == "votes"]
+    assert vote_events[-1] == {"counts": {str(question.pk): 2}}
 
 
 @pytest.mark.django_db(transaction=True)
