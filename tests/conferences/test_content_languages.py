@@ -204,6 +204,16 @@ def test_conference_clean_refuses_text_in_a_language_not_offered(offers, field, 
     }
 
 
+def test_conference_clean_accepts_a_copy_of_the_bokmal_text_in_a_language_not_offered():
+    """Code writing a plain field name while English is active stores the text in English too
+    (modeltranslation); that copy is not English content."""
+    with translation.override("en"):
+        conference = make_conference(title="Dialog om fyr")
+
+    assert (conference.title_nb, conference.title_en) == ("Dialog om fyr", "Dialog om fyr")
+    conference.full_clean()
+
+
 def test_child_items_obey_the_conference_languages_offered():
     conference = make_conference(offers_nn=True, title_en=None, summary_en=None)
     item = conference.agenda_items.model(
