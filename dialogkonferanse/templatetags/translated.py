@@ -38,7 +38,7 @@ _BLOCK_FORMATS = {
 
 
 @register.simple_tag
-def translated(obj: Any, field: str, format: str = "inline") -> SafeString | str:  # noqa: A002
+def translated(obj: Any, field: str, format: str = "inline") -> SafeString | str:
     if obj is None:
         return ""
     resolved = resolve(obj, field)
