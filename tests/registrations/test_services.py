@@ -385,8 +385,8 @@ def test_register_supplier_during_a_closing_waits_and_is_refused():
 
     def registering() -> None:
         try:
-            closing_locked.wait()
-            outcomes.append(_register_in_norwegian(conference.pk))
+            if closing_locked.wait(timeout=30):
+                outcomes.append(_register_in_norwegian(conference.pk))
         finally:
             connection.close()
 
@@ -394,7 +394,8 @@ def test_register_supplier_during_a_closing_waits_and_is_refused():
     for thread in threads:
         thread.start()
     try:
-        closing_locked.wait()
+        # A closing that fails before it holds the lock fails the test instead of hanging it.
+        assert closing_locked.wait(timeout=30), "the closing never took its lock"
         _wait_until_a_backend_waits_for_a_lock()
     finally:
         may_commit.set()
