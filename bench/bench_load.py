@@ -35,8 +35,8 @@ from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any
 
-from bench.bench_qa import Stream, _SseProtocol
 from bench.harness import EMAIL_WORKER, WORK_DIR, BenchContext, BenchError, BenchResult
+from bench.sse_client import Stream, _SseProtocol
 
 BUDGET_SECONDS = 660
 

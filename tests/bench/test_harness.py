@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import importlib
+from pathlib import Path
+
 import pytest
 
 from bench.harness import BenchResult, bench_env
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize(
@@ -46,3 +51,14 @@ def test_bench_env_refuses_a_database_name_without_bench(monkeypatch: pytest.Mon
 
     with pytest.raises(RuntimeError, match="must be snake_case and contain 'bench'"):
         bench_env(run_id="1")
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted(p for p in (ROOT / "bench").glob("*.py") if p.name != "__init__.py"),
+    ids=lambda p: p.stem,
+)
+def test_every_bench_module_imports(path) -> None:
+    """``make bench`` runs each module in a child process: a broken import there shows only
+    as a crashed module, so every one is imported here."""
+    importlib.import_module(f"bench.{path.stem}")
