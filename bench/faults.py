@@ -736,6 +736,7 @@ STREAM_EVENTS = 120  # approvals published by the producer during a stream case
 STREAM_EVENT_INTERVAL = 0.15  # seconds between approvals (about 18 s of events)
 STREAM_ASKS = 10  # questions asked through HTTP during the outage, one per viewer
 _CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+_REQUEST_TOKEN_INPUT = re.compile(r'name="request_token" value="([^"]+)"')
 # The web processes of the stream cases: a 5 s heartbeat (the default is 15 s) so that the
 # table read that stands in for a lost Redis subscription comes within the outage.
 STREAM_ENV = {"QA_SSE_HEARTBEAT_SECONDS": "5"}
@@ -757,8 +758,9 @@ def _event_ids(run: Stack, conference_id: int, channel: str, after: int) -> list
     return [row[0] for row in rows]
 
 
-def _asker_tokens(base: str, data: dict[str, Any], count: int) -> list[tuple[str, str, str]]:
-    """(session cookie, CSRF cookie, form token) of ``count`` viewers, from their stream page."""
+def _asker_tokens(base: str, data: dict[str, Any], count: int) -> list[tuple[str, str, str, str]]:
+    """(session cookie, CSRF cookie, CSRF form token, the ask form's request token) of
+    ``count`` viewers, from their stream page."""
     import httpx
 
     found = []
@@ -766,33 +768,41 @@ def _asker_tokens(base: str, data: dict[str, Any], count: int) -> list[tuple[str
         for cookie in data["cookies"][-count:]:
             response = client.get(f"/me/{data['slug']}/stream/", headers={"Cookie": cookie})
             match = _CSRF_INPUT.search(response.text)
+            request_token = _REQUEST_TOKEN_INPUT.search(response.text)
             token_cookie = response.cookies.get("csrftoken")
-            if response.status_code != 200 or not match or not token_cookie:
+            if response.status_code != 200 or not match or not token_cookie or not request_token:
                 raise FaultError(f"no question form on the stream page ({response.status_code})")
             client.cookies.clear()
-            found.append((cookie, token_cookie, match.group(1)))
+            found.append((cookie, token_cookie, match.group(1), request_token.group(1)))
     return found
 
 
-async def _ask(base: str, slug: str, askers: list[tuple[str, str, str]], tag: str) -> list[Any]:
+async def _ask(
+    base: str, slug: str, askers: list[tuple[str, str, str, str]], tag: str
+) -> list[Any]:
     """One question per asker through the real form; (text, status or error, attempts) each.
 
     An answer of 502/503/504 or no answer is sent again after a second, up to twice, as a
     person would press the button again when the proxy says the node is gone (nginx does not
-    repeat a POST that reached a node). Whether that can double a question is what the
-    ``questions_doubled`` figure checks.
+    repeat a POST that reached a node). The form sent again carries the same request token, as
+    the browser's would; whether a question is still doubled is what the ``questions_doubled``
+    figure checks.
     """
     import httpx
 
     async def one(client: httpx.AsyncClient, n: int, asker: tuple[str, str, str]) -> Any:
-        cookie, token_cookie, token = asker
+        cookie, token_cookie, token, request_token = asker
         text = f"Spørsmål {tag}-{n} under feilen?"
         outcome: Any = None
         for attempt in range(1, 4):
             try:
                 response = await client.post(
                     f"/me/{slug}/stream/ask/",
-                    data={"text": text, "csrfmiddlewaretoken": token},
+                    data={
+                        "text": text,
+                        "csrfmiddlewaretoken": token,
+                        "request_token": request_token,
+                    },
                     headers={"Cookie": f"{cookie}; csrftoken={token_cookie}",
                              "Referer": f"{base}/me/{slug}/stream/"},
                 )  # fmt: skip

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django import forms
 from django.conf import settings
 from django.core.validators import MaxLengthValidator
@@ -15,6 +17,9 @@ class AskForm(forms.Form):
         strip=True,
         error_messages={"required": _("Write your question before you send it.")},
     )
+    # One per rendered form: sending the same form twice (a double click, or sending again after
+    # the connection dropped before the answer came) stores one question.
+    request_token = forms.UUIDField(widget=forms.HiddenInput, required=False)
     show_company = forms.BooleanField(
         label=_("Show my company name with the question"),
         required=False,
@@ -26,6 +31,8 @@ class AskForm(forms.Form):
 
     def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("request_token", uuid.uuid4())
         limit = settings.QA_QUESTION_MAX_LENGTH
         self.fields["text"].max_length = limit
         self.fields["text"].widget.attrs["maxlength"] = str(limit)

@@ -72,6 +72,8 @@ class Question(TimeStampedModel):
         related_name="+",
         verbose_name=_("wording edited by"),
     )
+    # The ask form's token (see ``services.ask_question``): a form sent twice stores one question.
+    request_token = models.UUIDField(null=True, blank=True, editable=False)
     vote_count = models.PositiveIntegerField(_("votes"), default=0)
     # The count changed since viewers were last sent it (see ``VoteBroadcast``).
     votes_flush_pending = models.BooleanField(default=False, editable=False)
@@ -96,6 +98,9 @@ class Question(TimeStampedModel):
             ),
             models.CheckConstraint(
                 condition=~Q(merged_into=models.F("pk")), name="question_not_merged_into_itself"
+            ),
+            models.UniqueConstraint(
+                fields=["registration", "request_token"], name="question_unique_request_token"
             ),
         ]
         indexes = [

@@ -1,13 +1,15 @@
 """Everything that writes questions, answers, votes and attendance.
 
-Lock order, to stay deadlock-free: conference (share) → question(s) by id → the live-event
-advisory lock (taken by ``live.record_event``, always last). Moderator actions carry the
+Lock order, to stay deadlock-free: conference (share) → the conference's vote broadcast row
+(votes only) → question(s) by id → the live-event advisory lock (taken by
+``live.record_event``, always last). Moderator actions carry the
 version the moderator saw; a mismatch raises ``StaleQuestionError`` and changes nothing.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Any
 
 from django.conf import settings
@@ -142,14 +144,28 @@ def _publish_moderators(question: Question, kind: str = "question") -> None:
 # --- Viewers ------------------------------------------------------------------------------------
 
 
-def ask_question(*, registration_id: int, text: str, show_company: bool = False) -> Question:
+def ask_question(
+    *,
+    registration_id: int,
+    text: str,
+    show_company: bool = False,
+    request_token: uuid.UUID | None = None,
+) -> Question:
     """Store a question awaiting moderation and tell the moderators.
 
+    Idempotent per ``request_token`` (the ask form's): the same form sent again (a double
+    click, or sent again after a dropped connection lost the answer) returns the question it
+    stored, with no second question, event or rate-limit count; the unique constraint
+    ``question_unique_request_token`` settles two sends at the same moment.
     Rate limited per registration (``QA_QUESTION_RATE_LIMIT``, on the shared cache). Lock: the
     conference row FOR SHARE (no question slips past a closing). Side effect: a moderator event.
     """
     text = clean_text(text, max_length=settings.QA_QUESTION_MAX_LENGTH, field="question")
     registration = _active_registration(registration_id)
+    if request_token is not None:
+        sent = _asked_with(registration_id, request_token)
+        if sent is not None:
+            return sent
     limited, retry_after = is_limited(
         scope="qa-ask", key=str(registration_id), rate=settings.QA_QUESTION_RATE_LIMIT
     )
@@ -159,18 +175,31 @@ def ask_question(*, registration_id: int, text: str, show_company: bool = False)
             % {"seconds": retry_after},
             retry_after=retry_after,
         )
-    with transaction.atomic():
-        conference = _lock_conference_shared(registration.conference_id)
-        ensure_accepts_questions(conference)
-        question = Question.objects.create(
-            conference=conference,
-            registration=registration,
-            text=text,
-            original_text=text,
-            show_company=show_company,
-        )
-        _publish_moderators(question, kind="question_new")
+    try:
+        with transaction.atomic():
+            conference = _lock_conference_shared(registration.conference_id)
+            ensure_accepts_questions(conference)
+            question = Question.objects.create(
+                conference=conference,
+                registration=registration,
+                text=text,
+                original_text=text,
+                show_company=show_company,
+                request_token=request_token,
+            )
+            _publish_moderators(question, kind="question_new")
+    except IntegrityError:
+        sent = _asked_with(registration_id, request_token) if request_token else None
+        if sent is None:
+            raise
+        return sent  # the same form, sent at the same moment, was stored by the other send
     return question
+
+
+def _asked_with(registration_id: int, request_token: uuid.UUID) -> Question | None:
+    return Question.objects.filter(
+        registration_id=registration_id, request_token=request_token
+    ).first()
 
 
 def vote_question(*, registration_id: int, question_id: int) -> Question:

@@ -191,6 +191,7 @@ def ask(request: HttpRequest, registration: Registration) -> HttpResponse:
             registration_id=registration.pk,
             text=form.cleaned_data["text"],
             show_company=form.cleaned_data["show_company"],
+            request_token=form.cleaned_data["request_token"],
         )
     except RateLimitedError as exc:
         form.add_error(None, str(exc))

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import threading
+import uuid
 
 import pytest
 from django.db import connection, transaction
@@ -56,6 +57,49 @@ def test_ask_question_live_stores_awaiting_and_tells_moderators_only(live_confer
     assert _events(live_conference) == [
         ("moderators", "question_new", {"id": question.pk, "status": "awaiting", "version": 1})
     ]
+
+
+def test_ask_question_same_form_sent_twice_stores_one_question(live_conference, settings):
+    settings.QA_QUESTION_RATE_LIMIT = "1/m"  # the second send would be refused if it counted
+    registration = make_registration(conference=live_conference)
+    token = uuid.uuid4()
+
+    first = services.ask_question(registration_id=registration.pk, text="Én?", request_token=token)
+    again = services.ask_question(registration_id=registration.pk, text="Én?", request_token=token)
+
+    assert again.pk == first.pk
+    assert Question.objects.filter(registration=registration).count() == 1
+    assert [kind for _, kind, _ in _events(live_conference)] == ["question_new"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ask_question_same_form_sent_at_the_same_moment_stores_one_question():
+    conference = make_conference(status=ConferenceStatus.LIVE)
+    registration = make_registration(conference=conference)
+    token = uuid.uuid4()
+    barrier = threading.Barrier(2)
+    asked: list[int] = []
+
+    def send() -> None:
+        try:
+            barrier.wait(timeout=10)
+            question = services.ask_question(
+                registration_id=registration.pk, text="Samtidig?", request_token=token
+            )
+            asked.append(question.pk)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert len(asked) == 2
+    assert asked[0] == asked[1]
+    assert Question.objects.filter(registration=registration).count() == 1
+    assert LiveEvent.objects.filter(conference=conference, kind="question_new").count() == 1
 
 
 @pytest.mark.parametrize("status", [ConferenceStatus.FOLLOW_UP, ConferenceStatus.CLOSED])

@@ -4,6 +4,7 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 
 import pytest
 from django.db import connection
@@ -143,6 +144,22 @@ def test_ask_then_redirect_shows_own_question_awaiting(live_conference, viewer_f
     assert response.redirect_chain[-1][0].endswith("/stream/#own-questions")
     assert "Når kommer konkurransen?" in html
     assert "Awaiting moderation" in html or "Venter" in html
+
+
+def test_ask_form_sent_again_after_a_lost_answer_stores_one_question(
+    live_conference, viewer_factory
+):
+    registration, client = viewer_factory(live_conference)
+    page = client.get(_stream(live_conference)).content.decode()
+    token = re.search(r'name="request_token" value="([0-9a-f-]{36})"', page).group(1)
+    form = {"text": "Kommer den to ganger?", "request_token": token}
+
+    responses = [client.post(_stream(live_conference) + "ask/", form) for _ in range(2)]
+
+    assert [r.status_code for r in responses] == [302, 302]
+    assert Question.objects.filter(registration=registration).count() == 1
+    next_page = client.get(_stream(live_conference)).content.decode()
+    assert f'value="{token}"' not in next_page  # a new form gets a new token
 
 
 def test_own_rejected_question_shows_reason(live_conference, viewer_factory):
