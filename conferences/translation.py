@@ -17,6 +17,7 @@ from .models import (
     Document,
     Recording,
 )
+from .models.conference import default_dialogue_rules_nb
 
 
 @register(BuyerOrganisation)
@@ -34,7 +35,13 @@ class ConferenceTranslation(TranslationOptions):
     # The legal text is prefilled in Bokmål only (the field's default, in the editor's language
     # otherwise); a Nynorsk or English version is written on purpose, where the conference
     # offers that language.
-    field_options = {"dialogue_rules": {"nn": {"default": None}, "en": {"default": None}}}
+    field_options = {
+        "dialogue_rules": {
+            "nb": {"default": default_dialogue_rules_nb},  # the admin's add form shows it
+            "nn": {"default": None},
+            "en": {"default": None},
+        }
+    }
 
 
 @register(AgendaItem)

@@ -133,7 +133,7 @@ class ConferenceAdmin(
         "summary_nb",
         "notice_references__reference",
     )
-    prepopulated_fields = {"slug": ("title",)}
+    prepopulated_fields = {"slug": ("title_nb",)}  # the Bokmål title (required)
     date_hierarchy = "starts_at"
     readonly_fields = ("status", "status_changed_at", "closed_at", "created_at", "updated_at")
     inlines = (AgendaItemInline, NoticeReferenceInline, StatusChangeInline)

@@ -9,7 +9,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, URLVali
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -32,6 +32,12 @@ def default_dialogue_rules() -> str:
         "Information you give us may be released under the Freedom of Information Act; "
         "mark any business secrets when you give it."
     )
+
+
+def default_dialogue_rules_nb() -> str:
+    """The prefilled legal text in Bokmål, for the Bokmål field whatever the editor's language."""
+    with translation.override("nb"):
+        return default_dialogue_rules()
 
 
 class BuyerOrganisation(TimeStampedModel):

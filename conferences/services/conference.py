@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dialogkonferanse.audit.log import record_change, snapshot
+from dialogkonferanse.common.translations import translated_fields
 
 from ..choices import (
     ALLOWED_TRANSITIONS,
@@ -67,7 +68,9 @@ def transition_conference(
                 % {"from": from_status.label, "to": to_status.label}
             )
         try:
-            conference.full_clean()
+            # The per-language columns are validated (Bokmål required); the plain columns
+            # they replace are not (forms never write them, so they may stay empty).
+            conference.full_clean(exclude=translated_fields(Conference))
         except ValidationError as exc:
             raise ConferenceError(
                 _("Correct the conference before changing its status: %(errors)s")

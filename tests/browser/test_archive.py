@@ -130,6 +130,7 @@ def test_player_has_captions_and_plays_the_served_file(live_asgi, new_page, conf
     assert sorted(tracks) == [
         ["captions", "en", "Engelsk", "disabled"],
         ["captions", "nb", "Norsk bokmål", "showing"],
+        ["captions", "nn", "Norsk nynorsk", "disabled"],
     ]
     assert video.evaluate("v => v.videoWidth") == 320
 

@@ -263,8 +263,8 @@ def test_supplier_moderator_staff_and_archive_journey(
     )
     day = f"{starts:%Y-%m-%d}"
     staff.locator("#id_buyer").select_option(label="Kystverket")
-    staff.locator("#id_title").fill("Droner i kystovervåking")
-    staff.locator("#id_summary").fill("Vi vil høre hva markedet kan levere.")
+    staff.locator("#id_title_nb").fill("Droner i kystovervåking")
+    staff.locator("#id_summary_nb").fill("Vi vil høre hva markedet kan levere.")
     staff.locator("#id_contact_email").fill("droner@kystverket.example")
     for field, value in {
         "starts_at": (day, "09:00"),
@@ -278,20 +278,20 @@ def test_supplier_moderator_staff_and_archive_journey(
     staff.locator("#id_agenda_items-0-starts_at_1").fill("09:00")
     staff.locator("#id_agenda_items-0-ends_at_0").fill(day)
     staff.locator("#id_agenda_items-0-ends_at_1").fill("09:30")
-    staff.locator("#id_agenda_items-0-title").fill("Velkommen og behovet")
+    staff.locator("#id_agenda_items-0-title_nb").fill("Velkommen og behovet")
     staff.locator("#id_agenda_items-0-speaker").fill("Innkjøpsleder")
     save_screenshot(staff, "journey-07-admin-add-conference-en-desktop")
     with staff.expect_navigation():
         staff.locator("input[name=_continue]").click()
     staff.locator(".messagelist .success").wait_for()
-    created = Conference.objects.get(title="Droner i kystovervåking")
+    created = Conference.objects.get(title_nb="Droner i kystovervåking")
     assert created.slug == "droner-i-kystovervaking"  # filled in from the title by the admin
     assert (created.status, created.buyer_id, created.starts_at) == (
         ConferenceStatus.DRAFT,
         buyer.pk,
         starts,
     )
-    assert list(created.agenda_items.values_list("title", flat=True)) == ["Velkommen og behovet"]
+    assert list(created.agenda_items.values_list("title_nb", flat=True)) == ["Velkommen og behovet"]
 
     _confirm_transition(staff, "Published (registration open)")
     created.refresh_from_db()
@@ -304,7 +304,7 @@ def test_supplier_moderator_staff_and_archive_journey(
     vtt.write_text(CAPTION_VTT, encoding="utf-8")
     staff.goto(f"{base}/admin/conferences/recording/add/")
     staff.locator("#id_conference").select_option(label=str(created))
-    staff.locator("#id_title").fill("Opptak av konferansen")
+    staff.locator("#id_title_nb").fill("Opptak av konferansen")
     staff.locator("#id_video_file").set_input_files(webm)
     staff.locator("#id_duration").fill("0:00:06")
     staff.locator("#id_captions-0-language").select_option("nb")

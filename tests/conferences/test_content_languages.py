@@ -15,6 +15,7 @@ from django.utils import translation
 
 from conferences.admin.translation_status import translation_status
 from conferences.choices import ConferenceStatus
+from conferences.exceptions import ConferenceError
 from conferences.models import AgendaItem, Clarification, Conference
 from conferences.services import transition_conference
 from dialogkonferanse.models import OutboundEmail
@@ -419,3 +420,29 @@ def test_meeting_invite_agenda_in_the_suppliers_language_or_bokmal_with_the_note
 
     email = OutboundEmail.objects.get(kind=MeetingEmailKind.INVITE)
     assert expected in email.body_text
+
+
+def test_conference_written_only_in_the_language_columns_can_be_published():
+    """What the admin writes: the per-language columns, never the plain ones they replace."""
+    conference = make_conference(status=ConferenceStatus.DRAFT)
+    Conference.objects.filter(pk=conference.pk).update(
+        title="", summary="", description="", dialogue_rules="", dialogue_rules_en=""
+    )
+
+    with translation.override("en"):
+        transition_conference(
+            conference_id=conference.pk, to_status=ConferenceStatus.PUBLISHED, actor=make_staff()
+        )
+
+    conference.refresh_from_db()
+    assert conference.status == ConferenceStatus.PUBLISHED
+
+
+def test_conference_without_bokmal_dialogue_rules_is_not_published():
+    conference = make_conference(status=ConferenceStatus.DRAFT)
+    Conference.objects.filter(pk=conference.pk).update(dialogue_rules_nb="")
+
+    with pytest.raises(ConferenceError, match="cannot be blank"):
+        transition_conference(
+            conference_id=conference.pk, to_status=ConferenceStatus.PUBLISHED, actor=make_staff()
+        )

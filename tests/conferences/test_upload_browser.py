@@ -142,7 +142,7 @@ def test_300_mb_upload_shows_progress_survives_a_dropped_chunk_and_completes(
     page.locator("input[name=_save]").click()
     page.wait_for_url(f"{base}/admin/conferences/recording/")
 
-    recording = Recording.objects.get(title="Hovedsending")
+    recording = Recording.objects.get(title_nb="Hovedsending")
     assert recording.sha256 == expected
     assert recording.size == FILE_SIZE
     assert not Upload.objects.exists()
