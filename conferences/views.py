@@ -281,14 +281,6 @@ def package_download_status(request: HttpRequest, slug: str) -> JsonResponse:
     conference = get_conference_for_viewer(slug=slug, user=request.user, with_programme=False)
     bundle = request_bundle(conference_id=conference.pk)
     state = state_of(bundle, current_fingerprint=bundle.fingerprint)
-    response = JsonResponse(
-        {
-            "status": state.status,
-            "label": state.label,
-            "step": state.step_label,
-            "progress": state.progress,
-            "ready": state.ready,
-        }
-    )
+    response = JsonResponse(state.polled())
     response["Cache-Control"] = "no-store"
     return response

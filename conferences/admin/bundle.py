@@ -110,15 +110,7 @@ class ConferencePackageBundleMixin:
     def package_file_status_view(self, request: HttpRequest, object_id: int) -> JsonResponse:
         conference = self._bundle_conference(request, object_id)
         _bundle, state = bundle_overview(conference_id=conference.pk)
-        response = JsonResponse(
-            {
-                "status": state.status,
-                "label": state.label,
-                "step": state.step_label,
-                "progress": state.progress,
-                "ready": state.ready,
-            }
-        )
+        response = JsonResponse(state.polled())
         response["Cache-Control"] = "no-store"
         return response
 

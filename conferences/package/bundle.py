@@ -21,6 +21,7 @@ import logging
 import tempfile
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.core.files import File
@@ -69,6 +70,16 @@ class BundleState:
     size: int | None
     finished_at: dt.datetime | None
     error: str
+
+    def polled(self) -> dict[str, Any]:
+        """What the progress pages poll for (public and admin): status, words and progress."""
+        return {
+            "status": self.status,
+            "label": self.label,
+            "step": self.step_label,
+            "progress": self.progress,
+            "ready": self.ready,
+        }
 
 
 def state_of(bundle: PackageBundle | None, *, current_fingerprint: str) -> BundleState:
