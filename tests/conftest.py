@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import psycopg
 import pytest
@@ -61,6 +63,24 @@ def _celery_test_queue() -> str:
     queue = f"test-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}-{os.getpid()}"
     celery_app.conf.task_default_queue = queue
     return queue
+
+
+@pytest.fixture
+def wait_until() -> Callable[..., Any]:
+    """Poll ``predicate`` until it returns a truthy value (the worker runs in another thread);
+    ``TimeoutError`` when ``timeout`` seconds pass first."""
+
+    def wait(predicate: Callable[[], Any], timeout: float = 15.0, interval: float = 0.05) -> Any:
+        deadline = time.monotonic() + timeout
+        while True:
+            value = predicate()
+            if value:
+                return value
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"condition not met within {timeout} s")
+            time.sleep(interval)
+
+    return wait
 
 
 @pytest.fixture(autouse=True)

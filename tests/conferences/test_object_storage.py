@@ -438,7 +438,7 @@ def test_sweep_queues_the_hash_of_items_whose_task_was_lost(s3, django_capture_o
 
 
 @pytest.mark.django_db(transaction=True)
-def test_hash_of_a_direct_upload_is_read_by_the_worker(s3, celery_worker):
+def test_hash_of_a_direct_upload_is_read_by_the_worker(s3, celery_worker, wait_until):
     staff = make_staff()
     content = webm_bytes(3 * 256 * 1024 + 17)
     conference = make_conference(status=ConferenceStatus.FOLLOW_UP)
@@ -446,9 +446,7 @@ def test_hash_of_a_direct_upload_is_read_by_the_worker(s3, celery_worker):
         _direct_object(s3, staff, content), Recording(conference=conference, title="Direkte")
     )
 
-    deadline = time.monotonic() + 30
-    while not Recording.objects.get(pk=recording.pk).sha256 and time.monotonic() < deadline:
-        time.sleep(0.1)
+    wait_until(lambda: Recording.objects.get(pk=recording.pk).sha256, timeout=30)
 
     assert Recording.objects.get(pk=recording.pk).sha256 == sha256(content)
 

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import copy
-import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -19,23 +16,6 @@ def outbox_test_templates(settings) -> None:
     templates = copy.deepcopy(settings.TEMPLATES)
     templates[0]["DIRS"] = [*templates[0]["DIRS"], TEMPLATE_DIR]
     settings.TEMPLATES = templates
-
-
-@pytest.fixture
-def wait_until() -> Callable[..., Any]:
-    """Poll ``predicate`` until it returns a truthy value (the worker runs in another thread)."""
-
-    def wait(predicate: Callable[[], Any], timeout: float = 15.0, interval: float = 0.05) -> Any:
-        deadline = time.monotonic() + timeout
-        while True:
-            value = predicate()
-            if value:
-                return value
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"condition not met within {timeout} s")
-            time.sleep(interval)
-
-    return wait
 
 
 @pytest.fixture(autouse=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -58,21 +57,6 @@ def supplier_client() -> Callable[..., Client]:
         return client
 
     return login
-
-
-@pytest.fixture
-def wait_until() -> Callable[..., Any]:
-    def wait(predicate: Callable[[], Any], timeout: float = 15.0, interval: float = 0.05) -> Any:
-        deadline = time.monotonic() + timeout
-        while True:
-            value = predicate()
-            if value:
-                return value
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"condition not met within {timeout} s")
-            time.sleep(interval)
-
-    return wait
 
 
 @pytest.fixture(autouse=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -60,23 +59,6 @@ def without_csrf(content: bytes) -> str:
 def no_rate_limits(settings) -> None:
     settings.REGISTRATION_RATE_LIMIT = ""
     settings.REGISTRATION_RESEND_RATE_LIMIT = ""
-
-
-@pytest.fixture
-def wait_until() -> Callable[..., Any]:
-    """Poll ``predicate`` until it returns a truthy value (the worker runs in another thread)."""
-
-    def wait(predicate: Callable[[], Any], timeout: float = 15.0, interval: float = 0.05) -> Any:
-        deadline = time.monotonic() + timeout
-        while True:
-            value = predicate()
-            if value:
-                return value
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"condition not met within {timeout} s")
-            time.sleep(interval)
-
-    return wait
 
 
 @pytest.fixture(autouse=True)
