@@ -37,18 +37,20 @@ _CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 # --- Data -------------------------------------------------------------------------------------
 
 
-def _setup(slug: str, viewers: int) -> dict[str, Any]:
-    """A live conference, ``viewers`` registrations each with a session, and a moderator."""
+def live_conference_with_viewers(slug: str, viewers: int) -> tuple[Any, list[Any], list[str]]:
+    """A live conference with ``viewers`` registrations, each signed in on a session of its
+    own: (conference, registrations, session keys). Written in bulk, for thousands."""
     import datetime as dt
 
     from django.contrib.sessions.backends.db import SessionStore
-    from django.test import Client
+    from django.contrib.sessions.models import Session
     from django.utils import timezone
+    from django.utils.crypto import get_random_string
 
     from conferences.choices import ConferenceStatus
     from registrations.access import SESSION_KEY
     from registrations.models import Registration
-    from tests.factories import make_conference, make_moderator
+    from tests.factories import make_conference
 
     now = timezone.now()
     conference = make_conference(
@@ -59,29 +61,53 @@ def _setup(slug: str, viewers: int) -> dict[str, Any]:
         registration_closes_at=now - dt.timedelta(minutes=10),
     )
     registrations = Registration.objects.bulk_create(
-        Registration(
-            conference=conference,
-            organisation_name=f"Leverandør {n} AS",
-            contact_name=f"Kontakt {n}",
-            email=f"viewer{n}@{slug}.example",
-            privacy_acknowledged_at=now,
-        )
-        for n in range(viewers)
+        (
+            Registration(
+                conference=conference,
+                organisation_name=f"Leverandør {n} AS",
+                contact_name=f"Kontakt {n}",
+                email=f"viewer{n}@{slug}.example",
+                privacy_acknowledged_at=now,
+            )
+            for n in range(viewers)
+        ),
+        batch_size=1000,
     )
-    cookies = []
-    for registration in registrations:
-        session = SessionStore()
-        session[SESSION_KEY] = {slug: [registration.pk, registration.session_secret]}
-        session.create()
-        cookies.append(f"sessionid={session.session_key}")
+    store = SessionStore()
+    alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+    sessions = Session.objects.bulk_create(
+        (
+            Session(
+                session_key=get_random_string(32, alphabet),
+                session_data=store.encode({SESSION_KEY: {slug: [r.pk, r.session_secret]}}),
+                expire_date=now + dt.timedelta(days=1),
+            )
+            for r in registrations
+        ),
+        batch_size=1000,
+    )
+    return conference, registrations, [s.session_key for s in sessions]
+
+
+def moderator_session_key() -> str:
+    """The session key of a new moderator, signed in."""
+    from django.test import Client
+
+    from tests.factories import make_moderator
+
     client = Client()
     client.force_login(make_moderator())
-    moderator_cookie = f"sessionid={client.cookies['sessionid'].value}"
+    return client.cookies["sessionid"].value
+
+
+def _setup(slug: str, viewers: int) -> dict[str, Any]:
+    """A live conference, ``viewers`` registrations each with a session, and a moderator."""
+    conference, registrations, keys = live_conference_with_viewers(slug, viewers)
     return {
         "conference": conference,
         "registrations": registrations,
-        "cookies": cookies,
-        "moderator_cookie": moderator_cookie,
+        "cookies": [f"sessionid={key}" for key in keys],
+        "moderator_cookie": f"sessionid={moderator_session_key()}",
     }
 
 

@@ -189,52 +189,10 @@ class Clients:
 def _setup(slug: str, registrations: int) -> dict[str, Any]:
     """A live conference, ``registrations`` registrations each with a session, awaiting
     questions to approve, and a moderator."""
-    import datetime as dt
-
-    from django.contrib.sessions.backends.db import SessionStore
-    from django.contrib.sessions.models import Session
-    from django.test import Client
-    from django.utils import timezone
-    from django.utils.crypto import get_random_string
-
-    from conferences.choices import ConferenceStatus
+    from bench.bench_qa import live_conference_with_viewers, moderator_session_key
     from qa.models import Question
-    from registrations.access import SESSION_KEY
-    from registrations.models import Registration
-    from tests.factories import make_conference, make_moderator
 
-    now = timezone.now()
-    conference = make_conference(
-        slug=slug,
-        status=ConferenceStatus.LIVE,
-        starts_at=now - dt.timedelta(minutes=5),
-        registration_opens_at=now - dt.timedelta(days=2),
-        registration_closes_at=now - dt.timedelta(minutes=10),
-    )
-    rows = Registration.objects.bulk_create(
-        (
-            Registration(
-                conference=conference,
-                organisation_name=f"Leverandør {n} AS",
-                contact_name=f"Kontakt {n}",
-                email=f"viewer{n}@{slug}.example",
-                privacy_acknowledged_at=now,
-            )
-            for n in range(registrations)
-        ),
-        batch_size=1000,
-    )
-    store = SessionStore()
-    alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
-    sessions = [
-        Session(
-            session_key=get_random_string(32, alphabet),
-            session_data=store.encode({SESSION_KEY: {slug: [r.pk, r.session_secret]}}),
-            expire_date=now + dt.timedelta(days=1),
-        )
-        for r in rows
-    ]
-    Session.objects.bulk_create(sessions, batch_size=1000)
+    conference, rows, keys = live_conference_with_viewers(slug, registrations)
     questions = Question.objects.bulk_create(
         Question(
             conference=conference,
@@ -244,14 +202,12 @@ def _setup(slug: str, registrations: int) -> dict[str, Any]:
         )
         for n in range(APPROVALS)
     )
-    client = Client()
-    client.force_login(make_moderator())
     return {
         "conference_id": conference.pk,
         "slug": slug,
-        "cookies": [s.session_key for s in sessions],
+        "cookies": keys,
         "questions": [q.pk for q in questions],
-        "moderator_cookie": client.cookies["sessionid"].value,
+        "moderator_cookie": moderator_session_key(),
     }
 
 
