@@ -1,10 +1,12 @@
-"""ASGI entry point: the app is served by uvicorn (gunicorn with uvicorn workers in production)."""
+"""ASGI entry point: the app is served by uvicorn (gunicorn with uvicorn workers in production);
+pages run on a thread pool through Django's WSGI handler, live event streams and downloads
+through its ASGI handler (dialogkonferanse/common/asgi.py)."""
 
 import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dialogkonferanse.settings")
 
-# Django's handler, but live event streams keep no thread each (dialogkonferanse/common/asgi.py).
+# Pages on a thread pool, streams and downloads on the event loop (dialogkonferanse/common/asgi.py).
 from dialogkonferanse.common.asgi import get_asgi_application
 
 application = get_asgi_application()

@@ -101,8 +101,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # Outermost, so request latency includes every middleware; native in the event loop under
-    # ASGI (dialogkonferanse/common/metrics.py).
+    # Outermost, so request latency includes every middleware (dialogkonferanse/common/metrics.py).
+    # Every middleware here runs sync for pages (served through WSGI on a thread pool) and async
+    # for live event streams and downloads (dialogkonferanse/common/middleware.py).
     "dialogkonferanse.common.metrics.RequestMetricsMiddleware",
     # Without a broker, tasks a request queues run after its response
     # (dialogkonferanse/common/eager.py).
@@ -119,8 +120,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    # Sync-only and innermost: under ASGI everything from here up to ServeStatic runs with the
-    # view as one synchronous block, one thread hop (dialogkonferanse/common/middleware.py).
+    # Sync-only and innermost: for streams and downloads (ASGI) everything from here up to
+    # ServeStatic runs with the view as one synchronous block
+    # (dialogkonferanse/common/middleware.py).
     "dialogkonferanse.common.middleware.DatabaseUnavailableMiddleware",
 ]
 
@@ -145,14 +147,18 @@ TEMPLATES = [
 
 WSGI_APPLICATION = "dialogkonferanse.wsgi.application"
 ASGI_APPLICATION = "dialogkonferanse.asgi.application"
+# Threads per web process that serve pages (dialogkonferanse/common/asgi.py): how many pages
+# one process works on at once. Live event streams and file downloads need none of them.
+WEB_THREADS = env_int("WEB_THREADS", 10)
 
 # --- Database -------------------------------------------------------------------------------
 
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Django's built-in pool (psycopg 3 only) keeps connections warm under ASGI, where
-    # persistent connections (CONN_MAX_AGE) do not help.
+    # Django's built-in pool (psycopg 3 only) keeps connections warm for every thread: the page
+    # threads and the per-request threads of streams and downloads (ASGI), where persistent
+    # connections (CONN_MAX_AGE) do not help.
     if env_bool("DATABASE_POOL", default=True):
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
             "min_size": env_int("DATABASE_POOL_MIN_SIZE", 2),

@@ -25,6 +25,7 @@ from django.urls import reverse
 from django.utils.translation import gettext
 
 from dialogkonferanse.common.admin_mixins import admin_pages
+from dialogkonferanse.common.asgi import streams_file
 
 from ..choices import BundleStatus
 from ..models import Conference
@@ -114,6 +115,7 @@ class ConferencePackageBundleMixin:
         response["Cache-Control"] = "no-store"
         return response
 
+    @streams_file
     def package_file_download_view(self, request: HttpRequest, object_id: int) -> HttpResponseBase:
         conference = self._bundle_conference(request, object_id)
         bundle, state = bundle_overview(conference_id=conference.pk)

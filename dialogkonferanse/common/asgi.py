@@ -1,13 +1,25 @@
-"""The ASGI handler: Django's, except that a long-lived response (a live event stream) does not
-keep a thread of its own for its whole life.
+"""The ASGI application: pages go to Django's WSGI handler on a pool of threads; live event
+streams and file downloads go to Django's ASGI handler.
 
-Django runs each request in a ``ThreadSensitiveContext``: the first synchronous code the request
-runs (the sync middleware block, a ``sync_to_async`` call) gets a worker thread of its own,
-kept until the response has been sent. For a page that is milliseconds; for an event stream it
-is the whole conference, so 1,000 viewers held 1,000 idle threads per process, about 100 kB of
-memory each (measured by bench/bench_qa_fanout.py). A view marked ``@long_lived`` runs without
-that context: its synchronous parts (a few milliseconds while the stream starts) run on
-asgiref's one shared thread of the process, and the stream itself lives in the event loop.
+**Pages.** Django's ASGI handler runs each request in a ``ThreadSensitiveContext``: a thread
+started for that request and stopped after it, the synchronous middleware entered from the
+event loop, the view's handler called back on the loop, and the view run on the thread again.
+Under a registration burst that was a new thread and three hand-overs per page (py-spy on
+``bench/bench_registration_burst.py``). Every page view here is synchronous, so a page is served
+as under a WSGI server: one hand-over to a thread of a fixed pool (a2wsgi, the maintained
+WSGI-in-ASGI adapter), Django's synchronous handler with its middleware and view, and the
+response streamed back through the loop. ``WEB_THREADS`` threads per process (settings) bound
+how many pages a process works on at once, as gunicorn's threads would.
+
+**Live event streams** (views marked ``@long_lived``) run on the event loop through Django's
+ASGI handler, without the per-request thread: their synchronous parts (a few milliseconds
+while the stream starts) run on asgiref's one shared thread of the process, and the stream
+itself lives in the loop, so 1,000 viewers hold no thread (measured by
+bench/bench_qa_fanout.py).
+
+**File downloads** (views marked ``@streams_file``: recordings, documents, the package ZIP)
+go through Django's ASGI handler as before, whose response body is an asynchronous iterator
+(``conferences/ranged.py``): a slow download of a large file holds no thread of the pool.
 """
 
 from __future__ import annotations
@@ -15,34 +27,57 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from a2wsgi import WSGIMiddleware
+from django.conf import settings
 from django.core.handlers.asgi import ASGIHandler as DjangoASGIHandler
+from django.core.handlers.wsgi import WSGIHandler
 from django.urls import Resolver404, resolve
 
 View = TypeVar("View", bound=Callable[..., Any])
 
+LONG_LIVED = "long_lived"
+STREAMS_FILE = "streams_file"
+
 
 def long_lived(view: View) -> View:
     """Mark an (async) view whose response streams for a long time (see the module)."""
-    view.long_lived = True  # type: ignore[attr-defined]
+    view.asgi_route = LONG_LIVED  # type: ignore[attr-defined]
     return view
 
 
-def _is_long_lived(path: str) -> bool:
+def streams_file(view: View) -> View:
+    """Mark a view whose response may stream a large file (see the module)."""
+    view.asgi_route = STREAMS_FILE  # type: ignore[attr-defined]
+    return view
+
+
+def asgi_route(path: str) -> str | None:
+    """``LONG_LIVED``, ``STREAMS_FILE`` or ``None`` (a page) for the view ``path`` resolves to."""
     try:
         match = resolve(path)
     except Resolver404:
-        return False
-    return bool(getattr(match.func, "long_lived", False))
+        return None
+    return getattr(match.func, "asgi_route", None)
 
 
 class ASGIHandler(DjangoASGIHandler):
-    """Django's handler; requests for ``@long_lived`` views skip the per-request thread."""
+    """Pages through WSGI on a thread pool; streams and downloads through Django's ASGI."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pages = WSGIMiddleware(WSGIHandler(), workers=settings.WEB_THREADS)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "http" and _is_long_lived(scope.get("path", "")):
-            await self.handle(scope, receive, send)
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
             return
-        await super().__call__(scope, receive, send)
+        route = asgi_route(scope.get("path", ""))
+        if route == LONG_LIVED:
+            await self.handle(scope, receive, send)
+        elif route == STREAMS_FILE:
+            await super().__call__(scope, receive, send)
+        else:
+            await self.pages(scope, receive, send)
 
 
 def get_asgi_application() -> ASGIHandler:

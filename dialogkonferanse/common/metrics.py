@@ -60,8 +60,9 @@ class RequestMetricsMiddleware(SyncAndAsyncMiddleware):
     """Observe each request's duration in ``REQUEST_LATENCY`` and, with ``LOG_FORMAT=json``,
     log one line per request (method, path, status, duration).
 
-    Outermost in the stack, so the time includes every middleware. Runs natively in the event
-    loop under ASGI (no thread hop) and never reads a response's body: a streamed response
+    Outermost in the stack, so the time includes every middleware. Runs in the page's thread for
+    pages and natively in the event loop for streams (dialogkonferanse/common/asgi.py), and never
+    reads a response's body: a streamed response
     (server-sent events) is timed to the moment its headers are ready and passes through as a
     stream.
     """

@@ -1,32 +1,43 @@
 """Security headers that Django 5.2 does not set by itself, a 400 for request bodies that
 cannot be read, a 404 for missing static files, a clear 503 when the database is out of
-reach, and the middleware stack's shape under ASGI.
+reach, and the middleware stack's shape.
 
-**One thread hop per request.** Under ASGI, Django runs a ``MiddlewareMixin`` middleware in
-async mode when the handler inside it is async, calling its ``process_request`` and
-``process_response`` through ``sync_to_async``: a hop to a worker thread and back for each, a
-dozen per request, measured at about 1.4 ms of CPU per request here (a third of a 404's cost).
-A middleware that can run either way takes the mode of the handler inside it, so the
-innermost one, ``DatabaseUnavailableMiddleware``, is declared sync-only: from there up to
-``StaticFilesMiddleware`` (ServeStatic, async only) the stack and the view run as one
-synchronous block in one worker thread. Above it, ``DeferEagerTasksMiddleware`` and
-``ContentSecurityPolicyMiddleware`` run natively in the event loop, and Django's
-``SecurityMiddleware`` keeps its two hops (the deployment checks look for it by name).
-Streamed responses (the live event stream) pass through untouched: the ASGI handler iterates
-them, not the middleware.
+**Pages run the stack synchronously.** Pages are served by Django's WSGI handler on a thread
+pool (dialogkonferanse/common/asgi.py), so every middleware here runs in sync mode there, in
+the page's thread, with no hop to an event loop: each one must be able to run sync (a sync-only
+or async-only middleware makes Django adapt the handler around it, a new event loop and thread
+per request for ``async_to_sync``). ``StaticFilesMiddleware`` is therefore ServeStatic with a
+synchronous path of its own.
+
+**Streams and downloads run it asynchronously.** Live event streams and file downloads go
+through Django's ASGI handler. There a ``MiddlewareMixin`` middleware calls its
+``process_request`` and ``process_response`` through ``sync_to_async`` when the handler inside
+it is async, so the innermost one, ``DatabaseUnavailableMiddleware``, is declared sync-only:
+from there up to ``StaticFilesMiddleware`` the stack and the view run as one synchronous block
+in one worker thread. Above it, ``DeferEagerTasksMiddleware`` and
+``ContentSecurityPolicyMiddleware`` run natively in the event loop. Streamed responses pass
+through untouched: the handler iterates them, not the middleware.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 from urllib.parse import parse_qsl
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.conf import settings
 from django.core.exceptions import BadRequest, SuspiciousOperation
 from django.db import InterfaceError, OperationalError
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, UnreadablePostError
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    UnreadablePostError,
+)
 from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
 from django.utils.deprecation import MiddlewareMixin
@@ -199,19 +210,68 @@ class UnreadableRequestMiddleware(SyncAndAsyncMiddleware):
         return errors.bad_request(request, BadRequest(reason))
 
 
-class StaticFilesMiddleware(ServeStaticMiddleware):
-    """ServeStatic, with a missing file a 404 also when DEBUG is on.
+class _StaticFileResponse(FileResponse):
+    """ServeStatic's answer as a Django response: its headers are already complete."""
 
-    With DEBUG on, ServeStatic raises ``MissingFileError`` for any path under STATIC_URL it
-    cannot find (a hint for developers), which Django answers as a 500. Here it becomes an
-    ``Http404`` carrying the same hint, shown on Django's debug 404 page.
+    def set_headers(self, filelike: object) -> None:
+        pass
+
+
+async def _no_response(request: HttpRequest) -> HttpResponseBase:  # pragma: no cover - unused
+    raise AssertionError("the synchronous StaticFilesMiddleware calls its own handler")
+
+
+class StaticFilesMiddleware(ServeStaticMiddleware):
+    """ServeStatic, in sync mode as well as async, with a missing file a 404 also when DEBUG is
+    on.
+
+    ServeStatic's middleware is async-only; pages run the stack synchronously (module
+    docstring), so this one answers from the same table of files with ServeStatic's
+    synchronous responder there. With DEBUG on, ServeStatic raises ``MissingFileError`` for any
+    path under STATIC_URL it cannot find (a hint for developers), which Django answers as a
+    500. Here it becomes an ``Http404`` carrying the same hint, shown on Django's debug 404
+    page.
     """
 
-    async def __call__(self, request: HttpRequest) -> HttpResponseBase:
+    sync_capable = True
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase | Awaitable]) -> None:
+        self.is_async = iscoroutinefunction(get_response)
+        # ServeStatic refuses a synchronous handler; its table of files is the same either way.
+        super().__init__(get_response if self.is_async else _no_response)  # type: ignore[arg-type]
+        if not self.is_async:
+            self.get_response = get_response  # type: ignore[assignment]
+            # ServeStatic marked this instance a coroutine function; in sync mode it is not.
+            for marker in ("_is_coroutine", "_is_coroutine_marker"):
+                self.__dict__.pop(marker, None)
+
+    def __call__(self, request: HttpRequest):  # type: ignore[no-untyped-def, override]
+        if self.is_async:
+            return self._acall(request)
+        path = request.path_info
+        static_file = self.find_file(path) if self.autorefresh else self.files.get(path)
+        if static_file is not None:
+            return self._serve(static_file, request)
+        if settings.DEBUG and request.path.startswith(settings.STATIC_URL):
+            missing = request.path.removeprefix(settings.STATIC_URL)
+            raise Http404(f"ServeStatic did not find the file '{missing}'.")
+        return self.get_response(request)
+
+    async def _acall(self, request: HttpRequest) -> HttpResponseBase:
         try:
             return await super().__call__(request)
         except MissingFileError as exc:
             raise Http404(str(exc)) from exc
+
+    @staticmethod
+    def _serve(static_file: Any, request: HttpRequest) -> HttpResponseBase:
+        answer = static_file.get_response(request.method or "GET", request.META)
+        response = _StaticFileResponse(answer.file or (), status=int(answer.status))
+        del response["Content-Type"]
+        for name, value in answer.headers:
+            if value is not None:
+                response[name] = value
+        return response
 
 
 class DatabaseUnavailableMiddleware(MiddlewareMixin):
