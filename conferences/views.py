@@ -13,7 +13,7 @@ from django.utils.text import slugify
 from django.utils.translation import get_language
 from django.views.decorators.http import require_safe
 
-from dialogkonferanse.common.asgi import streams_file
+from dialogkonferanse.common.asgi import transfers_file
 from dialogkonferanse.common.caching import public_page_cache
 from qa.player import Player, player_for
 from registrations.selectors import public_participants
@@ -193,7 +193,7 @@ def _cache_control(published: bool) -> str:
     return "public, max-age=300" if published else "private, no-store"
 
 
-@streams_file
+@transfers_file
 @require_safe
 def recording_video(request: HttpRequest, slug: str, pk: int) -> HttpResponseBase:
     """The uploaded video, with range requests (seeking); ``?download=1`` saves it."""
@@ -222,7 +222,7 @@ def recording_captions(request: HttpRequest, slug: str, pk: int, language: str) 
     return response
 
 
-@streams_file
+@transfers_file
 @require_safe
 def document_file(request: HttpRequest, slug: str, pk: int) -> HttpResponseBase:
     document = get_document_file(slug=slug, pk=pk, user=request.user)
@@ -258,7 +258,7 @@ def package_bundle_response(
     )
 
 
-@streams_file
+@transfers_file
 @require_safe
 def package_download(request: HttpRequest, slug: str) -> HttpResponseBase:
     """The information package as one ZIP file, when it is prepared for what is published now;

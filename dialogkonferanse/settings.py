@@ -103,7 +103,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # Outermost, so request latency includes every middleware (dialogkonferanse/common/metrics.py).
     # Every middleware here runs sync for pages (served through WSGI on a thread pool) and async
-    # for live event streams and downloads (dialogkonferanse/common/middleware.py).
+    # for live event streams and file transfers (dialogkonferanse/common/middleware.py).
     "dialogkonferanse.common.metrics.RequestMetricsMiddleware",
     # Without a broker, tasks a request queues run after its response
     # (dialogkonferanse/common/eager.py).
@@ -120,7 +120,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    # Sync-only and innermost: for streams and downloads (ASGI) everything from here up to
+    # Sync-only and innermost: for streams and file transfers (ASGI) everything from here up to
     # ServeStatic runs with the view as one synchronous block
     # (dialogkonferanse/common/middleware.py).
     "dialogkonferanse.common.middleware.DatabaseUnavailableMiddleware",
@@ -148,8 +148,10 @@ TEMPLATES = [
 WSGI_APPLICATION = "dialogkonferanse.wsgi.application"
 ASGI_APPLICATION = "dialogkonferanse.asgi.application"
 # Threads per web process that serve pages (dialogkonferanse/common/asgi.py): how many pages
-# one process works on at once. Live event streams and file downloads need none of them.
-WEB_THREADS = env_int("WEB_THREADS", 10)
+# one process works on at once. Live event streams and file transfers need none of them. Few:
+# a page is mostly Python under the GIL, so more threads share a process's CPU among more pages
+# and lengthen each (bench/bench_load.py at 10x: worst p95 580 ms with 10 threads, 113 with 4).
+WEB_THREADS = env_int("WEB_THREADS", 4)
 
 # --- Database -------------------------------------------------------------------------------
 
@@ -157,7 +159,7 @@ DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Django's built-in pool (psycopg 3 only) keeps connections warm for every thread: the page
-    # threads and the per-request threads of streams and downloads (ASGI), where persistent
+    # threads and the per-request threads of streams and file transfers (ASGI), where persistent
     # connections (CONN_MAX_AGE) do not help.
     if env_bool("DATABASE_POOL", default=True):
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {

@@ -25,7 +25,7 @@ from django.urls import reverse
 from django.utils.translation import gettext
 
 from dialogkonferanse.common.admin_mixins import admin_pages
-from dialogkonferanse.common.asgi import streams_file
+from dialogkonferanse.common.asgi import transfers_file
 
 from ..choices import BundleStatus
 from ..models import Conference
@@ -115,7 +115,7 @@ class ConferencePackageBundleMixin:
         response["Cache-Control"] = "no-store"
         return response
 
-    @streams_file
+    @transfers_file
     def package_file_download_view(self, request: HttpRequest, object_id: int) -> HttpResponseBase:
         conference = self._bundle_conference(request, object_id)
         bundle, state = bundle_overview(conference_id=conference.pk)

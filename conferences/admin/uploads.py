@@ -28,6 +28,7 @@ from django.utils.duration import duration_string
 from django.utils.translation import gettext
 
 from dialogkonferanse.common.admin_mixins import admin_pages
+from dialogkonferanse.common.asgi import transfers_file
 
 from ..choices import UploadKind
 from ..models import Upload
@@ -184,6 +185,7 @@ class ResumableUploadAdminMixin:
         )
         return _tus(HttpResponse(status=201, headers={"Location": location}))
 
+    @transfers_file
     def upload_view(self, request: HttpRequest, upload_id: str) -> HttpResponse:
         self._upload_permission(request)
         user = request.user

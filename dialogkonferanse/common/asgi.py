@@ -1,5 +1,5 @@
 """The ASGI application: pages go to Django's WSGI handler on a pool of threads; live event
-streams and file downloads go to Django's ASGI handler.
+streams and file transfers go to Django's ASGI handler.
 
 **Pages.** Django's ASGI handler runs each request in a ``ThreadSensitiveContext``: a thread
 started for that request and stopped after it, the synchronous middleware entered from the
@@ -17,9 +17,11 @@ while the stream starts) run on asgiref's one shared thread of the process, and 
 itself lives in the loop, so 1,000 viewers hold no thread (measured by
 bench/bench_qa_fanout.py).
 
-**File downloads** (views marked ``@streams_file``: recordings, documents, the package ZIP)
-go through Django's ASGI handler as before, whose response body is an asynchronous iterator
-(``conferences/ranged.py``): a slow download of a large file holds no thread of the pool.
+**File transfers** (views marked ``@transfers_file``: recordings, documents and the package ZIP
+downloaded, chunks of resumable uploads received) go through Django's ASGI handler, which
+receives a request body whole (spooled to a temporary file) before the view runs and sends an
+asynchronous response body (``conferences/ranged.py``): a slow transfer of a large file holds no
+thread of the pool.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from django.urls import Resolver404, resolve
 View = TypeVar("View", bound=Callable[..., Any])
 
 LONG_LIVED = "long_lived"
-STREAMS_FILE = "streams_file"
+TRANSFERS_FILE = "transfers_file"
 
 
 def long_lived(view: View) -> View:
@@ -45,14 +47,14 @@ def long_lived(view: View) -> View:
     return view
 
 
-def streams_file(view: View) -> View:
-    """Mark a view whose response may stream a large file (see the module)."""
-    view.asgi_route = STREAMS_FILE  # type: ignore[attr-defined]
+def transfers_file(view: View) -> View:
+    """Mark a view whose request or response body may be a large file (see the module)."""
+    view.asgi_route = TRANSFERS_FILE  # type: ignore[attr-defined]
     return view
 
 
 def asgi_route(path: str) -> str | None:
-    """``LONG_LIVED``, ``STREAMS_FILE`` or ``None`` (a page) for the view ``path`` resolves to."""
+    """``LONG_LIVED``, ``TRANSFERS_FILE`` or ``None`` (a page) for the view ``path`` resolves to."""
     try:
         match = resolve(path)
     except Resolver404:
@@ -61,7 +63,7 @@ def asgi_route(path: str) -> str | None:
 
 
 class ASGIHandler(DjangoASGIHandler):
-    """Pages through WSGI on a thread pool; streams and downloads through Django's ASGI."""
+    """Pages through WSGI on a thread pool; streams and file transfers through Django's ASGI."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -74,7 +76,7 @@ class ASGIHandler(DjangoASGIHandler):
         route = asgi_route(scope.get("path", ""))
         if route == LONG_LIVED:
             await self.handle(scope, receive, send)
-        elif route == STREAMS_FILE:
+        elif route == TRANSFERS_FILE:
             await super().__call__(scope, receive, send)
         else:
             await self.pages(scope, receive, send)

@@ -9,7 +9,7 @@ or async-only middleware makes Django adapt the handler around it, a new event l
 per request for ``async_to_sync``). ``StaticFilesMiddleware`` is therefore ServeStatic with a
 synchronous path of its own.
 
-**Streams and downloads run it asynchronously.** Live event streams and file downloads go
+**Streams and file transfers run it asynchronously.** Live event streams and file transfers go
 through Django's ASGI handler. There a ``MiddlewareMixin`` middleware calls its
 ``process_request`` and ``process_response`` through ``sync_to_async`` when the handler inside
 it is async, so the innermost one, ``DatabaseUnavailableMiddleware``, is declared sync-only:

@@ -58,8 +58,7 @@ def cluster(django_db_setup, django_db_blocker, media) -> Iterator[Cluster]:
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
         "QA_SSE_HEARTBEAT_SECONDS": "1",
         "QA_SSE_POLL_SECONDS": "0.2",
-        # Where a node would spool a request body (none here: pages, the upload endpoint
-        # among them, read the body as it arrives; dialogkonferanse/common/asgi.py).
+        # Where a node spools a request body (Django reads it whole before the view runs).
         "TMPDIR": str(_node_tmp(media)),
     }
     with Cluster(env) as running:
@@ -205,12 +204,11 @@ def test_large_upload_streams_to_a_node_while_it_is_sent(cluster, same_media, me
 
         def body() -> Iterator[bytes]:
             yield content[:half]
-            # Streamed: a node holds bytes of the first half (written to the upload, or spooled)
-            # before the second is sent. (A proxy that buffers the request would keep it all
-            # until the last byte.)
+            # Streamed: a node holds bytes of the first half before the second is sent. (A
+            # proxy that buffers the request would keep it all until the last byte.)
             deadline = time.monotonic() + 20
             while time.monotonic() < deadline:
-                held = _bytes_held_by_nodes(cluster, media)
+                held = _bytes_held_by_nodes(cluster, _node_tmp(media))
                 if held > 0:
                     arrived_while_sending.append(held)
                     break

@@ -14,7 +14,7 @@ from asgiref.testing import ApplicationCommunicator
 from django.core.handlers.wsgi import WSGIHandler
 from django.urls import reverse
 
-from dialogkonferanse.common.asgi import LONG_LIVED, STREAMS_FILE, ASGIHandler, asgi_route
+from dialogkonferanse.common.asgi import LONG_LIVED, TRANSFERS_FILE, ASGIHandler, asgi_route
 from dialogkonferanse.common.middleware import StaticFilesMiddleware
 
 
@@ -117,15 +117,18 @@ def test_the_static_middleware_is_sync_under_wsgi_and_async_under_asgi():
     assert asynchronous.is_async is True
 
 
-def test_streams_and_downloads_are_routed_to_the_asgi_handler():
+def test_streams_and_file_transfers_are_routed_to_the_asgi_handler():
     slug = "any"
 
     assert asgi_route(reverse("qa:viewer_events", kwargs={"slug": slug})) == LONG_LIVED
     assert asgi_route(reverse("qa:moderator_events", kwargs={"slug": slug})) == LONG_LIVED
-    assert asgi_route(reverse("conferences:recording_video", args=[slug, 1])) == STREAMS_FILE
-    assert asgi_route(reverse("conferences:document_file", args=[slug, 1])) == STREAMS_FILE
-    assert asgi_route(reverse("conferences:package_download", args=[slug])) == STREAMS_FILE
+    assert asgi_route(reverse("conferences:recording_video", args=[slug, 1])) == TRANSFERS_FILE
+    assert asgi_route(reverse("conferences:document_file", args=[slug, 1])) == TRANSFERS_FILE
+    assert asgi_route(reverse("conferences:package_download", args=[slug])) == TRANSFERS_FILE
     download = reverse("admin:conferences_conference_package_file_download", args=[1])
-    assert asgi_route(download) == STREAMS_FILE
+    assert asgi_route(download) == TRANSFERS_FILE
+    chunks = reverse("admin:conferences_recording_upload", args=["any"])
+    assert asgi_route(chunks) == TRANSFERS_FILE
+    assert asgi_route(reverse("admin:conferences_document_upload", args=["any"])) == TRANSFERS_FILE
     for page in ("/", reverse("registrations:register", args=[slug]), "/static/css/site.css"):
         assert asgi_route(page) is None
