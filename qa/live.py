@@ -21,7 +21,7 @@ import logging
 import os
 import socket
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -172,6 +172,9 @@ class Subscriber:
 # other and their PUBLISHes cross) before it reads the missing events from the table itself.
 _GAP_WAIT_SECONDS = 0.05
 _MAX_PENDING = 200
+# Frames each hub keeps per conference and channel, so that a stream opening (or reopening
+# with Last-Event-ID) at a recent cursor replays them from memory instead of reading the table.
+_RECENT_FRAMES = 256
 
 
 class LiveHub:
@@ -181,7 +184,9 @@ class LiveHub:
     The hub passes each conference's frames on in id order, each one's predecessor the frame
     before it: a frame that arrives ahead of its predecessor waits (briefly) for it, and an
     event whose publish never came is read from the table, once per process and not once per
-    client, so a gap costs one query whatever the number of viewers.
+    client, so a gap costs one query whatever the number of viewers. The last frames passed on
+    are kept (``frames_after``): a stream that opens at a recent cursor, as every page load and
+    every reconnection after a lost node does, starts without reading the table.
     """
 
     def __init__(self) -> None:
@@ -196,6 +201,8 @@ class LiveHub:
         self._last_id: dict[str, int] = {}
         self._pending: dict[str, dict[int, tuple[int, int, bytes]]] = defaultdict(dict)
         self._filling: dict[str, asyncio.Task[None]] = {}
+        # Per key: the last frames passed on, consecutive (each one's predecessor the one before).
+        self._recent: dict[str, deque[tuple[int, int, bytes]]] = {}
         self.messages = 0
         self.table_reads = 0
         self._reported: set[int] = set()
@@ -214,6 +221,7 @@ class LiveHub:
             self._last_id = {}
             self._pending = defaultdict(dict)
             self._filling = {}
+            self._recent = {}
             self._prefix = await sync_to_async(channel_prefix, thread_sensitive=False)()
             self._task = loop.create_task(self._run(), name="qa-live-hub")
             if self._heartbeat is not None and not self._heartbeat.done():
@@ -244,6 +252,7 @@ class LiveHub:
                 self._subscribers.pop(subscriber.key, None)
                 self._last_id.pop(subscriber.key, None)
                 self._pending.pop(subscriber.key, None)
+                self._recent.pop(subscriber.key, None)
                 filling = self._filling.pop(subscriber.key, None)
                 if filling is not None:
                     filling.cancel()
@@ -263,9 +272,13 @@ class LiveHub:
     def _pass_on(self, key: str, item: tuple[int, int, bytes]) -> None:
         """Dispatch ``item`` and every held-back frame that now follows in order."""
         pending = self._pending.get(key, {})
+        recent = self._recent.get(key)
+        if recent is None:
+            recent = self._recent[key] = deque(maxlen=_RECENT_FRAMES)
         while True:
             self._dispatch(key, item)
             self._last_id[key] = item[0]
+            recent.append(item)
             following = pending.pop(item[0], None)
             if following is None:
                 break
@@ -274,6 +287,26 @@ class LiveHub:
             del pending[previous_id]  # behind what was passed on (read from the table)
         if not pending:
             self._pending.pop(key, None)
+
+    def frames_after(self, key: str, cursor: int) -> list[tuple[int, bytes]] | None:
+        """The frames of ``key`` after ``cursor`` that this process has passed on, in order, or
+        ``None`` when it cannot tell them all (the table must be read).
+
+        Call right after ``attach``, before awaiting anything: what is passed on later goes to
+        the subscriber's queue. Every event up to the hub's last one is committed and the kept
+        frames are consecutive, so they are exactly the table's rows after ``cursor`` up to
+        there; a cursor ahead of the hub (the client saw a newer event through another node)
+        needs nothing now, the queue brings the rest.
+        """
+        last = self._last_id.get(key)
+        if last is None:
+            return None
+        if cursor >= last:
+            return []
+        recent = self._recent.get(key)
+        if not recent or cursor < recent[0][1]:
+            return None  # older than what is kept (or nothing kept since the table's last)
+        return [(event_id, frame) for event_id, _previous, frame in recent if event_id > cursor]
 
     def _fill_later(self, key: str, wait: float, *, only_for_a_gap: bool = False) -> None:
         running = self._filling.get(key)
@@ -473,7 +506,8 @@ def parse_cursor(value: str | None) -> int | None:
 
 
 async def event_stream(*, conference_id: int, channel: str, cursor: int) -> AsyncIterator[str]:
-    """Frames for one client: stored events after ``cursor``, then live ones, heartbeats between.
+    """Frames for one client: stored events after ``cursor`` (from the hub's recent frames when
+    it kept them all, else from the table), then live ones, heartbeats between.
 
     Invariant: the client has been sent every event of its stream up to ``cursor`` and no
     other, so its Last-Event-ID is always a valid resume point. A live frame whose predecessor
@@ -500,8 +534,18 @@ async def event_stream(*, conference_id: int, channel: str, cursor: int) -> Asyn
     if viewer:
         LIVE_VIEWERS.inc()
     try:
-        async for frame in catch_up():
-            yield frame
+        replay = (
+            hub.frames_after(channel_key(conference_id, channel), cursor)
+            if subscriber is not None
+            else None
+        )
+        if replay is None:
+            async for frame in catch_up():
+                yield frame
+        else:  # from the hub's memory: no read of the table
+            for event_id, raw_frame in replay:
+                state["cursor"] = event_id
+                yield raw_frame
         if subscriber is None:
             # Embedded default (no Redis), or Redis down: poll the stored events.
             poll = float(settings.QA_SSE_POLL_SECONDS)

@@ -163,6 +163,45 @@ def test_last_event_id_replays_missed_events_without_doubles(asgi_server, viewer
     assert ids == list(LiveEvent.objects.filter(channel="viewers").values_list("id", flat=True))
 
 
+def test_reconnecting_stream_replays_recent_events_from_memory(
+    asgi_server, viewer_session, monkeypatch
+):
+    # The process's hub keeps the last frames it passed on: a stream reopening at a recent
+    # Last-Event-ID (a page load, a reconnection after a lost node) reads nothing from the table.
+    conference = make_conference(status=ConferenceStatus.LIVE)
+    _, cookies = viewer_session(conference)
+    url = f"{asgi_server.url}/me/{conference.slug}/stream/events/"
+    staying = SseReader(url, cookies=cookies)  # keeps the hub following the conference
+    first = SseReader(url, cookies=cookies)
+    _publish_questions(conference, 3, prefix="before")
+    seen = first.take(3)
+    first.close()
+    _publish_questions(conference, 2, prefix="missed")
+    staying.take(5)  # the hub has passed all five on
+    reads = []
+    original = live.events_after
+
+    async def counted(*args):
+        reads.append(args)
+        return await original(*args)
+
+    monkeypatch.setattr(live, "events_after", counted)
+    second = SseReader(url, cookies=cookies, headers={"Last-Event-ID": seen[-1]["id"]})
+    try:
+        replayed = second.take(2)
+        _publish_questions(conference, 1, prefix="after")
+        live_event = second.take(1)
+        extra = second.quiet(0.5)
+    finally:
+        second.close()
+        staying.close()
+
+    texts = [json.loads(e["data"])["text"] for e in replayed + live_event]
+    assert texts == ["missed0", "missed1", "after0"]
+    assert extra == []
+    assert reads == []
+
+
 def test_query_cursor_used_on_first_connect(asgi_server, viewer_session):
     conference = make_conference(status=ConferenceStatus.LIVE)
     _, cookies = viewer_session(conference)

@@ -55,6 +55,34 @@ def test_hub_passes_a_frame_that_overtook_its_predecessor_on_in_order():
     assert table_reads == 0
 
 
+def test_hub_replays_what_it_keeps_and_only_that(monkeypatch):
+    monkeypatch.setattr(live, "_RECENT_FRAMES", 4)
+
+    async def scenario() -> dict[int, object]:
+        hub = LiveHub()
+        _listening(hub, "7:viewers", 10, 1)
+        answers = {
+            "before anything passed on, at the hub's last": hub.frames_after("7:viewers", 10)
+        }
+        for event_id in range(11, 17):  # 11..16; 4 kept: 13..16
+            hub._receive("7:viewers", event_id, event_id - 1, _frame(event_id))
+        for cursor in (11, 12, 13, 15, 16, 40):
+            answers[cursor] = hub.frames_after("7:viewers", cursor)
+        answers["unknown key"] = hub.frames_after("8:viewers", 0)
+        return answers
+
+    answers = asyncio.run(scenario())
+
+    assert answers["before anything passed on, at the hub's last"] == []
+    assert answers[11] is None  # 12 is no longer kept: the table must be read
+    assert answers[12] == [(n, _frame(n)) for n in (13, 14, 15, 16)]
+    assert answers[13] == [(n, _frame(n)) for n in (14, 15, 16)]
+    assert answers[15] == [(16, _frame(16))]
+    assert answers[16] == []
+    assert answers[40] == []  # ahead of this process: the queue brings what follows
+    assert answers["unknown key"] is None
+
+
 @pytest.mark.django_db(transaction=True)
 def test_hub_reads_a_missing_event_from_the_table_once_for_all_viewers():
     conference = make_conference(status=ConferenceStatus.LIVE)
