@@ -136,6 +136,20 @@ def test_new_question_reaches_moderator_stream(asgi_server, viewer_factory, role
         reader.close()
 
 
+def _resume(conference, url: str, cookies: dict, last_event_id: str) -> tuple[list, list, list]:
+    """Reopen a stream at ``last_event_id``: the 2 events it missed, 1 published after, and
+    whatever else arrives (nothing, if all is well)."""
+    second = SseReader(url, cookies=cookies, headers={"Last-Event-ID": last_event_id})
+    try:
+        replayed = second.take(2)
+        _publish_questions(conference, 1, prefix="after")
+        live_event = second.take(1)
+        extra = second.quiet(0.5)
+    finally:
+        second.close()
+    return replayed, live_event, extra
+
+
 def test_last_event_id_replays_missed_events_without_doubles(asgi_server, viewer_session):
     conference = make_conference(status=ConferenceStatus.LIVE)
     _, cookies = viewer_session(conference)
@@ -146,14 +160,7 @@ def test_last_event_id_replays_missed_events_without_doubles(asgi_server, viewer
     first.close()
 
     _publish_questions(conference, 2, prefix="missed")  # while disconnected
-    second = SseReader(url, cookies=cookies, headers={"Last-Event-ID": seen[-1]["id"]})
-    try:
-        replayed = second.take(2)
-        _publish_questions(conference, 1, prefix="after")
-        live_event = second.take(1)
-        extra = second.quiet(0.5)
-    finally:
-        second.close()
+    replayed, live_event, extra = _resume(conference, url, cookies, seen[-1]["id"])
 
     texts = [json.loads(e["data"])["text"] for e in seen + replayed + live_event]
     assert texts == ["before0", "before1", "before2", "missed0", "missed1", "after0"]
@@ -186,14 +193,9 @@ def test_reconnecting_stream_replays_recent_events_from_memory(
         return await original(*args)
 
     monkeypatch.setattr(live, "events_after", counted)
-    second = SseReader(url, cookies=cookies, headers={"Last-Event-ID": seen[-1]["id"]})
     try:
-        replayed = second.take(2)
-        _publish_questions(conference, 1, prefix="after")
-        live_event = second.take(1)
-        extra = second.quiet(0.5)
+        replayed, live_event, extra = _resume(conference, url, cookies, seen[-1]["id"])
     finally:
-        second.close()
         staying.close()
 
     texts = [json.loads(e["data"])["text"] for e in replayed + live_event]
