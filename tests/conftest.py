@@ -14,6 +14,7 @@ from django.conf import settings
 from django.test.signals import setting_changed
 from django.utils import translation
 
+from bench.services import wait_for
 from dialogkonferanse.celery import app as celery_app
 
 pytest_plugins = ["tests.browser.fixtures"]
@@ -68,17 +69,10 @@ def _celery_test_queue() -> str:
 @pytest.fixture
 def wait_until() -> Callable[..., Any]:
     """Poll ``predicate`` until it returns a truthy value (the worker runs in another thread);
-    ``TimeoutError`` when ``timeout`` seconds pass first."""
+    ``ServiceError`` (bench/services.py) when ``timeout`` seconds pass first."""
 
     def wait(predicate: Callable[[], Any], timeout: float = 15.0, interval: float = 0.05) -> Any:
-        deadline = time.monotonic() + timeout
-        while True:
-            value = predicate()
-            if value:
-                return value
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"condition not met within {timeout} s")
-            time.sleep(interval)
+        return wait_for(predicate, timeout=timeout, what="the condition", interval=interval)
 
     return wait
 
@@ -253,7 +247,6 @@ class SmtpTestServer:
 
     def wait_for(self, count: int, timeout: float = 15.0) -> list:
         """Block until at least ``count`` messages arrived; returns them (TimeoutError if not)."""
-        import time
 
         deadline = time.monotonic() + timeout
         with self.handler.changed:

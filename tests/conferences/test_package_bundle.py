@@ -9,13 +9,11 @@ import datetime as dt
 import hashlib
 import io
 import json
-import threading
 import time
 import zipfile
 
 import pypdf
 import pytest
-from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
@@ -26,6 +24,7 @@ from conferences.package.publishing import publish_clarification, unpublish_clar
 from dialogkonferanse.celery import app as celery_app
 from meetings.models import Meeting, Minutes
 from qa.models import Answer
+from tests.concurrency import at_once
 from tests.conferences.package_factories import (
     PDF,
     make_clarification,
@@ -326,23 +325,13 @@ def test_two_requests_at_once_queue_one_build(media_root, roles, purge_celery_qu
     conference = make_conference(status=ConferenceStatus.FOLLOW_UP)
     make_clarification(conference=conference, published=True)
     purge_celery_queue()
-    barrier = threading.Barrier(2)
-    results, errors = [], []
 
-    def request() -> None:
-        try:
-            barrier.wait(timeout=10)
-            results.append(request_bundle(conference_id=conference.pk).pk)
-        except Exception as exc:  # reported below
-            errors.append(exc)
-        finally:
-            connection.close()
+    def request() -> int:
+        return request_bundle(conference_id=conference.pk).pk
 
-    threads = [threading.Thread(target=request) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
+    outcomes = at_once(request, request)
+    errors = [o for o in outcomes if isinstance(o, Exception)]
+    results = [o for o in outcomes if not isinstance(o, Exception)]
 
     assert errors == []
     assert len(set(results)) == 1

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
+from functools import partial
 
 import pytest
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from conferences.choices import ConferenceStatus, PackageAction, PackageItemKind
@@ -22,6 +22,7 @@ from conferences.package.publishing import (
 )
 from dialogkonferanse.models import OutboundEmail
 from qa.models import Attendance
+from tests.concurrency import at_once
 from tests.conferences.package_factories import (
     make_clarification,
     make_document,
@@ -335,23 +336,11 @@ def test_publish_two_recordings_at_once_emails_each_registrant_once(media_root):
     conference = make_conference(status=ConferenceStatus.PUBLISHED)
     registrations = [make_registration(conference=conference) for _ in range(3)]
     recordings = [make_recording(conference=conference) for _ in range(2)]
-    barrier = threading.Barrier(2)
-    errors: list[BaseException] = []
 
-    def publish(recording_id: int) -> None:
-        try:
-            barrier.wait(timeout=10)
-            publish_recording(recording_id=recording_id, actor=None)
-        except BaseException as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=publish, args=(r.pk,)) for r in recordings]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    outcomes = at_once(
+        *(partial(publish_recording, recording_id=r.pk, actor=None) for r in recordings)
+    )
+    errors = [o for o in outcomes if isinstance(o, Exception)]
 
     assert errors == []
     assert Recording.objects.filter(published_at__isnull=False).count() == 2

@@ -1,14 +1,12 @@
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connection
 
 from conferences.choices import ConferenceStatus
 from conferences.exceptions import ConferenceError
 from conferences.models import Conference, NoticeReference, StatusChange
 from conferences.services import save_conference, transition_conference
+from tests.concurrency import at_once
 from tests.factories import make_conference, make_staff
 
 
@@ -138,26 +136,16 @@ def test_save_conference_changed_start_bumps_calendar_sequence():
 @pytest.mark.django_db(transaction=True)
 def test_transition_conference_concurrent_publish_has_one_winner():
     conference = make_conference(status=ConferenceStatus.DRAFT)
-    barrier = threading.Barrier(2)
-    outcomes: list[str] = []
 
-    def publish() -> None:
-        try:
-            barrier.wait()
-            transition_conference(
-                conference_id=conference.pk, to_status=ConferenceStatus.PUBLISHED, actor=None
-            )
-            outcomes.append("won")
-        except ConferenceError:
-            outcomes.append("refused")
-        finally:
-            connection.close()
+    def publish() -> str:
+        transition_conference(
+            conference_id=conference.pk, to_status=ConferenceStatus.PUBLISHED, actor=None
+        )
+        return "won"
 
-    threads = [threading.Thread(target=publish) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes = [
+        "refused" if isinstance(o, ConferenceError) else o for o in at_once(publish, publish)
+    ]
 
     assert sorted(outcomes) == ["refused", "won"]
     assert StatusChange.objects.filter(conference=conference).count() == 1

@@ -16,6 +16,7 @@ from qa.choices import Channel, QuestionStatus
 from qa.exceptions import QaClosedError, QaError, RateLimitedError, StaleQuestionError
 from qa.models import Answer, Attendance, LiveEvent, Question, Vote
 from registrations.models import Registration
+from tests.concurrency import at_once
 from tests.factories import make_conference, make_moderator, make_question, make_registration
 
 pytestmark = pytest.mark.django_db
@@ -77,24 +78,13 @@ def test_ask_question_same_form_sent_at_the_same_moment_stores_one_question():
     conference = make_conference(status=ConferenceStatus.LIVE)
     registration = make_registration(conference=conference)
     token = uuid.uuid4()
-    barrier = threading.Barrier(2)
-    asked: list[int] = []
 
-    def send() -> None:
-        try:
-            barrier.wait(timeout=10)
-            question = services.ask_question(
-                registration_id=registration.pk, text="Samtidig?", request_token=token
-            )
-            asked.append(question.pk)
-        finally:
-            connection.close()
+    def send() -> int:
+        return services.ask_question(
+            registration_id=registration.pk, text="Samtidig?", request_token=token
+        ).pk
 
-    threads = [threading.Thread(target=send) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    asked = at_once(send, send)
 
     assert len(asked) == 2
     assert asked[0] == asked[1]
