@@ -51,6 +51,7 @@ APPROVE_EVERY = 2.0  # seconds between two moderation actions
 CLIENT_PROCESSES = 2
 CONNECT_RATE = 250.0  # new streams per second, over all client processes
 NODES = 2
+OPENING_READS_SETTLE = 11.0  # seconds
 
 
 # --- The load client (child processes) ----------------------------------------------------------
@@ -329,7 +330,10 @@ def _scenario(
     connected = clients.connect(
         host, port, f"/me/{data['slug']}/stream/events/", data["cookies"][:viewers]
     )
-    time.sleep(2.0)  # every stream attached to its node's hub
+    # Every stream attached to its node's hub, and the reads of their openings counted: an idle
+    # PostgreSQL backend reports its statistics up to 10 s late (PGSTAT_IDLE_INTERVAL), so
+    # without this wait some openings would count as reads of the events that follow.
+    time.sleep(OPENING_READS_SETTLE)
     rss = [cluster.node_rss_kb(i) for i in range(NODES)]
     split = _connections_per_node(cluster)
     cpu_before = _run_cpu(cluster, clients)

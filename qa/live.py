@@ -505,7 +505,20 @@ def parse_cursor(value: str | None) -> int | None:
     return cursor if cursor >= 0 else None
 
 
-async def event_stream(*, conference_id: int, channel: str, cursor: int) -> AsyncIterator[str]:
+def _follows(item: object, cursor: int) -> bool | None:
+    """Whether the queued live frame ``item`` comes right after ``cursor`` (``True``), was sent
+    already (``False``), or leaves a gap behind it, as a ``RESYNC`` does (``None``)."""
+    if item is RESYNC:
+        return None
+    event_id, previous_id, _frame = item  # type: ignore[misc]
+    if event_id <= cursor:
+        return False
+    return True if previous_id == cursor else None
+
+
+async def event_stream(
+    *, conference_id: int, channel: str, cursor: int
+) -> AsyncIterator[str | bytes]:
     """Frames for one client: stored events after ``cursor`` (from the hub's recent frames when
     it kept them all, else from the table), then live ones, heartbeats between.
 
@@ -562,22 +575,32 @@ async def event_stream(*, conference_id: int, channel: str, cursor: int) -> Asyn
             # No timeout here: the hub's heartbeat task wakes every queue (one timer, not one
             # per client and event).
             item = await subscriber.queue.get()
-            if item is HEARTBEAT:
-                yield ": heartbeat\n\n"
-                continue
-            if item is RESYNC:
-                async for frame in catch_up():
-                    yield frame
-                continue
-            event_id, previous_id, raw_frame = item  # type: ignore[misc]
-            if event_id <= state["cursor"]:
-                continue  # already sent (replayed from the table)
-            if previous_id == state["cursor"]:
-                state["cursor"] = event_id
-                yield raw_frame  # the frame rendered once, shared by every client
-                continue
-            async for frame in catch_up():  # a gap: the table has it all, in order
-                yield frame
+            # Whatever else is queued by the time this stream runs goes out in the same write:
+            # when a busy node falls behind, each stream then costs one write per turn, not one
+            # per frame, and catches up instead of falling further behind.
+            ready: list[bytes] = []
+            while True:
+                follows = False if item is HEARTBEAT else _follows(item, state["cursor"])
+                if item is HEARTBEAT:
+                    if not ready:
+                        ready.append(b": heartbeat\n\n")
+                elif follows is None:  # a resync or a gap: the table has it all, in order
+                    if ready:
+                        yield b"".join(ready)
+                        ready = []
+                    async for frame in catch_up():
+                        yield frame
+                elif follows:
+                    event_id, _previous_id, raw_frame = item  # type: ignore[misc]
+                    state["cursor"] = event_id
+                    ready.append(raw_frame)  # the frame rendered once, shared by every client
+                # else: sent already (replayed from the table)
+                try:
+                    item = subscriber.queue.get_nowait()
+                except asyncio.QueueEmpty:
+                    break
+            if ready:
+                yield b"".join(ready)
     finally:
         if viewer:
             LIVE_VIEWERS.dec()

@@ -148,3 +148,74 @@ def test_event_streams_hold_no_thread_each(asgi_server, viewer_session):
 
     # asgiref's shared threads may start; no thread per stream.
     assert during - before < STREAMS // 2
+
+
+class _QueuedHub:
+    """Stands in for the process's hub: one subscriber whose queue already holds ``items``,
+    as when a busy node reaches a stream only after several frames arrived for it."""
+
+    def __init__(self, items: list[object]) -> None:
+        self.subscriber = Subscriber("7:viewers", asyncio.Queue())
+        for item in items:
+            self.subscriber.queue.put_nowait(item)
+
+    async def attach(self, key: str) -> Subscriber:
+        return self.subscriber
+
+    def frames_after(self, key: str, cursor: int) -> list[tuple[int, bytes]]:
+        return []
+
+    def detach(self, subscriber: Subscriber) -> None:
+        pass
+
+
+def _chunks(monkeypatch, items: list[object], *, table: list[int] = ()) -> list[bytes]:
+    """What a stream at cursor 10 writes once its queue holds ``items``; ``table``: the stored
+    event ids a catch-up reads."""
+    monkeypatch.setattr(live, "hub", _QueuedHub(items))
+    monkeypatch.setattr(live, "redis_url", lambda: "redis://queued-hub")
+
+    async def events_after(conference_id: int, channel: str, after: int):
+        return [(n, "question", f'{{"id":{n}}}') for n in table if n > after]
+
+    monkeypatch.setattr(live, "events_after", events_after)
+
+    async def read() -> list[bytes]:
+        stream = live.event_stream(conference_id=7, channel="viewers", cursor=10)
+        chunks = []
+        try:
+            await anext(stream)  # the retry interval and the "connected" comment
+            while True:
+                chunk = await asyncio.wait_for(anext(stream), 0.2)
+                chunks.append(chunk if isinstance(chunk, bytes) else chunk.encode())
+        except TimeoutError:
+            return chunks
+        finally:
+            await stream.aclose()
+
+    return asyncio.run(read())
+
+
+def test_frames_queued_for_a_stream_go_out_in_one_write(monkeypatch):
+    chunks = _chunks(
+        monkeypatch,
+        [(11, 10, _frame(11)), (12, 11, _frame(12)), live.HEARTBEAT, (13, 12, _frame(13))],
+    )
+
+    assert chunks == [_frame(11) + _frame(12) + _frame(13)]
+
+
+def test_a_gap_in_queued_frames_is_read_from_the_table_in_order(monkeypatch):
+    chunks = _chunks(
+        monkeypatch,
+        [(11, 10, _frame(11)), (14, 13, _frame(14)), (12, 11, _frame(12)), (15, 14, _frame(15))],
+        table=[11, 12, 13, 14],
+    )
+
+    # 11 goes out; 14 reveals a gap, so the table gives 12 to 14; 12 was sent by then; 15 follows.
+    assert b"".join(chunks) == b"".join(_frame(n) for n in (11, 12, 13, 14, 15))
+    assert chunks[0] == _frame(11)
+
+
+def test_a_lone_heartbeat_is_written(monkeypatch):
+    assert _chunks(monkeypatch, [live.HEARTBEAT]) == [b": heartbeat\n\n"]
