@@ -37,7 +37,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from bench.harness import WORK_DIR, BenchContext, BenchError, BenchResult
-from bench.sse_client import Stream, percentile
+from bench.sse_client import Stream, percentile, run_client
 
 NAME = "qa_fanout_5000"  # bench/run.py -k qa_fanout_5000
 BUDGET_SECONDS = 480
@@ -123,12 +123,7 @@ async def _client_main(conn: Connection) -> None:
 
 def client_process(conn: Connection) -> None:
     """Entry point of one load-client process (spawned): streams on uvloop."""
-    try:
-        import uvloop
-
-        uvloop.run(_client_main(conn))
-    except ImportError:  # pragma: no cover - uvloop comes with uvicorn[standard]
-        asyncio.run(_client_main(conn))
+    run_client(_client_main(conn))
 
 
 class Clients:
