@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from asgiref.sync import iscoroutinefunction
 from asgiref.testing import ApplicationCommunicator
+from django.conf import settings
 from django.core.handlers.wsgi import WSGIHandler
 from django.urls import reverse
 
@@ -61,7 +62,7 @@ class _Recording:
         return self.app(environ, start_response)
 
 
-def test_a_page_runs_in_the_pool_and_starts_no_thread(monkeypatch):
+def test_a_page_runs_in_the_pool_and_starts_no_thread_per_request(monkeypatch):
     handler = ASGIHandler()
     recording = _Recording(handler.pages.app)
     handler.pages.app = recording
@@ -87,7 +88,10 @@ def test_a_page_runs_in_the_pool_and_starts_no_thread(monkeypatch):
     assert recording.threads
     assert all(name.startswith("WSGI") for name in recording.threads)
     # Django's ASGI handler started a thread for every request (its ThreadSensitiveContext).
-    assert started == []
+    # The pool may still start one of its own threads (it starts them as it needs them, up to
+    # its size), but nothing else, and never one per request.
+    assert all(name.startswith("WSGI") for name in started)
+    assert len(set(recording.threads) | set(started)) <= settings.WEB_THREADS
 
 
 @pytest.mark.django_db
