@@ -13,7 +13,9 @@ and writes the figures with the machine's facts to bench/results/latest.json.
 Exit status: 0 when every benchmark ran, even if figures FAIL (a FAIL is a finding to read,
 not a broken run; ``--strict`` makes FAILs exit 2); 1 when preparation failed or a benchmark
 crashed or overran its budget. The whole run stays under ``--max-total`` seconds (19.5 minutes):
-a module whose budget no longer fits is skipped and reported.
+a module starts if the time it took in the last recorded run (its budget when there is none)
+still fits, and is stopped at its budget or at the end of that time, whichever comes first; one
+that does not fit is skipped and reported.
 """
 
 from __future__ import annotations
@@ -85,6 +87,29 @@ def budget_of(path: Path) -> float:
     return DEFAULT_BUDGET
 
 
+def usual_seconds(scale: float) -> dict[str, float]:
+    """Per module, the seconds it took in the last recorded run at ``scale`` (latest.json)."""
+    with contextlib.suppress(OSError, ValueError, KeyError, TypeError, AttributeError):
+        previous = json.loads((RESULTS_DIR / "latest.json").read_text())
+        if previous["scale"] == scale:
+            return {
+                name: float(module["seconds"])
+                for name, module in previous["modules"].items()
+                if module.get("status") == "ok"
+            }
+    return {}
+
+
+def time_allowed(budget: float, usual: float | None, left: float) -> float | None:
+    """The seconds a module may run with ``left`` seconds of the whole run remaining, or
+    ``None`` to skip it: it starts when its usual time (its budget if unknown) fits, with a
+    quarter more for a slower machine, and is stopped at its budget or when the time is up."""
+    need = budget if usual is None else min(budget, usual * 1.25)
+    if need > left:
+        return None
+    return min(budget, left)
+
+
 def run_child(name: str, context_file: Path, out_file: Path, budget: float, index: int) -> int:
     """In the child process: import the module, call ``run(ctx)``, write its results."""
     import importlib
@@ -118,7 +143,7 @@ def run_module(
         process.wait()
         if isinstance(exc, KeyboardInterrupt):
             raise
-        print(f"bench: {name} overran its budget of {budget:.0f}s and was killed", flush=True)
+        print(f"bench: {name} overran its {budget:.0f}s and was killed", flush=True)
         return "timeout", []
     if returncode != 0 or not out_file.exists():
         print(f"bench: {name} crashed (exit {returncode})", flush=True)
@@ -259,17 +284,19 @@ def run_selected(selected: list[str], available: dict[str, Path], args: argparse
 
     modules: dict[str, dict[str, object]] = {}
     results: list[BenchResult] = []
+    usual = usual_seconds(args.scale)
     try:
         for index, name in enumerate(selected):
             budget = budget_of(available[name])
-            elapsed = time.monotonic() - started
-            if elapsed + budget > args.max_total:
-                print(f"bench: skipped {name}: budget {budget:.0f}s does not fit", flush=True)
+            left = args.max_total - (time.monotonic() - started)
+            allowed = time_allowed(budget, usual.get(name), left)
+            if allowed is None:
+                print(f"bench: skipped {name}: {left:.0f}s of the run left", flush=True)
                 modules[name] = {"status": "skipped", "seconds": 0, "budget": budget}
                 continue
-            print(f"bench: running {name} (budget {budget:.0f}s)", flush=True)
+            print(f"bench: running {name} (up to {allowed:.0f}s)", flush=True)
             module_started = time.monotonic()
-            status, figures = run_module(name, budget, context_file, index)
+            status, figures = run_module(name, allowed, context_file, index)
             modules[name] = {
                 "status": status,
                 "seconds": round(time.monotonic() - module_started, 1),
