@@ -21,7 +21,10 @@ bench/bench_qa_fanout.py).
 downloaded, chunks of resumable uploads received) go through Django's ASGI handler, which
 receives a request body whole (spooled to a temporary file) before the view runs and sends an
 asynchronous response body (``conferences/ranged.py``): a slow transfer of a large file holds no
-thread of the pool.
+thread of the pool. So does every other request whose body is larger than Django keeps in memory
+(``FILE_UPLOAD_MAX_MEMORY_SIZE``) or of unknown length, such as a recording sent through an admin
+form (the proxy streams those through, ``dialogkonferanse/deploy/nginx.conf.template``): under
+WSGI the page thread would wait for every byte of a slow upload.
 """
 
 from __future__ import annotations
@@ -62,6 +65,19 @@ def asgi_route(path: str) -> str | None:
     return getattr(match.func, "asgi_route", None)
 
 
+def receives_large_body(scope: dict[str, Any]) -> bool:
+    """Whether the request's body is larger than ``FILE_UPLOAD_MAX_MEMORY_SIZE`` or of unknown
+    length (chunked), by its headers."""
+    headers = dict(scope.get("headers") or ())
+    length = headers.get(b"content-length")
+    if length is None:
+        return b"chunked" in headers.get(b"transfer-encoding", b"").lower()
+    try:
+        return int(length) > settings.FILE_UPLOAD_MAX_MEMORY_SIZE
+    except ValueError:
+        return False  # Django answers a malformed length
+
+
 class ASGIHandler(DjangoASGIHandler):
     """Pages through WSGI on a thread pool; streams and file transfers through Django's ASGI."""
 
@@ -76,7 +92,7 @@ class ASGIHandler(DjangoASGIHandler):
         route = asgi_route(scope.get("path", ""))
         if route == LONG_LIVED:
             await self.handle(scope, receive, send)
-        elif route == TRANSFERS_FILE:
+        elif route == TRANSFERS_FILE or receives_large_body(scope):
             await super().__call__(scope, receive, send)
         else:
             await self.pages(scope, receive, send)

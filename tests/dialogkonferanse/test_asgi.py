@@ -15,7 +15,13 @@ from django.conf import settings
 from django.core.handlers.wsgi import WSGIHandler
 from django.urls import reverse
 
-from dialogkonferanse.common.asgi import LONG_LIVED, TRANSFERS_FILE, ASGIHandler, asgi_route
+from dialogkonferanse.common.asgi import (
+    LONG_LIVED,
+    TRANSFERS_FILE,
+    ASGIHandler,
+    asgi_route,
+    receives_large_body,
+)
 from dialogkonferanse.common.middleware import StaticFilesMiddleware
 
 
@@ -136,3 +142,66 @@ def test_streams_and_file_transfers_are_routed_to_the_asgi_handler():
     assert asgi_route(reverse("admin:conferences_document_upload", args=["any"])) == TRANSFERS_FILE
     for page in ("/", reverse("registrations:register", args=[slug]), "/static/css/site.css"):
         assert asgi_route(page) is None
+
+
+BOUNDARY = "dialogkonferanse-upload"
+
+
+def _post_scope(path: str, length: int) -> dict[str, Any]:
+    headers = [
+        (b"host", b"testserver"),
+        (b"content-type", f"multipart/form-data; boundary={BOUNDARY}".encode()),
+        (b"content-length", str(length).encode()),
+    ]
+    return {**_scope(path), "method": "POST", "headers": headers}
+
+
+def _upload_body(size: int) -> bytes:
+    """A form with one file field holding ``size`` bytes, as an admin form sends a recording."""
+    return (
+        (
+            f"--{BOUNDARY}\r\n"
+            'Content-Disposition: form-data; name="file"; filename="recording.mp4"\r\n'
+            "Content-Type: video/mp4\r\n\r\n"
+        ).encode()
+        + b"x" * size
+        + f"\r\n--{BOUNDARY}--\r\n".encode()
+    )
+
+
+def test_large_bodies_go_to_the_asgi_handler_by_their_headers(settings):
+    limit = settings.FILE_UPLOAD_MAX_MEMORY_SIZE
+    chunked = {**_scope("/admin/"), "headers": [(b"transfer-encoding", b"chunked")]}
+
+    assert receives_large_body(_post_scope("/admin/", limit + 1))
+    assert receives_large_body(chunked)
+    assert not receives_large_body(_post_scope("/admin/", limit))
+    assert not receives_large_body(_scope("/"))
+    assert not receives_large_body({**_scope("/"), "headers": [(b"content-length", b"x")]})
+
+
+@pytest.mark.django_db
+def test_a_slow_large_upload_holds_no_page_thread(settings):
+    # One page thread: under WSGI a slow upload (a recording sent through an admin form, which
+    # the proxy streams through) would hold it until its last byte, and no page could be served.
+    settings.WEB_THREADS = 1
+    handler = ASGIHandler()
+    body = _upload_body(settings.FILE_UPLOAD_MAX_MEMORY_SIZE + 1024)
+    path = reverse("admin:login")
+
+    async def scenario() -> tuple[int, int]:
+        upload = ApplicationCommunicator(handler, _post_scope(path, len(body)))
+        await upload.send_input({"type": "http.request", "body": body[:1024], "more_body": True})
+        await asyncio.sleep(0.2)  # the upload is under way, the rest of its body not yet sent
+        page_status, _headers, _body = await asyncio.wait_for(_get(handler, "/healthz/live"), 5)
+        await upload.send_input({"type": "http.request", "body": body[1024:], "more_body": False})
+        start = await upload.receive_output(10)
+        while (await upload.receive_output(10)).get("more_body"):
+            pass
+        await upload.wait(10)
+        return page_status, start["status"]
+
+    page_status, upload_status = asyncio.run(scenario())
+
+    assert page_status == 200
+    assert upload_status == 403  # the whole body received, then refused (no CSRF token)
