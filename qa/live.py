@@ -505,9 +505,15 @@ def parse_cursor(value: str | None) -> int | None:
     return cursor if cursor >= 0 else None
 
 
+_HEARTBEAT_COMMENT = b": heartbeat\n\n"
+
+
 def _follows(item: object, cursor: int) -> bool | None:
-    """Whether the queued live frame ``item`` comes right after ``cursor`` (``True``), was sent
-    already (``False``), or leaves a gap behind it, as a ``RESYNC`` does (``None``)."""
+    """Whether the queued ``item`` is a live frame right after ``cursor`` (``True``), has
+    nothing to send (``False``: a frame sent already, or a ``HEARTBEAT``), or leaves a gap
+    behind it, as a ``RESYNC`` does (``None``)."""
+    if item is HEARTBEAT:
+        return False
     if item is RESYNC:
         return None
     event_id, previous_id, _frame = item  # type: ignore[misc]
@@ -569,7 +575,7 @@ async def event_stream(
                     yield frame
                     last_beat = time.monotonic()
                 if time.monotonic() - last_beat >= heartbeat:
-                    yield ": heartbeat\n\n"
+                    yield _HEARTBEAT_COMMENT
                     last_beat = time.monotonic()
         while True:
             # No timeout here: the hub's heartbeat task wakes every queue (one timer, not one
@@ -579,12 +585,11 @@ async def event_stream(
             # when a busy node falls behind, each stream then costs one write per turn, not one
             # per frame, and catches up instead of falling further behind.
             ready: list[bytes] = []
+            beat = False
             while True:
-                follows = False if item is HEARTBEAT else _follows(item, state["cursor"])
-                if item is HEARTBEAT:
-                    if not ready:
-                        ready.append(b": heartbeat\n\n")
-                elif follows is None:  # a resync or a gap: the table has it all, in order
+                beat = beat or item is HEARTBEAT
+                follows = _follows(item, state["cursor"])
+                if follows is None:  # a resync or a gap: the table has it all, in order
                     if ready:
                         yield b"".join(ready)
                         ready = []
@@ -594,13 +599,12 @@ async def event_stream(
                     event_id, _previous_id, raw_frame = item  # type: ignore[misc]
                     state["cursor"] = event_id
                     ready.append(raw_frame)  # the frame rendered once, shared by every client
-                # else: sent already (replayed from the table)
                 try:
                     item = subscriber.queue.get_nowait()
                 except asyncio.QueueEmpty:
                     break
-            if ready:
-                yield b"".join(ready)
+            if ready or beat:  # data keeps the connection alive as well as a heartbeat does
+                yield b"".join(ready) or _HEARTBEAT_COMMENT
     finally:
         if viewer:
             LIVE_VIEWERS.dec()
