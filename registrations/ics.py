@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from conferences.ics import conference_ics, plenary_event
@@ -20,17 +22,19 @@ def plenary_invite(registration: Registration, *, stream_url: str = "") -> bytes
     stream page without it) as URL, LOCATION and in the description.
 
     Same UID and SEQUENCE as the conference's public ``.ics``, so a calendar holding both keeps
-    one event and a moved conference replaces it.
+    one event and a moved conference replaces it. In the supplier's language, as the email is
+    (whatever the language of the page that caused it).
     """
     conference = registration.conference
     stream_url = stream_url or stream_page_url(conference)
-    event = plenary_event(
-        conference,
-        location_url=stream_url,
-        link_line=_("Watch the conference here: %(url)s") % {"url": stream_url},
-        attendees=[(registration.email, registration.contact_name)],
-    )
-    return build_calendar([event], method="REQUEST")
+    with translation.override(registration.language or settings.LANGUAGE_CODE):
+        event = plenary_event(
+            conference,
+            location_url=stream_url,
+            link_line=_("Watch the conference here: %(url)s") % {"url": stream_url},
+            attendees=[(registration.email, registration.contact_name)],
+        )
+        return build_calendar([event], method="REQUEST")
 
 
 def plenary_calendar(registration: Registration) -> bytes:

@@ -403,15 +403,19 @@ def record_one_to_one_wish(registration: Registration, *, topics: str) -> Regist
 def cancel_registration(*, registration_id: int, now: dt.datetime | None = None) -> Registration:
     """Cancel: the registration leaves the participant list and gets no reminders.
 
-    Locks the registration row; cancelling twice changes nothing. In the same transaction
-    ``registration_cancelled`` is sent: the meetings app cancels the supplier's one-to-one
-    meeting (METHOD:CANCEL email, slot offered on) and gives up any waiting-list place; a
-    receiver that fails rolls the cancellation back. Once the dialogue is closed the
-    registration is part of the procurement record and cannot be cancelled.
+    Locks the registration row, then the conference FOR SHARE (as reinstating does), so a
+    dialogue being closed at the same moment is seen closed; cancelling twice changes nothing.
+    In the same transaction ``registration_cancelled`` is sent: the meetings app cancels the
+    supplier's one-to-one meeting (METHOD:CANCEL email, slot offered on) and gives up any
+    waiting-list place; a receiver that fails rolls the cancellation back. Once the dialogue is
+    closed the registration is part of the procurement record and cannot be cancelled.
     """
     now = now or timezone.now()
     with transaction.atomic():
         registration = _lock(registration_id)
+        registration.conference = _lock_conference_shared(
+            registration.conference_id, with_buyer=True
+        )
         if registration.cancelled_at is None and registration.conference.is_closed:
             raise RegistrationClosedError(
                 _(

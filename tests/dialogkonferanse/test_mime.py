@@ -209,3 +209,25 @@ def test_message_bytes_control_character_in_sender_is_refused(settings):
 
     with pytest.raises(BadHeaderError):
         message_bytes(**_arguments())
+
+
+def test_the_console_echo_of_the_embedded_backend_shows_a_stored_emails_subject_and_text(
+    tmp_path, settings, capsys
+):
+    """``make run`` echoes each email it sends; the outbox sends stored MIME, so the echo reads
+    the subject and the text part from it (a ``StoredEmailMessage`` has no subject or body)."""
+    from dialogkonferanse.outbox.backends import FileAndConsoleEmailBackend
+    from dialogkonferanse.outbox.message import StoredEmailMessage
+
+    settings.EMAIL_FILE_PATH = str(tmp_path)
+    subject = "Påmelding til «Marknadsdialog om sensorar på bøyer» –" + " lang" * 12
+    mime = message_bytes(**_arguments(subject=subject))
+    backend = FileAndConsoleEmailBackend(file_path=str(tmp_path))
+
+    sent = backend.send_messages([StoredEmailMessage(mime=mime, to_email="kari@leverandor.example")])
+
+    echoed = capsys.readouterr().out
+    assert sent == 1
+    assert f"--- email to kari@leverandor.example: {subject}\n" in echoed
+    assert "Din lenke: https://x.example/t/abc" in echoed
+    assert "<p>" not in echoed

@@ -88,3 +88,43 @@ def test_cancel_registration_refused_when_closed():
 
     registration.refresh_from_db()
     assert registration.cancelled_at is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_cancellation_waits_for_a_closing_in_progress_and_is_then_refused():
+    """Staff close the dialogue (the conference row locked, the status changed, not yet
+    committed) while the supplier presses "Cancel": the cancellation waits for the closing and
+    sees the dialogue closed, so no registration leaves the record after it closed."""
+    import threading
+    import time
+
+    from django.db import connection, transaction
+
+    from conferences.models import Conference
+
+    conference = make_conference()
+    registration = make_registration(conference=conference)
+    locked = threading.Event()
+
+    def closing() -> None:
+        try:
+            with transaction.atomic():
+                Conference.objects.select_for_update().filter(pk=conference.pk).update(
+                    status=ConferenceStatus.CLOSED
+                )
+                locked.set()
+                time.sleep(0.5)  # the cancellation starts meanwhile
+        finally:
+            connection.close()
+
+    closer = threading.Thread(target=closing)
+    closer.start()
+    assert locked.wait(10)
+    try:
+        with pytest.raises(RegistrationClosedError, match="part of the procurement record"):
+            cancel_registration(registration_id=registration.pk)
+    finally:
+        closer.join(10)
+
+    registration.refresh_from_db()
+    assert registration.cancelled_at is None

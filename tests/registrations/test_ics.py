@@ -50,3 +50,19 @@ def test_plenary_calendar_download_is_published_with_the_stream_page_as_location
     assert str(calendar["METHOD"]) == "PUBLISH"
     assert str(event["LOCATION"]) == str(event["URL"]) == stream_page_url(conference)
     assert str(event["UID"]) == conference_uid(conference)
+
+
+def test_plenary_invite_is_in_the_suppliers_language_whatever_the_pages():
+    """The invite goes with the email, in the language the supplier chose for emails, even when
+    the registration was sent from the English page (DOMAIN.md: emails in the recipient's
+    language)."""
+    from django.utils import translation
+
+    conference = make_conference(title_nb="Dialog om ferjer", title_en="Dialogue on ferries")
+    registration = make_registration(conference=conference, language="nb")
+
+    with translation.override("en"):
+        invite = _event(plenary_invite(registration, stream_url="https://x.example/s"))
+
+    assert str(invite["SUMMARY"]) == "Dialog om ferjer"
+    assert "Se konferansen her: https://x.example/s" in str(invite["DESCRIPTION"])
