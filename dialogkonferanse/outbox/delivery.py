@@ -277,13 +277,27 @@ def _send(connection: Any, message: EmailMessage) -> None:
         connection.send_messages([message])
 
 
+def waiting_delay(email: OutboundEmail, *, now: dt.datetime) -> int:
+    """The backoff for an email that was not tried (no connection to the mail server): half of
+    the time it has waited so far, between the base and the longest delay. An outage of any
+    length thus costs a few connection attempts an hour, and ends no email."""
+    waited = (now - email.queued_at).total_seconds()
+    base = max(1, settings.OUTBOX_RETRY_BASE_SECONDS)
+    return int(min(settings.OUTBOX_RETRY_MAX_SECONDS, max(base, waited / 2)))
+
+
 def _after_transient(email: OutboundEmail, token: dt.datetime, error: str, *, tried: bool) -> int:
-    """Back to queued with backoff, or failed after the last attempt; returns the delay."""
+    """Back to queued with backoff, or failed after the last attempt; returns the delay.
+
+    Only an email the server was given (``tried``) counts an attempt: while the mail server
+    cannot be reached, or refuses our login, the emails wait (``waiting_delay``) instead of
+    using up their attempts, so an outage longer than the attempts' backoff fails none of them.
+    """
     attempts = email.attempts + (1 if tried else 0)
     if attempts >= settings.OUTBOX_MAX_ATTEMPTS:
         _finish(email, token, status=EmailStatus.FAILED, attempts=attempts, last_error=error)
         return -1
-    delay = retry_delay(max(1, attempts))
+    delay = retry_delay(max(1, attempts)) if tried else waiting_delay(email, now=timezone.now())
     _finish(
         email,
         token,
@@ -321,6 +335,7 @@ def deliver_queued_emails(
 
     retries: dict[int, int] = {}  # delay → first id
     connection, reused = _take_connection()
+    connected = reused  # a connection is open: a failure while sending counts an attempt
     pending = list(claimed)
     unrecorded: list[int] = []  # accepted by the server, not yet marked sent
     healthy = False
@@ -328,6 +343,7 @@ def deliver_queued_emails(
         if not reused:
             connection.open()
             result.connections += 1
+            connected = True
         while pending:
             email = pending[0]
             try:
@@ -341,11 +357,12 @@ def deliver_queued_emails(
                     # command on it failed, so no message was accepted): open a new one and
                     # send the same email again, once.
                     logger.info("Kept SMTP connection was closed (%s); reconnecting", exc)
-                    reused = False
+                    reused = connected = False
                     _close(connection)
                     connection = get_connection(fail_silently=False)
                     connection.open()
                     result.connections += 1
+                    connected = True
                     continue
                 error = describe_error(exc)
                 if not is_transient(exc):
@@ -375,8 +392,9 @@ def deliver_queued_emails(
         error = describe_error(exc)
         logger.warning("SMTP unavailable, %d emails back in the queue: %s", len(pending), error)
         for i, email in enumerate(pending):
-            # Only the email being sent counts an attempt; the rest were never tried.
-            delay = _after_transient(email, token, error, tried=i == 0 or result.connections == 0)
+            # Only the email being sent counts an attempt; the rest were never tried, nor was
+            # any email when no connection could be opened (or logged in to).
+            delay = _after_transient(email, token, error, tried=i == 0 and connected)
             if delay < 0:
                 result.failed.append(email.pk)
             else:

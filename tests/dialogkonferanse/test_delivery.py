@@ -118,9 +118,10 @@ def test_deliver_email_smtp_down_then_up_delivers_once(
     smtp_server.stop()
 
     email = _queue()
-    wait_until(lambda: OutboundEmail.objects.filter(pk=email.pk, attempts=1).exists())
+    wait_until(lambda: OutboundEmail.objects.filter(pk=email.pk).exclude(last_error="").exists())
     email.refresh_from_db()
-    assert email.status == EmailStatus.QUEUED
+    # Waiting for the mail server is not an attempt at sending the email.
+    assert (email.status, email.attempts) == (EmailStatus.QUEUED, 0)
     assert "Connection refused" in email.last_error or "ConnectionRefused" in email.last_error
     smtp_server.start()
 
@@ -129,7 +130,40 @@ def test_deliver_email_smtp_down_then_up_delivers_once(
     sweep_outbox()  # nothing is left for the sweep to send again
     email.refresh_from_db()
     assert len(smtp_server.messages) == 1
-    assert (email.status, email.attempts, email.last_error) == (EmailStatus.SENT, 2, "")
+    assert (email.status, email.attempts, email.last_error) == (EmailStatus.SENT, 1, "")
+
+
+def test_a_mail_server_outage_longer_than_the_backoff_fails_no_email(settings, smtp_server) -> None:
+    """Emails on their last attempt stay queued while the server cannot be reached, waiting
+    half as long again as they have waited (up to the longest delay), and go once it is back."""
+    settings.OUTBOX_MAX_ATTEMPTS = 3
+    settings.EMAIL_KEEP_CONNECTION_SECONDS = 0
+    hour_ago = timezone.now() - dt.timedelta(hours=1)
+    emails = [_queue(n) for n in (1, 2)]
+    OutboundEmail.objects.filter(pk__in=[e.pk for e in emails]).update(
+        attempts=2, queued_at=hour_ago, next_attempt_at=hour_ago
+    )
+    smtp_server.stop()
+
+    before = timezone.now()
+    result = delivery.deliver_queued_emails()
+
+    assert (sorted(result.retry), result.failed, result.sent) == (
+        sorted(e.pk for e in emails),
+        [],
+        [],
+    )
+    for email in OutboundEmail.objects.filter(pk__in=[e.pk for e in emails]):
+        assert (email.status, email.attempts) == (EmailStatus.QUEUED, 2)
+        wait = (email.next_attempt_at - before).total_seconds()
+        assert 1799 <= wait <= 1801 + (timezone.now() - before).total_seconds()
+
+    smtp_server.start()
+    OutboundEmail.objects.update(next_attempt_at=timezone.now())
+    result = delivery.deliver_queued_emails()
+
+    assert sorted(result.sent) == sorted(e.pk for e in emails)
+    assert set(OutboundEmail.objects.values_list("status", "attempts")) == {(EmailStatus.SENT, 3)}
 
 
 def test_sweep_outbox_delivers_email_whose_task_was_lost_once(
