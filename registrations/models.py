@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
@@ -11,7 +12,7 @@ from dialogkonferanse.common.validators import validate_email_address, validate_
 from .choices import Country, Language
 from .fields import OrganisationNumberField
 from .tokens import new_session_secret
-from .validators import validate_supplier_identifiers
+from .validators import validate_multiline_text, validate_phone, validate_supplier_identifiers
 
 
 class Registration(TimeStampedModel):
@@ -34,17 +35,26 @@ class Registration(TimeStampedModel):
     organisation_number = OrganisationNumberField(
         _("organisation number"), max_length=9, blank=True
     )
-    national_id = models.CharField(_("national or VAT identifier"), max_length=50, blank=True)
+    national_id = models.CharField(
+        _("national or VAT identifier"),
+        max_length=50,
+        blank=True,
+        validators=[validate_single_line],
+    )
     contact_name = models.CharField(
         _("contact person"), max_length=200, validators=[validate_single_line]
     )
     email = models.EmailField(_("email"), max_length=254, validators=[validate_email_address])
-    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    phone = models.CharField(
+        _("phone"), max_length=40, blank=True, validators=[validate_single_line, validate_phone]
+    )
     language = models.CharField(
         _("language"), max_length=2, choices=Language.choices, default=Language.NB
     )
     wants_one_to_one = models.BooleanField(_("wants a one-to-one meeting"), default=False)
-    one_to_one_topics = models.TextField(_("topics for the one-to-one meeting"), blank=True)
+    one_to_one_topics = models.TextField(
+        _("topics for the one-to-one meeting"), blank=True, validators=[validate_multiline_text]
+    )
     listed_publicly = models.BooleanField(_("listed in the participant list"), default=False)
     open_to_partnering = models.BooleanField(
         _("open to partnering or subcontracting"), default=False
@@ -77,14 +87,23 @@ class Registration(TimeStampedModel):
     def clean(self) -> None:
         """A Norwegian supplier gives its organisation number (DOMAIN.md rules 5 and 6), a
         supplier from another country its national or VAT identifier (the public form asks for
-        the one that fits). An anonymised registration keeps only what the record needs and is
-        exempt."""
+        the one that fits); a supplier who wants a one-to-one meeting says which topics to
+        raise. An anonymised registration keeps only what the record needs and is exempt."""
         super().clean()
-        if self.anonymised_at is None:
-            validate_supplier_identifiers(
-                country=self.country,
-                organisation_number=self.organisation_number,
-                national_id=self.national_id,
+        if self.anonymised_at is not None:
+            return
+        validate_supplier_identifiers(
+            country=self.country,
+            organisation_number=self.organisation_number,
+            national_id=self.national_id,
+        )
+        if self.wants_one_to_one and not self.one_to_one_topics.strip():
+            raise ValidationError(
+                {
+                    "one_to_one_topics": _(
+                        "Tell the buyer which topics you want to raise in the meeting."
+                    )
+                }
             )
 
     @property

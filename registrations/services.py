@@ -355,17 +355,29 @@ def update_registration_details(
 ) -> Registration:
     """The supplier edits contact details, email language and the participant-list choices.
 
-    Locks the registration row. A cancelled registration cannot be edited.
+    Locks the registration row. A cancelled registration cannot be edited. The edited fields
+    are checked by the model's field validators (``InvalidRegistrationError``, nothing saved).
     """
+    edited = {"contact_name", "phone", "language", "listed_publicly", "open_to_partnering"}
     with transaction.atomic():
         registration = _lock(registration_id)
         if registration.cancelled_at is not None:
             raise RegistrationError(_("This registration is cancelled and cannot be changed."))
         registration.contact_name = contact_name.strip()
         registration.phone = phone.strip()
-        registration.language = Language(language)
+        registration.language = language
         registration.listed_publicly = listed_publicly
         registration.open_to_partnering = open_to_partnering
+        try:
+            registration.clean_fields(
+                exclude=[f.name for f in Registration._meta.fields if f.name not in edited]
+            )
+        except ValidationError as exc:
+            raise InvalidRegistrationError(
+                _("The registration could not be saved: %(errors)s")
+                % {"errors": " ".join(exc.messages)},
+                errors=exc,
+            ) from exc
         registration.save(
             update_fields=[
                 "contact_name",

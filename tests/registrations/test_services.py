@@ -443,3 +443,64 @@ def test_register_supplier_racing_a_closing_is_before_it_or_refused(round_):
     else:
         assert (outcomes, registrations) == ([CLOSED_NB], [])
         assert OutboundEmail.objects.count() == 0
+
+
+def test_register_supplier_wanting_a_meeting_without_topics_is_refused_by_the_model(conference):
+    """The rule is the model's, so a command or an import obeys it as the public form does."""
+    from registrations.exceptions import InvalidRegistrationError
+
+    with pytest.raises(InvalidRegistrationError, match="which topics you want to raise"):
+        register_supplier(conference_id=conference.pk, details=_details(one_to_one_topics="  "))
+
+    assert Registration.objects.count() == 0
+    assert OutboundEmail.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("phone", "+47 400\r\nBcc: x"),
+        ("phone", "ring meg"),
+        ("national_id", "SE123\n456"),
+        ("one_to_one_topics", "Bøyer\x1b[31m"),
+    ],
+)
+def test_register_supplier_refuses_what_the_fields_validators_refuse(conference, field, value):
+    from registrations.exceptions import InvalidRegistrationError
+
+    overrides = {field: value}
+    if field == "national_id":
+        overrides.update(country="SE", organisation_number="")
+    with pytest.raises(InvalidRegistrationError):
+        register_supplier(conference_id=conference.pk, details=_details(**overrides))
+
+    assert Registration.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"phone": "+47 400\nX-Header: y"}, "single line"),
+        ({"phone": "ring meg"}, "phone number"),
+        ({"contact_name": "Kari\r\nNordmann"}, "single line"),
+        ({"language": "de"}, "not a valid choice"),
+    ],
+)
+def test_update_registration_details_refuses_what_the_model_refuses(conference, changes, message):
+    from registrations.exceptions import InvalidRegistrationError
+
+    registration = make_registration(conference=conference, phone="+47 400 00 000")
+    values = {
+        "contact_name": "Kari Nordmann",
+        "phone": "+47 400 00 000",
+        "language": "nb",
+        "listed_publicly": False,
+        "open_to_partnering": False,
+        **changes,
+    }
+
+    with translation.override("en"), pytest.raises(InvalidRegistrationError, match=message):
+        update_registration_details(registration_id=registration.pk, **values)
+
+    stored = Registration.objects.get(pk=registration.pk)
+    assert (stored.phone, stored.language) == ("+47 400 00 000", registration.language)
