@@ -483,6 +483,11 @@ def send_due_reminders(*, now: dt.datetime | None = None) -> int:
                 conference=conference, kind=kind, created_before=due_from
             ).iterator(chunk_size=200):
                 with transaction.atomic():
-                    emails.queue_reminder(registration, kind=kind)
-                queued += 1
+                    # Read again under the row lock: a supplier who cancelled, or signed out
+                    # everywhere, since the list was read is seen as they are now.
+                    locked = lock_registration(registration.pk)
+                    if locked is None or not locked.is_active:
+                        continue
+                    if emails.queue_reminder(locked, kind=kind) is not None:
+                        queued += 1
     return queued

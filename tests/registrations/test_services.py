@@ -289,6 +289,33 @@ def test_send_due_reminders_hour_before_is_sent_once_and_day_reminder_skipped():
     assert registration.personal_links.get().purpose == EmailKind.REMINDER_HOUR
 
 
+def test_send_due_reminders_sees_a_cancellation_made_after_the_list_was_read(monkeypatch):
+    """The list of due registrations is read without locks; each is read again under its row
+    lock, so a supplier who cancelled meanwhile gets no reminder and no new link."""
+    import registrations.services as services
+
+    conference = _reminder_conference(hours_ahead=20)
+    registration = make_registration(conference=conference, language="en")
+    Registration.objects.update(created_at=timezone.now() - dt.timedelta(days=3))
+    due = list(
+        services.registrations_due_reminder(
+            conference=conference, kind=EmailKind.REMINDER_DAY, created_before=timezone.now()
+        )
+    )
+    assert due == [registration]  # read before the cancellation
+    cancel_registration(registration_id=registration.pk)
+
+    class _Listed(list):
+        def iterator(self, chunk_size=None):
+            return iter(self)
+
+    monkeypatch.setattr(services, "registrations_due_reminder", lambda **kwargs: _Listed(due))
+
+    assert send_due_reminders() == 0
+    assert OutboundEmail.objects.filter(kind=EmailKind.REMINDER_DAY).count() == 0
+    assert registration.personal_links.count() == 0
+
+
 def test_send_due_reminders_not_due_yet_sends_nothing():
     conference = _reminder_conference(hours_ahead=30)
     make_registration(conference=conference)
