@@ -12,7 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_safe
 
 from .common import redis_clients
 from .privacy import configured_processors
@@ -62,14 +62,14 @@ def readiness_checks() -> dict[str, str]:
 
 
 @never_cache
-@require_GET
+@require_safe
 def healthz_live(request: HttpRequest) -> JsonResponse:
     """Liveness: 200 whenever the process serves requests; touches no dependency."""
     return JsonResponse({"status": "ok"})
 
 
 @never_cache
-@require_GET
+@require_safe
 def healthz_ready(request: HttpRequest) -> JsonResponse:
     """Readiness (also ``/healthz``): 200 with every check "ok", else 503 naming each failing
     one. Redis and the broker are checked only when set."""

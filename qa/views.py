@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import ensure_csrf_cookie
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from conferences.choices import ConferenceStatus
 from conferences.models import Conference
@@ -253,7 +253,7 @@ async def viewer_events(request: HttpRequest, slug: str) -> HttpResponse:
 # --- Public log -------------------------------------------------------------------------------
 
 
-@require_GET
+@require_safe
 def public_log(request: HttpRequest, slug: str) -> HttpResponse:
     conference = selectors.public_log_conference(slug=slug)
     after_event = conference.status in services.AFTER_EVENT_STATUSES
@@ -275,7 +275,7 @@ def _csv_time(value: Any) -> str:
     return oslo_iso(value, "seconds")
 
 
-@require_GET
+@require_safe
 def public_log_csv(request: HttpRequest, slug: str) -> HttpResponse:
     """The public Q&A log as CSV (UTF-8 with BOM for spreadsheets); no asker identities."""
     conference = selectors.public_log_conference(slug=slug)

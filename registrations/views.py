@@ -15,7 +15,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import (
+    require_GET,
+    require_http_methods,
+    require_POST,
+    require_safe,
+)
 
 from conferences.models import Conference
 from conferences.selectors import (
@@ -101,7 +106,7 @@ def _conference(request: HttpRequest, slug: str) -> Conference:
     return public_conference_for_registration(slug=slug)
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def register(request: HttpRequest, slug: str) -> HttpResponse:
     conference = _conference(request, slug)
     closed_message = ""
@@ -134,7 +139,7 @@ def register(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "registrations/register.html", context)
 
 
-@require_GET
+@require_safe
 def registered(request: HttpRequest, slug: str) -> HttpResponse:
     """The same neutral page whether the address was new or already registered."""
     conference = _conference(request, slug)
@@ -145,7 +150,7 @@ def registered(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def resend_link(request: HttpRequest, slug: str) -> HttpResponse:
     conference = _conference(request, slug)
     form = ResendLinkForm(request.POST or None)
@@ -168,7 +173,7 @@ def resend_link(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
-@require_GET
+@require_safe
 def link_sent(request: HttpRequest, slug: str) -> HttpResponse:
     conference = _conference(request, slug)
     return render(

@@ -586,3 +586,26 @@ def test_register_post_query_count_new_and_known_address(
         EmailKind.CONFIRMATION,
         EmailKind.ALREADY,
     ]
+
+
+def test_public_pages_answer_head_as_they_answer_get(client, conference):
+    """Link checkers and uptime monitors ask with HEAD: the public pages answer it (200, no
+    body) like every other public page, not 405. A personal link (``/r/<token>/``) still
+    refuses it: opening one signs in."""
+    paths = [
+        reverse("registrations:register", args=[conference.slug]),
+        reverse("registrations:registered", args=[conference.slug]),
+        reverse("registrations:resend", args=[conference.slug]),
+        reverse("registrations:link_sent", args=[conference.slug]),
+        reverse("qa:public_log", args=[conference.slug]),
+        reverse("qa:public_log_csv", args=[conference.slug]),
+        "/healthz/live",
+    ]
+
+    heads = {path: (r.status_code, r.content) for path in paths if (r := client.head(path))}
+    gets = {path: (client.get(path).status_code, b"") for path in paths}
+
+    assert heads == gets
+    assert [status for status, _body in heads.values()].count(200) == len(paths) - 1
+    assert heads[reverse("qa:public_log_csv", args=[conference.slug])][0] == 404  # not yet
+    assert client.head(reverse("registrations:access", args=["x" * 43])).status_code == 405
