@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef
+from django.db.models.functions import Lower
 
 from conferences.models import Conference
 from registrations.models import Registration
@@ -33,11 +36,14 @@ DEMO_AGENDA_EN = (
 )
 
 
-def seed_meetings(conference: Conference) -> int:
-    """Set up meetings the day after the demo conference and book opted-in demo suppliers.
+def seed_meetings(conference: Conference, *, emails: Collection[str]) -> int:
+    """Set up meetings the day after the demo conference and book the demo's own opted-in
+    suppliers, the registrations with one of ``emails`` (the demo's fixed addresses): a
+    supplier registered by hand is never booked.
 
-    Returns how many meetings were booked now. Safe to run again: the setup is created once,
-    slot generation is idempotent and suppliers with a meeting are skipped.
+    Returns how many meetings were booked now. Safe to run again, and then changes nothing and
+    sends no email: the setup and its slots are created once, and a supplier who has had any
+    meeting (booked, or since cancelled) is skipped.
     """
     if not conference.offers_one_to_one:
         return 0
@@ -85,14 +91,20 @@ def seed_meetings(conference: Conference) -> int:
                     Team(meeting_settings=settings_row, name="Team Sensor"),
                 ]
             )
-    generate_slots(conference_id=conference.pk)
+    if created or not Slot.objects.filter(conference=conference).exists():
+        generate_slots(conference_id=conference.pk)
     booked = 0
-    waiting = Registration.objects.filter(
-        conference=conference,
-        wants_one_to_one=True,
-        cancelled_at__isnull=True,
-        anonymised_at__isnull=True,
-    ).exclude(meetings__status=MeetingStatus.BOOKED)
+    waiting = (
+        Registration.objects.annotate(address=Lower("email"))
+        .filter(
+            conference=conference,
+            address__in=[email.lower() for email in emails],
+            wants_one_to_one=True,
+            cancelled_at__isnull=True,
+            anonymised_at__isnull=True,
+        )
+        .exclude(Exists(Meeting.objects.filter(registration=OuterRef("pk"))))
+    )
     taken = Meeting.objects.filter(status=MeetingStatus.BOOKED).values("slot_id")
     for registration in waiting.order_by("created_at", "pk"):
         # Every other slot, so the demo's booking page still shows free times.

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from django.db import transaction
+
 from conferences.models import Conference
 
+from .entry_links import issue_entry_link
 from .exceptions import RegistrationError
 from .links import personal_link
 from .models import Registration
-from .services import SupplierDetails, register_supplier, reissue_access_link
+from .services import SupplierDetails, register_supplier
+
+# The purpose staff see on a link the demo issued without an email (``PersonalLink.purpose``).
+DEMO_LINK_PURPOSE = "demo"
 
 DEMO_SUPPLIERS = (
     SupplierDetails(
@@ -43,29 +49,33 @@ DEMO_SUPPLIERS = (
         open_to_partnering=True,
     ),
 )
+# How the demo's own suppliers are told from anyone registered by hand: their fixed addresses.
+DEMO_EMAILS = tuple(details.email for details in DEMO_SUPPLIERS)
 
 
 def seed_registrations(conference: Conference) -> list[tuple[str, str]]:
-    """Register the demo suppliers once; returns ``(organisation, personal link)`` pairs.
+    """Register the demo suppliers once; returns ``(organisation, personal link)`` pairs, one
+    for each demo supplier registered, on every run.
 
-    New registrations get their confirmation email (in the embedded default: a file and the
-    console). On later runs the first demo supplier gets a fresh link, so the console always
-    shows one that works.
+    A new registration gets its confirmation email (in the embedded default: a file and the
+    console) and its pair carries the link from that email. Only a link's hash is stored, so a
+    demo supplier registered on an earlier run gets one more link, issued without any email
+    (shown to staff as sent with ``demo``): running the demo again sends nothing and changes
+    none of its registrations.
     """
     links: list[tuple[str, str]] = []
     for details in DEMO_SUPPLIERS:
-        if Registration.objects.filter(conference=conference, email__iexact=details.email).exists():
-            continue
-        try:
-            receipt = register_supplier(conference_id=conference.pk, details=details)
-        except RegistrationError:
-            return links  # registration is not open for the demo conference (any more)
-        links.append((details.organisation_name, personal_link(receipt.token)))
-    if not links:
-        first = Registration.objects.filter(
-            conference=conference, email__iexact=DEMO_SUPPLIERS[0].email
+        registration = Registration.objects.filter(
+            conference=conference, email__iexact=details.email
         ).first()
-        if first is not None and first.anonymised_at is None:
-            token = reissue_access_link(registration_id=first.pk)
-            links.append((first.organisation_name, personal_link(token)))
+        if registration is None:
+            try:
+                receipt = register_supplier(conference_id=conference.pk, details=details)
+            except RegistrationError:
+                continue  # registration is not open for the demo conference (any more)
+            links.append((details.organisation_name, personal_link(receipt.token)))
+        elif registration.anonymised_at is None:
+            with transaction.atomic():
+                link = issue_entry_link(registration=registration, purpose=DEMO_LINK_PURPOSE)
+            links.append((registration.organisation_name, personal_link(link.token)))
     return links

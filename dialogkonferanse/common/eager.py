@@ -31,6 +31,14 @@ logger = logging.getLogger(__name__)
 _held: ContextVar[list[Callable[[], Any]] | None] = ContextVar("held_eager_tasks", default=None)
 
 
+class _NoBroker:
+    """The ``producer`` given to an eager ``apply_async``: Celery takes one from the broker's
+    pool only to read its serializer, which connects to a broker that the embedded defaults do
+    not have (and logs a warning saying so). ``None`` means the app's own serializer."""
+
+    serializer = None
+
+
 class DeferredEagerTask(Task):
     """The base of every task of the app (``task_cls``): with a broker, or outside a request,
     exactly Celery's ``Task``. Eager and inside a request: held until the response is sent."""
@@ -43,8 +51,12 @@ class DeferredEagerTask(Task):
         *more: Any,
         **options: Any,
     ) -> Any:
+        if not self._get_app().conf.task_always_eager:
+            return super().apply_async(args, kwargs, task_id, *more, **options)
+        if not more:  # ``producer`` is the first of them
+            options.setdefault("producer", _NoBroker())
         held = _held.get()
-        if held is None or not self._get_app().conf.task_always_eager:
+        if held is None:
             return super().apply_async(args, kwargs, task_id, *more, **options)
         from celery.utils import uuid
 

@@ -224,7 +224,9 @@ def test_the_console_echo_of_the_embedded_backend_shows_a_stored_emails_subject_
     mime = message_bytes(**_arguments(subject=subject))
     backend = FileAndConsoleEmailBackend(file_path=str(tmp_path))
 
-    sent = backend.send_messages([StoredEmailMessage(mime=mime, to_email="kari@leverandor.example")])
+    sent = backend.send_messages(
+        [StoredEmailMessage(mime=mime, to_email="kari@leverandor.example")]
+    )
 
     echoed = capsys.readouterr().out
     assert sent == 1

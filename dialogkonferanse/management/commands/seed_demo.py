@@ -1,4 +1,6 @@
-"""Load the demo data that ``make run`` shows. Safe to run again: nothing is duplicated."""
+"""Load the demo data that ``make run`` shows. Safe to run again: nothing is duplicated, no
+email is sent, and each demo supplier's personal link is printed again (a new one: see
+``registrations.demo``)."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from conferences.demo import seed_conferences
 from dialogkonferanse.roles import MODERATOR, PROCUREMENT_STAFF
 from meetings.demo import seed_meetings
 from qa.demo import seed_qa
-from registrations.demo import seed_registrations
+from registrations.demo import DEMO_EMAILS, seed_registrations
 
 DEMO_USERS = (
     ("staff", "dialog-demo-staff", PROCUREMENT_STAFF),
@@ -32,7 +34,7 @@ class Command(BaseCommand):
             raise CommandError("Demo data is only loaded with DJANGO_DEBUG on (or --force).")
         conference = seed_conferences()
         links = seed_registrations(conference)
-        seed_meetings(conference)
+        seed_meetings(conference, emails=DEMO_EMAILS)  # never a supplier registered by hand
         seed_qa(conference)
         User = get_user_model()
         for username, password, group_name in DEMO_USERS:
