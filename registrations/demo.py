@@ -17,6 +17,7 @@ DEMO_LINK_PURPOSE = "demo"
 
 DEMO_SUPPLIERS = (
     SupplierDetails(
+        privacy_acknowledged=True,  # the demo's suppliers ticked the box
         organisation_name="Fjordsensor AS (demo)",
         country="NO",
         organisation_number="123456785",
@@ -30,6 +31,7 @@ DEMO_SUPPLIERS = (
         open_to_partnering=True,
     ),
     SupplierDetails(
+        privacy_acknowledged=True,  # the demo's suppliers ticked the box
         organisation_name="Havdata Nynorsk AS (demo)",
         country="NO",
         organisation_number="974760673",
@@ -39,6 +41,7 @@ DEMO_SUPPLIERS = (
         listed_publicly=True,
     ),
     SupplierDetails(
+        privacy_acknowledged=True,  # the demo's suppliers ticked the box
         organisation_name="Baltic Maritime Systems AB (demo)",
         country="SE",
         national_id="SE556000000001",

@@ -258,6 +258,7 @@ class RegistrationForm(forms.Form):
             one_to_one_topics=data.get("one_to_one_topics", ""),
             listed_publicly=data.get("listed_publicly", False),
             open_to_partnering=data.get("open_to_partnering", False),
+            privacy_acknowledged=data["privacy_acknowledged"],
         )
 
 

@@ -56,6 +56,9 @@ class SupplierDetails:
     one_to_one_topics: str = ""
     listed_publicly: bool = False
     open_to_partnering: bool = False
+    # The supplier confirmed reading the privacy notice and the dialogue's rules (DOMAIN.md
+    # rule 9); a registration without it is refused, whoever the caller.
+    privacy_acknowledged: bool = False
 
 
 @dataclass(frozen=True)
@@ -187,10 +190,16 @@ def register_supplier(
 
     Side effects: a confirmation or "already registered" email, sent after commit. Raises
     ``RegistrationClosedError`` (with the reason) or, for details the model refuses (an invalid
-    organisation number, a Norwegian supplier without one), ``InvalidRegistrationError``
-    (nothing stored).
+    organisation number, a Norwegian supplier without one) or without the privacy notice
+    acknowledged, ``InvalidRegistrationError`` (nothing stored).
     """
     now = now or timezone.now()
+    if not details.privacy_acknowledged:
+        message = _("Confirm that you have read the privacy notice and the rules.")
+        raise InvalidRegistrationError(
+            _("The registration could not be saved: %(errors)s") % {"errors": message},
+            errors=ValidationError({"privacy_acknowledged_at": message}),
+        )
     with transaction.atomic():
         conference = _lock_conference_shared(conference_id, with_buyer=True)  # emails show it
         ensure_registration_open(conference=conference, now=now)

@@ -89,6 +89,7 @@ def dialogue(client):
     receipt = register_supplier(
         conference_id=conference.pk,
         details=SupplierDetails(
+            privacy_acknowledged=True,
             organisation_name="Unik Leverandør AS",
             organisation_number="974760673",
             contact_name=NAME,

@@ -23,6 +23,7 @@ def test_register_supplier_refused_when_closed():
         register_supplier(
             conference_id=conference.pk,
             details=SupplierDetails(
+                privacy_acknowledged=True,
                 organisation_name="Sen AS",
                 contact_name="Per Sen",
                 email="per@sen.example",
@@ -61,6 +62,7 @@ def test_register_supplier_refused_when_closed_after_the_page_read_it(change, me
         register_supplier(
             conference_id=read_by_the_page.pk,
             details=SupplierDetails(
+                privacy_acknowledged=True,
                 organisation_name="Sen AS",
                 contact_name="Per Sen",
                 email="per@sen.example",

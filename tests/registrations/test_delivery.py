@@ -125,6 +125,7 @@ def test_register_rolled_back_sends_nothing(conference, smtp_server, celery_work
             register_supplier(
                 conference_id=conference.pk,
                 details=SupplierDetails(
+                    privacy_acknowledged=True,
                     organisation_name="Fjordsensor AS",
                     contact_name="Kari",
                     email="kari@fjordsensor.example",

@@ -39,6 +39,7 @@ def _details(**overrides) -> SupplierDetails:
         "organisation_number": "974760673",
         "wants_one_to_one": True,
         "one_to_one_topics": "Bøyer",
+        "privacy_acknowledged": True,
     }
     values.update(overrides)
     return SupplierDetails(**values)
@@ -531,3 +532,14 @@ def test_update_registration_details_refuses_what_the_model_refuses(conference, 
 
     stored = Registration.objects.get(pk=registration.pk)
     assert (stored.phone, stored.language) == ("+47 400 00 000", registration.language)
+
+
+def test_register_supplier_without_the_privacy_notice_acknowledged_is_refused(conference):
+    """Every caller (a command, an import) must say the supplier acknowledged the privacy
+    notice: the time stored as acknowledged is never made up."""
+    from registrations.exceptions import InvalidRegistrationError
+
+    with pytest.raises(InvalidRegistrationError, match="privacy notice"):
+        register_supplier(conference_id=conference.pk, details=_details(privacy_acknowledged=False))
+
+    assert (Registration.objects.count(), OutboundEmail.objects.count()) == (0, 0)
