@@ -40,6 +40,10 @@ class OutboundEmail(TimeStampedModel):
     # The whole message as sent (built once when queued by Django's email classes, see
     # dialogkonferanse/outbox/message.py).
     mime = models.BinaryField(_("message as sent"), blank=True, default=b"", editable=False)
+    # The message holds a secret (a personal link) that the subject and bodies kept as the
+    # record show redacted: its MIME is dropped once it is sent or has failed, and it can
+    # then never be sent again (a redacted copy would be useless to its recipient).
+    holds_secret = models.BooleanField(_("held a personal link"), default=False, editable=False)
     idempotency_key = models.CharField(_("idempotency key"), max_length=255)
     status = models.CharField(
         _("status"), max_length=10, choices=EmailStatus.choices, default=EmailStatus.QUEUED

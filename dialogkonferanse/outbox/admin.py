@@ -18,7 +18,17 @@ from django.views.decorators.http import require_POST
 from dialogkonferanse.audit.log import AuditedAdminMixin
 from dialogkonferanse.common.admin_mixins import NoAddOrDeleteAdminMixin, admin_pages
 from dialogkonferanse.models import OutboundAttachment, OutboundEmail
-from dialogkonferanse.outbox.queue import requeue_failed_emails
+from dialogkonferanse.outbox.queue import failed_with_secret, requeue_failed_emails
+
+
+def _secret_not_requeued(count: int) -> str:
+    return ngettext(
+        "%(count)d email held a personal link, which was deleted when its delivery failed, so "
+        "it cannot be sent again: send the supplier a new link from their registration.",
+        "%(count)d emails held a personal link, which was deleted when their delivery failed, "
+        "so they cannot be sent again: send the suppliers new links from their registrations.",
+        count,
+    ) % {"count": count}
 
 
 class OutboundAttachmentInline(NoAddOrDeleteAdminMixin, admin.TabularInline):
@@ -68,6 +78,7 @@ class OutboundEmailAdmin(NoAddOrDeleteAdminMixin, AuditedAdminMixin, admin.Model
                     "sending_started_at",
                     "sent_at",
                     "idempotency_key",
+                    "holds_secret",
                 )
             },
         ),
@@ -89,6 +100,7 @@ class OutboundEmailAdmin(NoAddOrDeleteAdminMixin, AuditedAdminMixin, admin.Model
         "sending_started_at",
         "sent_at",
         "idempotency_key",
+        "holds_secret",
         "conference",
         "registration",
         "body_text",
@@ -118,6 +130,8 @@ class OutboundEmailAdmin(NoAddOrDeleteAdminMixin, AuditedAdminMixin, admin.Model
                 % {"recipient": email.to_email},
                 messages.SUCCESS,
             )
+        elif failed_with_secret([email.pk]):
+            self.message_user(request, _secret_not_requeued(1), messages.WARNING)
         else:
             self.message_user(
                 request,
@@ -134,8 +148,11 @@ class OutboundEmailAdmin(NoAddOrDeleteAdminMixin, AuditedAdminMixin, admin.Model
     @admin.action(description=_("Re-queue selected failed emails"), permissions=("change",))
     def requeue_failed(self, request: HttpRequest, queryset: QuerySet[OutboundEmail]) -> None:
         ids = list(queryset.values_list("pk", flat=True))
+        with_secret = failed_with_secret(ids)
         count = requeue_failed_emails(email_ids=ids, actor=request.user)
-        skipped = len(ids) - count
+        skipped = len(ids) - count - with_secret
+        if with_secret:
+            self.message_user(request, _secret_not_requeued(with_secret), messages.WARNING)
         self.message_user(
             request,
             ngettext("%(count)d email re-queued.", "%(count)d emails re-queued.", count)

@@ -18,6 +18,16 @@ def failed_emails(*, conference_id: int, limit: int = 20) -> list[OutboundEmail]
     """The most recently failed emails of a conference, with their error (one query)."""
     return list(
         OutboundEmail.objects.filter(conference_id=conference_id, status=EmailStatus.FAILED)
-        .only("pk", "kind", "to_email", "subject", "attempts", "last_error", "updated_at")
+        .only(
+            "pk",
+            "kind",
+            "to_email",
+            "subject",
+            "attempts",
+            "last_error",
+            "updated_at",
+            "holds_secret",
+            "registration_id",
+        )
         .order_by("-updated_at", "-pk")[:limit]
     )

@@ -69,6 +69,9 @@ def build_message(
     control character (``EmailAddressError``), or a stored header with one (``BadHeaderError``).
     """
     check_header_safe(email.to_email, email.reply_to)
+    if email.holds_secret and not email.mime:
+        # Only the redacted record is left: sending it would give the recipient a dead link.
+        raise ValueError("The message held a personal link that is no longer kept.")
     if email.mime:
         data = bytes(email.mime)
         head_end = data.find(b"\r\n\r\n")
@@ -237,6 +240,8 @@ def claim_emails(*, email_id: int | None, limit: int) -> tuple[list[OutboundEmai
 
 def _finish(email: OutboundEmail, token: dt.datetime, **values: Any) -> None:
     # Only the claim that set "sending" may finish the row (the sweep may have re-queued it).
+    if values.get("status") == EmailStatus.FAILED and email.holds_secret:
+        values["mime"] = b""  # the personal link it holds does not outlive a failed delivery
     OutboundEmail.objects.filter(
         pk=email.pk, status=EmailStatus.SENDING, sending_started_at=token
     ).update(**values)

@@ -162,7 +162,8 @@ def queue_email(
 
     ``secrets`` (such as a personal access token) appear only in the MIME that is sent; the
     subject, bodies and attachments kept as the record show ``REDACTED`` instead, and the MIME
-    itself is cleared once the email has been sent, so no credential outlives its delivery.
+    itself is cleared once the email has been sent or has failed (``holds_secret``), so no
+    credential outlives its delivery.
 
     Invariant: one row per ``idempotency_key`` (unique constraint; an insert that loses the race
     writes nothing and returns the existing row). Lock: none beyond the unique index.
@@ -204,6 +205,7 @@ def queue_email(
         )
     email = OutboundEmail(
         mime=mime,
+        holds_secret=bool(mime) and any(secret for secret in secrets),
         status=EmailStatus.FAILED if refusal else EmailStatus.QUEUED,
         last_error=refusal,
         kind=kind,
@@ -312,6 +314,10 @@ def dispatch_email_tasks(
 def requeue_failed_emails(*, email_ids: Iterable[int], actor: Any = None) -> int:
     """Put failed emails back in the queue with a fresh attempt count; returns how many.
 
+    An email that held a personal link is not re-queued: its message was dropped when it
+    failed, and only a redacted copy is left (``failed_with_secret`` counts them; the supplier
+    gets a new link from the registration instead).
+
     Lock: the failed rows (``FOR UPDATE``). Side effects: one audit entry per email (by
     ``actor``), send tasks queued on commit.
     """
@@ -319,7 +325,7 @@ def requeue_failed_emails(*, email_ids: Iterable[int], actor: Any = None) -> int
     with transaction.atomic():
         rows = list(
             OutboundEmail.objects.select_for_update()
-            .filter(pk__in=list(email_ids), status=EmailStatus.FAILED)
+            .filter(pk__in=list(email_ids), status=EmailStatus.FAILED, holds_secret=False)
             .order_by("pk")
         )
         ids = [row.pk for row in rows]
@@ -333,3 +339,10 @@ def requeue_failed_emails(*, email_ids: Iterable[int], actor: Any = None) -> int
             record_change(actor=actor, action="requeue", obj=row, before=before)
         dispatch_email_tasks(ids)
     return len(ids)
+
+
+def failed_with_secret(email_ids: Iterable[int]) -> int:
+    """How many of ``email_ids`` failed holding a personal link (which cannot be re-queued)."""
+    return OutboundEmail.objects.filter(
+        pk__in=list(email_ids), status=EmailStatus.FAILED, holds_secret=True
+    ).count()

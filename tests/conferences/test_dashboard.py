@@ -426,3 +426,17 @@ def test_build_overviews_for_several_conferences():
     assert overviews[second.pk].registrations.registrations == 1
     assert overviews[second.pk].meetings.slots == 0
     assert overviews[second.pk].viewers_now is None
+
+
+def test_a_failed_email_that_held_a_personal_link_offers_a_new_link_not_a_retry(client):
+    conference = seed()
+    client.force_login(make_staff())
+    failed = OutboundEmail.objects.get(conference=conference, status=EmailStatus.FAILED)
+    registration = Registration.objects.filter(conference=conference).first()
+    OutboundEmail.objects.filter(pk=failed.pk).update(holds_secret=True, registration=registration)
+
+    text = client.get(dashboard_url(conference), headers={"accept-language": "en"}).text
+
+    assert "Send a new link from the registration" in text
+    assert reverse("admin:registrations_registration_change", args=[registration.pk]) in text
+    assert reverse("admin:dialogkonferanse_outboundemail_retry", args=[failed.pk]) not in text

@@ -107,3 +107,61 @@ def test_outbound_email_admin_change_page_is_read_only(admin_client) -> None:
     assert response.status_code == 200
     assert response.context["adminform"].form.fields == {}
     assert "person0@example.no" in response.text
+
+
+def test_requeue_leaves_a_failed_email_that_held_a_personal_link(
+    admin_client, django_capture_on_commit_callbacks
+) -> None:
+    """Its message (with the link) was deleted when it failed; only the redacted record is
+    left, so staff are told to send a new link instead."""
+    [held, plain] = _make_emails(2, status=EmailStatus.FAILED)
+    OutboundEmail.objects.filter(pk=held.pk).update(holds_secret=True)
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = admin_client.post(
+            reverse(CHANGELIST),
+            {"action": "requeue_failed", "_selected_action": [held.pk, plain.pk]},
+            follow=True,
+            headers={"accept-language": "en"},
+        )
+
+    statuses = dict(OutboundEmail.objects.values_list("pk", "status"))
+    assert statuses == {held.pk: EmailStatus.FAILED, plain.pk: EmailStatus.QUEUED}
+    assert len(callbacks) == 1
+    assert [str(m) for m in response.context["messages"]] == [
+        "1 email held a personal link, which was deleted when its delivery failed, so it cannot "
+        "be sent again: send the supplier a new link from their registration.",
+        "1 email re-queued.",
+    ]
+
+    retry = admin_client.post(
+        reverse("admin:dialogkonferanse_outboundemail_retry", args=[held.pk]),
+        follow=True,
+        headers={"accept-language": "en"},
+    )
+    [message] = retry.context["messages"]
+    assert "send the supplier a new link" in str(message)
+    assert OutboundEmail.objects.get(pk=held.pk).status == EmailStatus.FAILED
+
+
+def test_the_migration_marks_emails_that_held_a_link_and_drops_failed_ones_messages() -> None:
+    from importlib import import_module
+
+    from django.apps import apps
+
+    migration = import_module("dialogkonferanse.migrations.0008_outbox_holds_secret")
+    failed, sent, plain = _make_emails(3, status=EmailStatus.FAILED)
+    OutboundEmail.objects.filter(pk__in=[failed.pk, sent.pk]).update(
+        body_text="Lenke: https://x.example/r/[…]/", mime=b"MIME with the token"
+    )
+    OutboundEmail.objects.filter(pk=sent.pk).update(status=EmailStatus.SENT, sent_at=timezone.now())
+    OutboundEmail.objects.filter(pk=plain.pk).update(mime=b"MIME without a token")
+
+    migration.mark_and_drop(apps, None)
+
+    rows = {e.pk: (e.holds_secret, bytes(e.mime)) for e in OutboundEmail.objects.all()}
+    assert rows == {
+        failed.pk: (True, b""),
+        sent.pk: (True, b"MIME with the token"),
+        plain.pk: (False, b"MIME without a token"),
+    }

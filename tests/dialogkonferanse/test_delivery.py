@@ -470,3 +470,35 @@ def test_deliver_email_accepts_the_wake_argument_of_tasks_queued_before_an_upgra
     assert result == {"sent": 1, "failed": 0, "retry": 0, "connections": 1}
     assert _status(email) == EmailStatus.SENT
     assert [to for _from, [to] in smtp_server.envelopes] == ["leverandor1@example.no"]
+
+
+def test_a_failed_email_holding_a_personal_link_keeps_no_copy_of_it(smtp_server) -> None:
+    """No credential outlives its delivery, failed or not: the message (the only copy of the
+    link) is dropped; an email without a secret keeps its message for a retry."""
+    smtp_server.reject["nobody@example.no"] = "550 5.1.1 <nobody@example.no>: no such user"
+    with transaction.atomic():
+        held = queue_email(
+            kind="test",
+            to="nobody@example.no",
+            language="nb",
+            template="outbox_test",
+            context={"headline": "Hei", "token": "hemmelig-lenke-123"},
+            idempotency_key="held",
+            secrets=["hemmelig-lenke-123"],
+        )
+    plain = _queue(to="nobody@example.no", idempotency_key="plain")
+    assert b"hemmelig-lenke-123" in bytes(OutboundEmail.objects.get(pk=held.pk).mime)
+
+    result = delivery.deliver_queued_emails()
+
+    assert sorted(result.failed) == sorted([held.pk, plain.pk])
+    rows = {e.pk: (e.status, e.holds_secret, bool(e.mime)) for e in OutboundEmail.objects.all()}
+    assert rows == {
+        held.pk: (EmailStatus.FAILED, True, False),
+        plain.pk: (EmailStatus.FAILED, False, True),
+    }
+    # Were it put back by hand, it would fail again rather than send a dead (redacted) link.
+    OutboundEmail.objects.filter(pk=held.pk).update(status=EmailStatus.QUEUED)
+    smtp_server.reject.clear()
+    assert delivery.deliver_queued_emails().failed == [held.pk]
+    assert smtp_server.messages == []

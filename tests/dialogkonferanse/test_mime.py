@@ -220,7 +220,7 @@ def test_the_console_echo_of_the_embedded_backend_shows_a_stored_emails_subject_
     from dialogkonferanse.outbox.message import StoredEmailMessage
 
     settings.EMAIL_FILE_PATH = str(tmp_path)
-    subject = "Påmelding til «Marknadsdialog om sensorar på bøyer» –" + " lang" * 12
+    subject = "Påmelding til «Marknadsdialog om sensorar på bøyer»:" + " lang" * 12
     mime = message_bytes(**_arguments(subject=subject))
     backend = FileAndConsoleEmailBackend(file_path=str(tmp_path))
 
