@@ -1,7 +1,8 @@
 """Demo data for ``make run``: a published conference with an agenda and a published recording
 with captions and chapters in its information package, a presentation document and a written
-clarification; the texts in Bokmål, Nynorsk and English, except the English description, left
-in Bokmål so the pages' fallback note can be seen. Idempotent."""
+clarification; the texts (the buyer's email signature and the speakers too) in Bokmål, Nynorsk
+and English, except the English description, left in Bokmål so the pages' fallback note can be
+seen. Idempotent."""
 
 from __future__ import annotations
 
@@ -61,7 +62,7 @@ def _seed_conferences() -> Conference:
             "website": "https://www.kystverket.no",
             "accessibility_statement_url": "https://uustatus.no/nb/erklaringer/publisert/",
             "contact_email": "innkjop@kystverket.example",
-            "email_signature": "Med vennlig hilsen\nInnkjøpsteamet, Kystverket (demo)",
+            "email_signature": BUYER_SIGNATURE,
         },
     )
     existing = Conference.objects.filter(slug=DEMO_SLUG).first()
@@ -90,6 +91,8 @@ def _seed_conferences() -> Conference:
         stream_url="https://www.youtube-nocookie.com/embed/live_stream?channel=demo",
         fallback_stream_url="https://www.kystverket.no/",
         offers_one_to_one=True,
+        offers_nn=True,
+        offers_en=True,
         contact_email="innkjop@kystverket.example",
         status=ConferenceStatus.PUBLISHED,
         status_changed_at=timezone.now(),
@@ -152,6 +155,8 @@ def seed_recording(conference: Conference) -> Recording:
         duration=dt.timedelta(seconds=6),
         transcript="\n".join(text for _start, _end, text in CAPTIONS["nb"]),
     )
+    # Translated before publishing, so the changelog entry carries the title in each language.
+    _fill_recording(recording)
     recording.video_file = ContentFile(DEMO_VIDEO.read_bytes(), name="demo.webm")
     save_recording(recording=recording, changed_fields={"video_file"})
     for language, cues in CAPTIONS.items():
@@ -160,10 +165,12 @@ def seed_recording(conference: Conference) -> Recording:
             language=language,
             file=ContentFile(_webvtt(cues), name=f"{language}.vtt"),
         )
-    Chapter.objects.bulk_create(
-        Chapter(recording=recording, start=dt.timedelta(seconds=start), title=title)
-        for start, title in CHAPTERS
-    )
+    chapters = []
+    for start, title in CHAPTERS:
+        chapter = Chapter(recording=recording, start=dt.timedelta(seconds=start), title=title)
+        _fill(chapter, "title", CHAPTER_TEXTS[title])
+        chapters.append(chapter)
+    Chapter.objects.bulk_create(chapters)
     return publish_recording(recording_id=recording.pk, actor=None)
 
 
@@ -187,6 +194,11 @@ CONFERENCE_TEXTS = {
     ),
 }
 BUYER_NAMES = ("Kystverket (demo)", "Norwegian Coastal Administration (demo)")
+BUYER_SIGNATURE = "Med vennlig hilsen\nInnkjøpsteamet, Kystverket (demo)"
+BUYER_SIGNATURES = (
+    "Med venleg helsing\nInnkjøpsteamet, Kystverket (demo)",
+    "Kind regards\nThe procurement team, Norwegian Coastal Administration (demo)",
+)
 AGENDA_TEXTS = {
     "Velkommen og praktisk informasjon": (
         "Velkomen og praktisk informasjon",
@@ -202,6 +214,12 @@ AGENDA_TEXTS = {
         "Planned competition and timeline",
     ),
     "Spørsmål og svar": ("Spørsmål og svar", "Questions and answers"),
+}
+SPEAKER_TEXTS = {
+    "Innkjøpsleder": ("Innkjøpsleiar", "Head of procurement"),
+    "Prosjektleder": ("Prosjektleiar", "Project manager"),
+    "Innkjøpsrådgiver": ("Innkjøpsrådgivar", "Procurement adviser"),
+    "Innkjøpsteamet": ("Innkjøpsteamet", "The procurement team"),
 }
 RECORDING_TITLES = (
     "Førehandsopptak: behovet og konkurransen",
@@ -263,6 +281,7 @@ def seed_package_extras(conference: Conference) -> None:
     """A published presentation document and a published written clarification."""
     if not conference.documents.filter(title_nb=DOCUMENT_TITLE).exists():
         document = Document(conference=conference, title=DOCUMENT_TITLE, order=1)
+        _fill(document, "title", DOCUMENT_TITLES)  # before publishing: see seed_recording
         document.file = ContentFile(
             _demo_pdf(
                 [
@@ -276,11 +295,11 @@ def seed_package_extras(conference: Conference) -> None:
         save_document(document=document, changed_fields={"file"})
         publish_document(document_id=document.pk, actor=None)
     if not conference.clarifications.filter(title_nb=CLARIFICATION[0]).exists():
-        clarification = save_clarification(
-            clarification=Clarification(
-                conference=conference, title=CLARIFICATION[0], text=CLARIFICATION[1]
-            )
+        clarification = Clarification(
+            conference=conference, title=CLARIFICATION[0], text=CLARIFICATION[1]
         )
+        _fill_clarification(clarification)  # before publishing: see seed_recording
+        clarification = save_clarification(clarification=clarification)
         publish_clarification(clarification_id=clarification.pk, actor=None)
 
 
@@ -295,6 +314,22 @@ def _fill(obj: object, field: str, texts: tuple[str | None, str | None]) -> list
     return changed
 
 
+def _fill_recording(recording: Recording) -> list[str]:
+    changed = _fill(recording, "title", RECORDING_TITLES)
+    changed += _fill(
+        recording,
+        "transcript",
+        tuple("\n".join(text for _s, _e, text in CAPTIONS[lang]) for lang in ("nn", "en")),
+    )
+    return changed
+
+
+def _fill_clarification(clarification: Clarification) -> list[str]:
+    changed = _fill(clarification, "title", (CLARIFICATION_NN[0], CLARIFICATION_EN[0]))
+    changed += _fill(clarification, "text", (CLARIFICATION_NN[1], CLARIFICATION_EN[1]))
+    return changed
+
+
 def _save_texts(obj: Any, changed: list[str]) -> None:
     # A published item is read-only in the admin; the demo writes its texts directly, once.
     if changed:
@@ -306,7 +341,9 @@ def _save_texts(obj: Any, changed: list[str]) -> None:
 def seed_translations(conference: Conference) -> None:
     """The demo's texts in Nynorsk and English (only where still empty: safe to run again)."""
     buyer = conference.buyer
-    _save_texts(buyer, _fill(buyer, "name", BUYER_NAMES))
+    _save_texts(
+        buyer, _fill(buyer, "name", BUYER_NAMES) + _fill(buyer, "email_signature", BUYER_SIGNATURES)
+    )
     changed = [
         name
         for field, texts in CONFERENCE_TEXTS.items()
@@ -322,15 +359,11 @@ def seed_translations(conference: Conference) -> None:
         changed += ["offers_nn", "offers_en"]
     _save_texts(conference, changed)
     for item in conference.agenda_items.all():
-        _save_texts(item, _fill(item, "title", AGENDA_TEXTS.get(item.title_nb, (None, None))))
+        changed = _fill(item, "title", AGENDA_TEXTS.get(item.title_nb, (None, None)))
+        changed += _fill(item, "speaker", SPEAKER_TEXTS.get(item.speaker_nb or "", (None, None)))
+        _save_texts(item, changed)
     for recording in conference.recordings.all():
-        changed = _fill(recording, "title", RECORDING_TITLES)
-        changed += _fill(
-            recording,
-            "transcript",
-            tuple("\n".join(text for _s, _e, text in CAPTIONS[lang]) for lang in ("nn", "en")),
-        )
-        _save_texts(recording, changed)
+        _save_texts(recording, _fill_recording(recording))
         for chapter in recording.chapters.all():
             _save_texts(
                 chapter, _fill(chapter, "title", CHAPTER_TEXTS.get(chapter.title_nb, (None, None)))
@@ -346,6 +379,4 @@ def seed_translations(conference: Conference) -> None:
     for document in conference.documents.filter(title_nb=DOCUMENT_TITLE):
         _save_texts(document, _fill(document, "title", DOCUMENT_TITLES))
     for clarification in conference.clarifications.filter(title_nb=CLARIFICATION[0]):
-        changed = _fill(clarification, "title", (CLARIFICATION_NN[0], CLARIFICATION_EN[0]))
-        changed += _fill(clarification, "text", (CLARIFICATION_NN[1], CLARIFICATION_EN[1]))
-        _save_texts(clarification, changed)
+        _save_texts(clarification, _fill_clarification(clarification))

@@ -15,6 +15,7 @@ from .models import (
     Clarification,
     Conference,
     Document,
+    PackageChange,
     Recording,
 )
 from .models.conference import default_dialogue_rules_nb
@@ -22,7 +23,7 @@ from .models.conference import default_dialogue_rules_nb
 
 @register(BuyerOrganisation)
 class BuyerOrganisationTranslation(TranslationOptions):
-    fields = ("name",)
+    fields = ("name", "email_signature")
     required_languages = ("nb",)
     # One buyer per Bokmål name; the other languages' names may repeat or stay empty.
     field_options = {"name": {"nn": {"unique": False}, "en": {"unique": False}}}
@@ -46,7 +47,7 @@ class ConferenceTranslation(TranslationOptions):
 
 @register(AgendaItem)
 class AgendaItemTranslation(TranslationOptions):
-    fields = ("title", "description")
+    fields = ("title", "speaker", "description")
     required_languages = ("nb",)
 
 
@@ -71,4 +72,12 @@ class DocumentTranslation(TranslationOptions):
 @register(Clarification)
 class ClarificationTranslation(TranslationOptions):
     fields = ("title", "text")
+    required_languages = ("nb",)
+
+
+@register(PackageChange)
+class PackageChangeTranslation(TranslationOptions):
+    # The item's title in each language as it was when the change was made (a snapshot: the
+    # changelog is append-only, so a later edit of the item does not rewrite it).
+    fields = ("title",)
     required_languages = ("nb",)

@@ -495,11 +495,12 @@ class ClarificationAdmin(PublishingAdmin):
 
 
 @admin.register(PackageChange)
-class PackageChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class PackageChangeAdmin(ReadOnlyAdminMixin, TranslationAdmin):
     """The changelog: written only by the publish services, never edited."""
 
     list_display = ("changed_at", "conference", "action", "item_kind", "title", "changed_by")
     list_filter = ("action", "item_kind", "conference")
     list_select_related = ("conference", "changed_by")
-    search_fields = ("title", "sha256", "note")
+    # Every language's title (a plain name searches only the admin's own language).
+    search_fields = ("title_nb", "title_nn", "title_en", "sha256", "note")
     date_hierarchy = "changed_at"

@@ -191,7 +191,7 @@ def _language_view(
                 "starts_at": a.starts_at,
                 "ends_at": a.ends_at,
                 "title": _text(a, "title", language),
-                "speaker": a.speaker,
+                "speaker": _text(a, "speaker", language),
                 "description": _text(a, "description", language),
                 "is_break": a.is_break,
             }

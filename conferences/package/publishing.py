@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dialogkonferanse.audit.log import record_audit
+from dialogkonferanse.common.translations import CONTENT_LANGUAGES, DEFAULT_LANGUAGE, text_in
 
 from ..choices import ConferenceStatus, PackageAction, PackageItemKind
 from ..exceptions import ConferenceError
@@ -155,6 +156,17 @@ def save_clarification(*, clarification: Clarification) -> Clarification:
     return clarification
 
 
+def _title_snapshot(item: Model) -> dict[str, str | None]:
+    """The item's title in each language as it is now (``title_nb``, ``title_nn``,
+    ``title_en``), whatever the actor's language: the changelog keeps what was published."""
+    titles: dict[str, str | None] = {
+        f"title_{language}": text_in(item, "title", language)[:200] or None
+        for language in CONTENT_LANGUAGES
+    }
+    titles[f"title_{DEFAULT_LANGUAGE}"] = titles[f"title_{DEFAULT_LANGUAGE}"] or str(item)[:200]
+    return titles
+
+
 def _log(
     *,
     conference: Conference,
@@ -181,7 +193,7 @@ def _log(
         action=action,
         item_kind=kind,
         item_id=item.pk,
-        title=str(item)[:200],
+        **_title_snapshot(item),
         sha256=sha256,
         note=note,
         changed_at=now,

@@ -18,6 +18,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from dialogkonferanse.common.timefmt import oslo_date_text
+from dialogkonferanse.common.translations import Resolved, content_language, resolve
 from meetings.selectors import public_meeting_summaries
 from qa.selectors import public_log
 from registrations.selectors import public_participants
@@ -105,7 +106,7 @@ class ChangelogEntry:
     when: dt.datetime
     action: str
     kind: str
-    title: str
+    title: Resolved  # in the reader's language, or Bokmål marked as such
     note: str = ""
     sha256: str = ""
 
@@ -131,6 +132,11 @@ class InformationPackage:
             or self.questions
             or self.summaries
         )
+
+
+def _generated(text: str) -> Resolved:
+    """A title this code writes, in the reader's language already."""
+    return Resolved(text, content_language(), fallback=False)
 
 
 def _live_moment(question: Any, recordings: list[Recording]) -> tuple[Recording | None, int | None]:
@@ -176,12 +182,14 @@ def information_package(*, conference: Conference) -> InformationPackage:
     summaries = public_meeting_summaries(conference_id=conference.pk)
     changes = list(PackageChange.objects.filter(conference=conference).order_by("changed_at", "pk"))
 
+    # An entry's title is the snapshot taken when the change was made, in each language the
+    # item had then (entries from before the snapshot had languages: Bokmål only).
     changelog = [
         ChangelogEntry(
             when=change.changed_at,
             action=change.get_action_display(),
             kind=change.get_item_kind_display(),
-            title=change.title,
+            title=resolve(change, "title"),
             note=change.note,
             sha256=change.sha256,
         )
@@ -195,7 +203,9 @@ def information_package(*, conference: Conference) -> InformationPackage:
                     when=answer.published_at,
                     action=_("Published"),
                     kind=_("Written answer"),
-                    title=_("Answer to question %(number)s") % {"number": item.question.pk},
+                    title=_generated(
+                        _("Answer to question %(number)s") % {"number": item.question.pk}
+                    ),
                 )
             )
     for summary in summaries:
@@ -204,8 +214,10 @@ def information_package(*, conference: Conference) -> InformationPackage:
                 when=summary.updated_at,
                 action=_("Published"),
                 kind=_("Summary of a one-to-one meeting"),
-                title=_("Meeting on %(date)s")
-                % {"date": oslo_date_text(summary.meeting_date, "SHORT_DATE_FORMAT")},
+                title=_generated(
+                    _("Meeting on %(date)s")
+                    % {"date": oslo_date_text(summary.meeting_date, "SHORT_DATE_FORMAT")}
+                ),
             )
         )
     changelog.sort(key=lambda entry: entry.when, reverse=True)

@@ -98,8 +98,9 @@ def render_email(
     *, template: str, context: dict[str, Any], language: str, conference: Conference | None = None
 ) -> RenderedEmail:
     """Render subject, text and HTML of ``templates/emails/<template>/`` in ``language``/Oslo."""
-    full = email_context(context, language=language, conference=conference)
     with translation.override(language), timezone.override(OSLO):
+        # In the recipient's language: the buyer's name and signature are translated content.
+        full = email_context(context, language=language, conference=conference)
         subject = _render(f"emails/{template}/subject.txt", full, autoescape=False)
         body_text = _render(f"emails/{template}/body.txt", full, autoescape=False)
         body_html = _render(f"emails/{template}/body.html", full, autoescape=True)

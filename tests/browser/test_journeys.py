@@ -279,7 +279,7 @@ def test_supplier_moderator_staff_and_archive_journey(
     staff.locator("#id_agenda_items-0-ends_at_0").fill(day)
     staff.locator("#id_agenda_items-0-ends_at_1").fill("09:30")
     staff.locator("#id_agenda_items-0-title_nb").fill("Velkommen og behovet")
-    staff.locator("#id_agenda_items-0-speaker").fill("Innkjøpsleder")
+    staff.locator("#id_agenda_items-0-speaker_nb").fill("Innkjøpsleder")
     save_screenshot(staff, "journey-07-admin-add-conference-en-desktop")
     with staff.expect_navigation():
         staff.locator("input[name=_continue]").click()

@@ -39,7 +39,7 @@ def _conference_form(buyer, **overrides):
         "agenda_items-0-ends_at_0": "2027-03-27",
         "agenda_items-0-ends_at_1": "09:30",
         "agenda_items-0-title_nb": "Velkommen",
-        "agenda_items-0-speaker": "Innkjøpsleder",
+        "agenda_items-0-speaker_nb": "Innkjøpsleder",
         "notice_references-TOTAL_FORMS": "1",
         "notice_references-INITIAL_FORMS": "0",
         "notice_references-0-reference": "2027-000123",

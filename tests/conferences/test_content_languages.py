@@ -172,6 +172,8 @@ def test_translation_status_lists_the_missing_fields_per_language():
         # The factory wrote the buyer's name in English too (tests run in English).
         ("Buyer organisation: " + conference.buyer.name_nb, "Name"): ("Nynorsk",),
         ("Agenda item: Punkt 1", "Title"): ("English",),
+        # The factory's speaker, written in English too, like the buyer's name.
+        ("Agenda item: Punkt 1", "Speaker"): ("Nynorsk",),
     }
 
 

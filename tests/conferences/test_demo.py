@@ -77,6 +77,13 @@ def test_seed_demo_content_in_three_languages_with_one_bokmal_only_field(setting
     assert conference.description_nb
     assert not conference.description_en
     assert all(item.title_nn and item.title_en for item in conference.agenda_items.all())
+    speakers = [item for item in conference.agenda_items.all() if item.speaker_nb]
+    assert speakers
+    assert all(item.speaker_nn and item.speaker_en for item in speakers)
+    assert conference.buyer.email_signature_nn.startswith("Med venleg helsing")
+    assert conference.buyer.email_signature_en.startswith("Kind regards")
+    # Translated before publishing: the changelog has each published title in English.
+    assert all(change.title_en for change in conference.package_changes.all())
     [recording] = Recording.objects.published()
     assert recording.transcript_nn
     assert recording.transcript_en

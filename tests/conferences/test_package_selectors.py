@@ -34,5 +34,5 @@ def test_information_package_changelog_dates_meeting_summary_in_oslo(language, t
     with translation.override(language):
         package = information_package(conference=conference)
 
-    assert [entry.title for entry in package.changelog] == [title]
+    assert [entry.title.text for entry in package.changelog] == [title]
     assert [summary.text for summary in package.summaries] == ["Markedet er modent."]
