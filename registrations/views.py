@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -80,7 +81,12 @@ def _rate_limited(
     limited, retry_after = is_limited(scope=scope, key=key or client_ip(request), rate=rate)
     if not limited:
         return None
-    response = render(request, "registrations/rate_limited.html", status=429)
+    response = render(
+        request,
+        "registrations/rate_limited.html",
+        {"retry_minutes": max(1, math.ceil(retry_after / 60))},
+        status=429,
+    )
     response["Retry-After"] = str(retry_after)
     return response
 
@@ -115,20 +121,20 @@ def register(request: HttpRequest, slug: str) -> HttpResponse:
     except RegistrationError as exc:
         closed_message = str(exc)
     form = RegistrationForm(request.POST or None, conference=conference)
-    if request.method == "POST":
-        limited = _rate_limited(request, scope="register", rate=settings.REGISTRATION_RATE_LIMIT)
+    if request.method == "POST" and form.is_valid():
+        # Only a valid submission counts towards the limits (it is what sends an email): a
+        # supplier correcting a typo is not locked out.
+        limited = _rate_limited(
+            request, scope="register", rate=settings.REGISTRATION_RATE_LIMIT
+        ) or _address_limited(request, conference, form.cleaned_data["email"])
         if limited:
             return limited
-        if form.is_valid():
-            limited = _address_limited(request, conference, form.cleaned_data["email"])
-            if limited:
-                return limited
-            try:
-                register_supplier(conference_id=conference.pk, details=form.to_details())
-            except RegistrationError as exc:
-                closed_message = str(exc)
-            else:
-                return redirect("registrations:registered", slug=conference.slug)
+        try:
+            register_supplier(conference_id=conference.pk, details=form.to_details())
+        except RegistrationError as exc:
+            closed_message = str(exc)
+        else:
+            return redirect("registrations:registered", slug=conference.slug)
     context = {
         "conference": conference,
         "footer_buyer": conference.buyer,
@@ -154,18 +160,14 @@ def registered(request: HttpRequest, slug: str) -> HttpResponse:
 def resend_link(request: HttpRequest, slug: str) -> HttpResponse:
     conference = _conference(request, slug)
     form = ResendLinkForm(request.POST or None)
-    if request.method == "POST":
+    if request.method == "POST" and form.is_valid():
         limited = _rate_limited(
             request, scope="resend", rate=settings.REGISTRATION_RESEND_RATE_LIMIT
-        )
+        ) or _address_limited(request, conference, form.cleaned_data["email"])
         if limited:
             return limited
-        if form.is_valid():
-            limited = _address_limited(request, conference, form.cleaned_data["email"])
-            if limited:
-                return limited
-            request_access_link(conference_id=conference.pk, email=form.cleaned_data["email"])
-            return redirect("registrations:link_sent", slug=conference.slug)
+        request_access_link(conference_id=conference.pk, email=form.cleaned_data["email"])
+        return redirect("registrations:link_sent", slug=conference.slug)
     return render(
         request,
         "registrations/resend.html",

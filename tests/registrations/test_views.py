@@ -211,9 +211,41 @@ def test_register_rate_limit_answers_429(client, conference, form_data, settings
     response = client.post(url, form_data(email="k9@example.no"))
     assert statuses == [302, 302, 429]
     assert response.status_code == 429
-    assert "Too many attempts" in response.content.decode()
-    assert int(response["Retry-After"]) > 0
+    page = response.content.decode()
+    assert "Too many attempts" in page
+    retry_after = int(response["Retry-After"])
+    assert retry_after > 0
+    minutes = -(-retry_after // 60)
+    assert f"Please try again in {minutes} minute{'s' if minutes != 1 else ''}." in page
     assert Registration.objects.count() == 2
+
+
+def test_register_submissions_with_errors_do_not_use_up_the_rate_limit(
+    client, conference, form_data, settings
+):
+    """A supplier correcting a typo again and again is not locked out: only a valid
+    submission (which sends an email) counts."""
+    settings.REGISTRATION_RATE_LIMIT = "2/h"
+    url = _register_url(conference)
+
+    invalid = [client.post(url, form_data(email="not-an-address")).status_code for _ in range(5)]
+    valid = [client.post(url, form_data(email=f"k{i}@example.no")).status_code for i in range(3)]
+
+    assert (invalid, valid) == ([200] * 5, [302, 302, 429])
+    assert Registration.objects.count() == 2
+
+
+def test_the_rate_limit_page_says_how_long_to_wait_in_norwegian(client, conference, settings):
+    settings.REGISTRATION_RESEND_RATE_LIMIT = "1/h"
+    url = reverse("registrations:resend", kwargs={"slug": conference.slug})
+    client.post(url, {"email": "kari@example.no"})
+
+    response = client.post(url, {"email": "kari@example.no"}, HTTP_ACCEPT_LANGUAGE="nn")
+
+    assert response.status_code == 429
+    minutes = -(-int(response["Retry-After"]) // 60)
+    assert minutes > 1
+    assert f"Prøv igjen om {minutes} minutt" in response.content.decode()
 
 
 def test_register_rate_limit_is_per_client_address(client, conference, form_data, settings):
