@@ -271,6 +271,23 @@ def lock_registration(registration_id: int) -> Registration | None:
     )
 
 
+def _lock_with_conference(registration_id: int) -> Registration:
+    """The conference FOR SHARE, then the registration row FOR UPDATE (with the locked
+    conference as its ``conference``): the order of every change that takes both (registering,
+    closing the dialogue, the meetings app), so none waits on another in a cycle."""
+    conference_id = (
+        Registration.objects.filter(pk=registration_id)
+        .values_list("conference_id", flat=True)
+        .first()
+    )
+    if conference_id is None:
+        raise RegistrationError(_("This registration no longer exists."))
+    conference = _lock_conference_shared(conference_id, with_buyer=True)
+    registration = _lock(registration_id)
+    registration.conference = conference
+    return registration
+
+
 def _lock(registration_id: int) -> Registration:
     registration = lock_registration(registration_id)
     if registration is None:
@@ -424,8 +441,8 @@ def record_one_to_one_wish(registration: Registration, *, topics: str) -> Regist
 def cancel_registration(*, registration_id: int, now: dt.datetime | None = None) -> Registration:
     """Cancel: the registration leaves the participant list and gets no reminders.
 
-    Locks the registration row, then the conference FOR SHARE (as reinstating does), so a
-    dialogue being closed at the same moment is seen closed; cancelling twice changes nothing.
+    Locks the conference FOR SHARE, then the registration row, so a dialogue being closed at
+    the same moment is seen closed; cancelling twice changes nothing.
     In the same transaction ``registration_cancelled`` is sent: the meetings app cancels the
     supplier's one-to-one meeting (METHOD:CANCEL email, slot offered on) and gives up any
     waiting-list place; a receiver that fails rolls the cancellation back. Once the dialogue is
@@ -433,10 +450,7 @@ def cancel_registration(*, registration_id: int, now: dt.datetime | None = None)
     """
     now = now or timezone.now()
     with transaction.atomic():
-        registration = _lock(registration_id)
-        registration.conference = _lock_conference_shared(
-            registration.conference_id, with_buyer=True
-        )
+        registration = _lock_with_conference(registration_id)
         if registration.cancelled_at is None and registration.conference.is_closed:
             raise RegistrationClosedError(
                 _(
@@ -456,9 +470,8 @@ def reinstate_registration(*, registration_id: int, now: dt.datetime | None = No
     """Undo a cancellation while registration is still open. Locks conference, then registration."""
     now = now or timezone.now()
     with transaction.atomic():
-        registration = _lock(registration_id)
-        conference = _lock_conference_shared(registration.conference_id)
-        ensure_registration_open(conference=conference, now=now)
+        registration = _lock_with_conference(registration_id)
+        ensure_registration_open(conference=registration.conference, now=now)
         if registration.cancelled_at is not None:
             registration.cancelled_at = None
             registration.save(update_fields=["cancelled_at", "updated_at"])
@@ -492,8 +505,9 @@ def send_due_reminders(*, now: dt.datetime | None = None) -> int:
                 conference=conference, kind=kind, created_before=due_from
             ).iterator(chunk_size=200):
                 with transaction.atomic():
-                    # Read again under the row lock: a supplier who cancelled, or signed out
-                    # everywhere, since the list was read is seen as they are now.
+                    # Read again under the row lock: a supplier who cancelled since the list
+                    # was read gets nothing, and no link is issued in the middle of a "sign out
+                    # everywhere" (whose revocation would then miss it).
                     locked = lock_registration(registration.pk)
                     if locked is None or not locked.is_active:
                         continue

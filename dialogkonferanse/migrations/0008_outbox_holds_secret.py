@@ -1,25 +1,27 @@
 """Which outbox emails held a personal link, and the failed ones' messages dropped.
 
 Before this field, a failed email kept its message (with the personal link in it) until its
-registration was anonymised. An email held a secret when its record shows the redaction mark
-(``dialogkonferanse.outbox.queue.REDACTED``) where the message had the link.
+registration was anonymised. Every secret an email has held is a personal link's token, so an
+email held one when its text body shows a link with the redaction mark
+(``dialogkonferanse.outbox.queue.REDACTED``) for the token: ``/r/[…]/``. Only emails not yet
+sent are looked at (a sent one has no message left, and the flag matters only for the others),
+so the update touches a few rows, not the whole outbox.
 """
 
 from django.db import migrations, models
-from django.db.models import Q
 
-REDACTED = "[…]"  # as dialogkonferanse.outbox.queue.REDACTED was when this was written
+# A personal link with its token redacted, as dialogkonferanse.outbox.queue.REDACTED and the
+# access URL (/r/<token>/) were when this was written.
+REDACTED_LINK = "/r/[…]/"
 
 
 def mark_and_drop(apps, schema_editor):
     OutboundEmail = apps.get_model("dialogkonferanse", "OutboundEmail")
-    redacted = (
-        Q(subject__contains=REDACTED)
-        | Q(body_text__contains=REDACTED)
-        | Q(body_html__contains=REDACTED)
+    held = OutboundEmail.objects.filter(
+        status__in=("queued", "sending", "failed"), body_text__contains=REDACTED_LINK
     )
-    OutboundEmail.objects.filter(redacted).update(holds_secret=True)
-    OutboundEmail.objects.filter(redacted, status="failed").update(mime=b"")
+    held.update(holds_secret=True)
+    held.filter(status="failed").update(mime=b"")
 
 
 class Migration(migrations.Migration):

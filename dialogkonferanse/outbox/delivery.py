@@ -282,34 +282,44 @@ def _send(connection: Any, message: EmailMessage) -> None:
         connection.send_messages([message])
 
 
-def waiting_delay(email: OutboundEmail, *, now: dt.datetime) -> int:
-    """The backoff for an email that was not tried (no connection to the mail server): half of
-    the time it has waited so far, between the base and the longest delay. An outage of any
-    length thus costs a few connection attempts an hour, and ends no email."""
-    waited = (now - email.queued_at).total_seconds()
+def waiting_delay(emails: Iterable[OutboundEmail], *, now: dt.datetime) -> int:
+    """The backoff for emails that were not tried (no connection to the mail server): half of
+    the time the longest waiting of them has waited, between the base and the longest delay.
+    One delay for the whole batch, so it is tried again by one task: an outage of any length
+    costs a few connection attempts an hour, and ends no email."""
+    waited = max((now - email.queued_at).total_seconds() for email in emails)
     base = max(1, settings.OUTBOX_RETRY_BASE_SECONDS)
     return int(min(settings.OUTBOX_RETRY_MAX_SECONDS, max(base, waited / 2)))
 
 
-def _after_transient(email: OutboundEmail, token: dt.datetime, error: str, *, tried: bool) -> int:
+def _after_transient(
+    email: OutboundEmail,
+    token: dt.datetime,
+    error: str,
+    *,
+    tried: bool,
+    waiting: int,
+    now: dt.datetime,
+) -> int:
     """Back to queued with backoff, or failed after the last attempt; returns the delay.
 
     Only an email the server was given (``tried``) counts an attempt: while the mail server
-    cannot be reached, or refuses our login, the emails wait (``waiting_delay``) instead of
-    using up their attempts, so an outage longer than the attempts' backoff fails none of them.
+    cannot be reached, or refuses our login, the emails wait (``waiting``, see
+    ``waiting_delay``) instead of using up their attempts, so an outage longer than the
+    attempts' backoff fails none of them.
     """
     attempts = email.attempts + (1 if tried else 0)
     if attempts >= settings.OUTBOX_MAX_ATTEMPTS:
         _finish(email, token, status=EmailStatus.FAILED, attempts=attempts, last_error=error)
         return -1
-    delay = retry_delay(max(1, attempts)) if tried else waiting_delay(email, now=timezone.now())
+    delay = retry_delay(max(1, attempts)) if tried else waiting
     _finish(
         email,
         token,
         status=EmailStatus.QUEUED,
         attempts=attempts,
         last_error=error,
-        next_attempt_at=timezone.now() + dt.timedelta(seconds=delay),
+        next_attempt_at=now + dt.timedelta(seconds=delay),
     )
     return delay
 
@@ -396,10 +406,14 @@ def deliver_queued_emails(
             raise
         error = describe_error(exc)
         logger.warning("SMTP unavailable, %d emails back in the queue: %s", len(pending), error)
+        now = timezone.now()
+        waiting = waiting_delay(pending, now=now)
         for i, email in enumerate(pending):
             # Only the email being sent counts an attempt; the rest were never tried, nor was
             # any email when no connection could be opened (or logged in to).
-            delay = _after_transient(email, token, error, tried=i == 0 and connected)
+            delay = _after_transient(
+                email, token, error, tried=i == 0 and connected, waiting=waiting, now=now
+            )
             if delay < 0:
                 result.failed.append(email.pk)
             else:

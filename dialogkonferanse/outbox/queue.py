@@ -206,7 +206,7 @@ def queue_email(
         )
     email = OutboundEmail(
         mime=mime,
-        holds_secret=bool(mime) and any(secret for secret in secrets),
+        holds_secret=any(secret for secret in secrets),
         status=EmailStatus.FAILED if refusal else EmailStatus.QUEUED,
         last_error=refusal,
         kind=kind,

@@ -145,23 +145,32 @@ def test_requeue_leaves_a_failed_email_that_held_a_personal_link(
 
 
 def test_the_migration_marks_emails_that_held_a_link_and_drops_failed_ones_messages() -> None:
+    """Only unsent emails whose text shows a redacted personal link are marked; "[…]" in other
+    text (a quoted question) is not a link."""
     from importlib import import_module
 
     from django.apps import apps
 
     migration = import_module("dialogkonferanse.migrations.0008_outbox_holds_secret")
-    failed, sent, plain = _make_emails(3, status=EmailStatus.FAILED)
-    OutboundEmail.objects.filter(pk__in=[failed.pk, sent.pk]).update(
-        body_text="Lenke: https://x.example/r/[…]/", mime=b"MIME with the token"
+    failed, queued, sent, quoting = _make_emails(4, status=EmailStatus.FAILED)
+    link = "Lenke: https://x.example/r/[…]/stream/"
+    OutboundEmail.objects.filter(pk__in=[failed.pk, queued.pk, sent.pk]).update(
+        body_text=link, mime=b"MIME with the token"
     )
-    OutboundEmail.objects.filter(pk=sent.pk).update(status=EmailStatus.SENT, sent_at=timezone.now())
-    OutboundEmail.objects.filter(pk=plain.pk).update(mime=b"MIME without a token")
+    OutboundEmail.objects.filter(pk=queued.pk).update(status=EmailStatus.QUEUED)
+    OutboundEmail.objects.filter(pk=sent.pk).update(
+        status=EmailStatus.SENT, sent_at=timezone.now(), mime=b""
+    )
+    OutboundEmail.objects.filter(pk=quoting.pk).update(
+        body_text="Spørsmålet ditt: «Kan dere […] svare?»", mime=b"MIME without a token"
+    )
 
     migration.mark_and_drop(apps, None)
 
     rows = {e.pk: (e.holds_secret, bytes(e.mime)) for e in OutboundEmail.objects.all()}
     assert rows == {
         failed.pk: (True, b""),
-        sent.pk: (True, b"MIME with the token"),
-        plain.pk: (False, b"MIME without a token"),
+        queued.pk: (True, b"MIME with the token"),
+        sent.pk: (False, b""),
+        quoting.pk: (False, b"MIME without a token"),
     }

@@ -154,3 +154,30 @@ def test_deliver_through_worker_sends_no_bcc(smtp_server, celery_worker, wait_un
     assert message["Bcc"] is None
     assert not _has_bcc(smtp_server.raw[0])
     assert [rcpt for _from, rcpt in smtp_server.envelopes] == [["kari@example.no"]]
+
+
+def test_an_email_refused_when_queued_that_held_a_link_is_never_requeued():
+    """Refused for its address, it has no message, only the redacted record: were it re-queued
+    it would be built from that record and give its recipient a dead link."""
+    from dialogkonferanse.outbox.queue import failed_with_secret, requeue_failed_emails
+
+    with transaction.atomic():
+        refused = queue_email(
+            kind="test",
+            to="kari@example.no\r\nBcc: x@example.com",
+            language="nb",
+            template="outbox_test",
+            context={"headline": "Hei", "token": "hemmelig-lenke-456"},
+            idempotency_key="refused-with-link",
+            secrets=["hemmelig-lenke-456"],
+        )
+
+    assert (refused.status, refused.holds_secret, bytes(refused.mime)) == (
+        EmailStatus.FAILED,
+        True,
+        b"",
+    )
+    assert (requeue_failed_emails(email_ids=[refused.pk]), failed_with_secret([refused.pk])) == (
+        0,
+        1,
+    )

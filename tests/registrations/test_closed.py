@@ -103,10 +103,12 @@ def test_a_cancellation_waits_for_a_closing_in_progress_and_is_then_refused():
     from django.db import connection, transaction
 
     from conferences.models import Conference
+    from registrations.models import PersonalLink
 
     conference = make_conference()
     registration = make_registration(conference=conference)
     locked = threading.Event()
+    closer_errors: list[Exception] = []
 
     def closing() -> None:
         try:
@@ -116,6 +118,15 @@ def test_a_cancellation_waits_for_a_closing_in_progress_and_is_then_refused():
                 )
                 locked.set()
                 time.sleep(0.5)  # the cancellation starts meanwhile
+                # As closing does when it cancels the supplier's meeting (an email and a link
+                # pointing to the registration): the reference needs the registration row's key
+                # share lock, so a cancellation holding that row while waiting for the
+                # conference would deadlock with it.
+                PersonalLink.objects.create(
+                    registration_id=registration.pk, token_hash="c" * 64, purpose="test"
+                )
+        except Exception as exc:
+            closer_errors.append(exc)
         finally:
             connection.close()
 
@@ -128,5 +139,7 @@ def test_a_cancellation_waits_for_a_closing_in_progress_and_is_then_refused():
     finally:
         closer.join(10)
 
+    assert closer_errors == []
     registration.refresh_from_db()
     assert registration.cancelled_at is None
+    assert Conference.objects.get(pk=conference.pk).status == ConferenceStatus.CLOSED
