@@ -140,6 +140,14 @@ def _candidate(
     )
 
 
+def _invalid(error: ValidationError) -> InvalidRegistrationError:
+    """The error for details the model refuses, naming every reason; nothing is stored."""
+    return InvalidRegistrationError(
+        _("The registration could not be saved: %(errors)s") % {"errors": " ".join(error.messages)},
+        errors=error,
+    )
+
+
 def _validated(candidate: Registration) -> Registration:
     """The model's own rules (its field validators and ``clean``: DOMAIN.md rules 5 and 6), so
     a command or an import cannot store what the public form refuses. The conference (locked
@@ -150,11 +158,7 @@ def _validated(candidate: Registration) -> Registration:
             exclude=["conference"], validate_unique=False, validate_constraints=False
         )
     except ValidationError as exc:
-        raise InvalidRegistrationError(
-            _("The registration could not be saved: %(errors)s")
-            % {"errors": " ".join(exc.messages)},
-            errors=exc,
-        ) from exc
+        raise _invalid(exc) from exc
     return candidate
 
 
@@ -195,10 +199,14 @@ def register_supplier(
     """
     now = now or timezone.now()
     if not details.privacy_acknowledged:
-        message = _("Confirm that you have read the privacy notice and the rules.")
-        raise InvalidRegistrationError(
-            _("The registration could not be saved: %(errors)s") % {"errors": message},
-            errors=ValidationError({"privacy_acknowledged_at": message}),
+        raise _invalid(
+            ValidationError(
+                {
+                    "privacy_acknowledged_at": _(
+                        "Confirm that you have read the privacy notice and the rules."
+                    )
+                }
+            )
         )
     with transaction.atomic():
         conference = _lock_conference_shared(conference_id, with_buyer=True)  # emails show it
@@ -399,11 +407,7 @@ def update_registration_details(
                 exclude=[f.name for f in Registration._meta.fields if f.name not in edited]
             )
         except ValidationError as exc:
-            raise InvalidRegistrationError(
-                _("The registration could not be saved: %(errors)s")
-                % {"errors": " ".join(exc.messages)},
-                errors=exc,
-            ) from exc
+            raise _invalid(exc) from exc
         registration.save(
             update_fields=[
                 "contact_name",

@@ -3,20 +3,16 @@ changes nothing, sends no email, and prints every demo supplier's personal link.
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from django.core.management import call_command
 
 from conferences.models import Conference
 from registrations.demo import DEMO_SUPPLIERS
+from tests.processes import run_python
 
-ROOT = Path(__file__).resolve().parent.parent
-_STRIP = ("DJANGO_", "DATABASE_", "REDIS_URL", "CELERY_", "EMAIL_", "SERVESTATIC_", "SITE_URL")
 LINK = re.compile(r"^Personal link for (.+): \S+/r/([^/\s]+)/$", re.MULTILINE)
 
 
@@ -84,16 +80,7 @@ def test_seed_demo_again_leaves_a_hand_made_registration_alone_and_sends_nothing
 
 
 def _run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith(_STRIP)}
-    return subprocess.run(  # noqa: S603
-        [sys.executable, *args],
-        cwd=ROOT,
-        env={**base, **env},
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
+    return run_python(*args, env=env, timeout=180)
 
 
 @pytest.fixture(scope="module")

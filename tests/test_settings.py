@@ -2,34 +2,22 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.processes import run_python
+
 PRODUCTION = {
     "DJANGO_DEBUG": "0",
     "DJANGO_SECRET_KEY": "k3Q9v-x7Lm2Zp0Rt8Yw5Nc4Hb6Jf1Gd3Sa9Ue7Io2Pq5Wr8Ty0Uv4Xz6Bn1Mc3Vl",
     "DJANGO_ALLOWED_HOSTS": "dialog.example.no",
     "DATABASE_URL": "sqlite:///:memory:",
 }
-_STRIP = ("DJANGO_", "DATABASE_", "REDIS_URL", "CELERY_", "EMAIL_", "SERVESTATIC_")
 
 
 def _run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith(_STRIP)}
-    return subprocess.run(  # noqa: S603
-        [sys.executable, *args],
-        cwd=ROOT,
-        env={**base, **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return run_python(*args, env=env, timeout=60)
 
 
 @pytest.mark.parametrize(

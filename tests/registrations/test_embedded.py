@@ -3,13 +3,7 @@ in a process of its own: the hand-written statements must hold on SQLite too."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parent.parent.parent
-_STRIP = ("DJANGO_", "DATABASE_", "REDIS_URL", "CELERY_", "EMAIL_", "SERVESTATIC_")
+from tests.processes import run_python
 
 SCRIPT = """
 import django
@@ -36,17 +30,7 @@ print(first.status_code, again.status_code,
 """
 
 
-def _run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith(_STRIP)}
-    return subprocess.run(  # noqa: S603
-        [sys.executable, *args],
-        cwd=ROOT,
-        env={**base, **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+_run = run_python
 
 
 def test_register_on_the_embedded_defaults(tmp_path):
