@@ -22,6 +22,16 @@ def _with_conference() -> QuerySet[Registration]:
     return Registration.objects.select_related("conference", "conference__buyer")
 
 
+def conference_id_of(registration_id: int) -> int | None:
+    """The registration's conference, read without a lock: what a service needs to lock the
+    conference before the registration (the order every change takes them in)."""
+    return (
+        Registration.objects.filter(pk=registration_id)
+        .values_list("conference_id", flat=True)
+        .first()
+    )
+
+
 def get_personal_link(*, token: str) -> PersonalLink | None:
     """The personal link whose token is ``token``, with its registration and conference, or
     ``None``; whether it still works is ``link_works``.

@@ -33,7 +33,11 @@ from .choices import EmailKind, Language
 from .entry_links import issue_entry_link
 from .exceptions import InvalidRegistrationError, RegistrationClosedError, RegistrationError
 from .models import PersonalLink, Registration
-from .selectors import conferences_starting_between, registrations_due_reminder
+from .selectors import (
+    conference_id_of,
+    conferences_starting_between,
+    registrations_due_reminder,
+)
 from .signals import registration_cancelled
 from .tokens import new_session_secret
 
@@ -283,11 +287,7 @@ def _lock_with_conference(registration_id: int) -> Registration:
     """The conference FOR SHARE, then the registration row FOR UPDATE (with the locked
     conference as its ``conference``): the order of every change that takes both (registering,
     closing the dialogue, the meetings app), so none waits on another in a cycle."""
-    conference_id = (
-        Registration.objects.filter(pk=registration_id)
-        .values_list("conference_id", flat=True)
-        .first()
-    )
+    conference_id = conference_id_of(registration_id)
     if conference_id is None:
         raise RegistrationError(_("This registration no longer exists."))
     conference = _lock_conference_shared(conference_id, with_buyer=True)

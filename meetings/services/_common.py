@@ -17,6 +17,7 @@ from conferences.choices import ConferenceStatus
 from conferences.models import Conference
 from conferences.services import lock_conference_for_share
 from registrations.models import Registration
+from registrations.selectors import conference_id_of
 from registrations.services import lock_registration
 
 from .. import emails
@@ -69,11 +70,7 @@ def _lock_settings(conference_id: int) -> MeetingSettings:
 def _lock_settings_then_registration(registration_id: int) -> tuple[MeetingSettings, Registration]:
     """The meeting setup row, then the registration, both FOR UPDATE (in that order, as every
     service that hands out waiting-list positions takes them)."""
-    conference_id = (
-        Registration.objects.filter(pk=registration_id)
-        .values_list("conference_id", flat=True)
-        .first()
-    )
+    conference_id = conference_id_of(registration_id)
     if conference_id is None:
         raise MeetingError(_("This registration no longer exists."))
     return _lock_settings(conference_id), _lock_registration(registration_id)
