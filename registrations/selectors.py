@@ -144,7 +144,8 @@ def active_registrations(*, conference_id: int) -> QuerySet[Registration]:
 def registrations_due_reminder(
     *, conference: Conference, kind: str, created_before: dt.datetime
 ) -> QuerySet[Registration]:
-    """Active registrations that have not yet been sent an email of ``kind``.
+    """Active registrations that have not yet been sent an email of ``kind``, by id only: the
+    service reads each again under its row lock (``lock_registration``).
 
     Those registered after ``created_before`` are skipped: their confirmation is recent enough.
     The outbox's idempotency key is what guarantees once-only; this only avoids needless work.
@@ -153,7 +154,7 @@ def registrations_due_reminder(
         active_registrations(conference_id=conference.pk)
         .filter(created_at__lt=created_before)
         .exclude(emails__kind=kind)
-        .select_related("conference", "conference__buyer")
+        .only("pk")
         .order_by("pk")
     )
 

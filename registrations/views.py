@@ -106,6 +106,17 @@ def _address_limited(
     )
 
 
+def _submission_limited(
+    request: HttpRequest, conference: Conference, email: str, *, scope: str, rate: str
+) -> HttpResponse | None:
+    """The limits of a valid submission that sends an email: per client address (``scope``,
+    ``rate``), then per target address. Only valid submissions count, so a supplier correcting
+    a typo is not locked out."""
+    return _rate_limited(request, scope=scope, rate=rate) or _address_limited(
+        request, conference, email
+    )
+
+
 def _conference(request: HttpRequest, slug: str) -> Conference:
     if can_preview_drafts(request.user):  # staff may look at drafts: always read afresh
         return get_conference_for_viewer(slug=slug, user=request.user, with_programme=False)
@@ -122,11 +133,13 @@ def register(request: HttpRequest, slug: str) -> HttpResponse:
         closed_message = str(exc)
     form = RegistrationForm(request.POST or None, conference=conference)
     if request.method == "POST" and form.is_valid():
-        # Only a valid submission counts towards the limits (it is what sends an email): a
-        # supplier correcting a typo is not locked out.
-        limited = _rate_limited(
-            request, scope="register", rate=settings.REGISTRATION_RATE_LIMIT
-        ) or _address_limited(request, conference, form.cleaned_data["email"])
+        limited = _submission_limited(
+            request,
+            conference,
+            form.cleaned_data["email"],
+            scope="register",
+            rate=settings.REGISTRATION_RATE_LIMIT,
+        )
         if limited:
             return limited
         try:
@@ -161,9 +174,13 @@ def resend_link(request: HttpRequest, slug: str) -> HttpResponse:
     conference = _conference(request, slug)
     form = ResendLinkForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        limited = _rate_limited(
-            request, scope="resend", rate=settings.REGISTRATION_RESEND_RATE_LIMIT
-        ) or _address_limited(request, conference, form.cleaned_data["email"])
+        limited = _submission_limited(
+            request,
+            conference,
+            form.cleaned_data["email"],
+            scope="resend",
+            rate=settings.REGISTRATION_RESEND_RATE_LIMIT,
+        )
         if limited:
             return limited
         request_access_link(conference_id=conference.pk, email=form.cleaned_data["email"])
